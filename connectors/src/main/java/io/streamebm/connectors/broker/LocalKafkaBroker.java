@@ -1,0 +1,344 @@
+package io.streamebm.connectors.broker;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.apache.kafka.server.common.MetadataVersion;
+
+/**
+ * A real single-node Kafka broker (KRaft, combined broker and controller) running inside this JVM,
+ * for the demo and the tests. No Docker is needed: it is the Kafka server from the Maven artifacts.
+ *
+ * <p>The broker listens on 127.0.0.1 only. It can be stopped and started again on the same ports and
+ * data directory, which is how tests simulate a broker restart. {@link #main(String[])} runs it as a
+ * process of its own.
+ *
+ * <p>Not thread-safe: one owner starts, stops and closes it.
+ */
+public final class LocalKafkaBroker implements AutoCloseable {
+
+    private static final String CONTROLLER_LISTENER = "CONTROLLER";
+
+    private final int port;
+    private final int controllerPort;
+    private final Path dataDir;
+    private final boolean ownsDataDir;
+    private final Map<String, String> extraProperties;
+    private KafkaRaftServer server;
+    private boolean formatted;
+
+    private LocalKafkaBroker(int port, int controllerPort, Path dataDir, boolean ownsDataDir,
+                             Map<String, String> extraProperties) {
+        this.port = port;
+        this.controllerPort = controllerPort;
+        this.dataDir = dataDir;
+        this.ownsDataDir = ownsDataDir;
+        this.extraProperties = Map.copyOf(extraProperties);
+        this.formatted = Files.exists(dataDir.resolve("logs").resolve("meta.properties"));
+    }
+
+    /**
+     * Starts a broker on free ports in a fresh temporary directory, deleted again by {@link #close()}.
+     *
+     * @return the running broker
+     */
+    public static LocalKafkaBroker start() {
+        try {
+            Path dir = Files.createTempDirectory("streamebm-kafka-");
+            LocalKafkaBroker broker = new LocalKafkaBroker(freePort(), freePort(), dir, true, Map.of());
+            broker.startServer();
+            return broker;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a temporary data directory for the broker", e);
+        }
+    }
+
+    /**
+     * Starts a broker on a given client port and data directory. The directory is formatted on first
+     * use and reused afterwards, so a broker started again on it keeps its topics and offsets.
+     *
+     * @param port           client (PLAINTEXT) port on 127.0.0.1, or 0 for a free one
+     * @param dataDir        data directory, created if missing; never deleted by this class
+     * @param extraProperties broker properties that override the defaults (may be empty)
+     * @return the running broker
+     */
+    public static LocalKafkaBroker start(int port, Path dataDir, Map<String, String> extraProperties) {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be 0 (free port) or 1..65535, got " + port);
+        }
+        LocalKafkaBroker broker = new LocalKafkaBroker(port == 0 ? freePort() : port, freePort(),
+                dataDir.toAbsolutePath(), false, extraProperties);
+        broker.startServer();
+        return broker;
+    }
+
+    /** @return the bootstrap address, {@code 127.0.0.1:port} */
+    public String bootstrapServers() {
+        return "127.0.0.1:" + port;
+    }
+
+    /** @return the client port */
+    public int port() {
+        return port;
+    }
+
+    /** @return the data directory (metadata and partition logs live below it) */
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** @return whether the broker is currently running */
+    public boolean isRunning() {
+        return server != null;
+    }
+
+    /**
+     * Creates a topic with replication factor 1, or does nothing if it already exists.
+     *
+     * @param name       topic name
+     * @param partitions number of partitions, at least 1
+     */
+    public void createTopic(String name, int partitions) {
+        createTopic(name, partitions, Map.of());
+    }
+
+    /**
+     * Creates a topic with replication factor 1 and the given topic configuration (for example
+     * {@code cleanup.policy=compact}), or does nothing if it already exists.
+     *
+     * @param name       topic name
+     * @param partitions number of partitions, at least 1
+     * @param configs    topic configuration
+     */
+    public void createTopic(String name, int partitions, Map<String, String> configs) {
+        if (partitions < 1) {
+            throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
+        }
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
+                    .all().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw new IllegalStateException("cannot create topic " + name, e.getCause());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating topic " + name, e);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("timed out creating topic " + name, e);
+        }
+    }
+
+    /**
+     * Opens an admin client on this broker; the caller closes it.
+     *
+     * @return a new admin client
+     */
+    public Admin admin() {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        return Admin.create(p);
+    }
+
+    /** Stops the broker cleanly; its data directory and ports are kept for {@link #restart()}. */
+    public void stop() {
+        if (server != null) {
+            KafkaRaftServer s = server;
+            server = null;
+            s.shutdown();
+            s.awaitShutdown();
+        }
+    }
+
+    /** Starts the broker again on the same ports and data directory after {@link #stop()}. */
+    public void restart() {
+        if (server == null) {
+            startServer();
+        }
+    }
+
+    /** Stops the broker and deletes its data directory if this class created it. */
+    @Override
+    public void close() {
+        stop();
+        if (ownsDataDir) {
+            deleteRecursively(dataDir);
+        }
+    }
+
+    private Properties properties() {
+        Properties p = new Properties();
+        p.put("process.roles", "broker,controller");
+        p.put("node.id", "1");
+        p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + "," + CONTROLLER_LISTENER + "://127.0.0.1:" + controllerPort);
+        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
+        p.put("controller.listener.names", CONTROLLER_LISTENER);
+        p.put("inter.broker.listener.name", "PLAINTEXT");
+        p.put("log.dirs", dataDir.resolve("logs").toString());
+        p.put("num.partitions", "1");
+        p.put("default.replication.factor", "1");
+        p.put("offsets.topic.replication.factor", "1");
+        p.put("offsets.topic.num.partitions", "5");
+        p.put("transaction.state.log.replication.factor", "1");
+        p.put("transaction.state.log.min.isr", "1");
+        p.put("share.coordinator.state.topic.replication.factor", "1");
+        p.put("share.coordinator.state.topic.min.isr", "1");
+        p.put("group.initial.rebalance.delay.ms", "0");
+        // The default dedupe buffer takes 128 MiB of heap, far too much beside a 1 GiB test JVM.
+        p.put("log.cleaner.dedupe.buffer.size", "2097152");
+        p.put("auto.create.topics.enable", "true");
+        p.putAll(extraProperties);
+        return p;
+    }
+
+    private void startServer() {
+        Properties props = properties();
+        KafkaConfig config = KafkaConfig.fromProps(props);
+        try {
+            if (!formatted) {
+                Files.createDirectories(dataDir.resolve("logs"));
+                new Formatter()
+                        .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
+                        .setNodeId(1)
+                        .setClusterId(Uuid.randomUuid().toString())
+                        .addDirectory(dataDir.resolve("logs").toString())
+                        .setMetadataLogDirectory(config.metadataLogDir())
+                        .setControllerListenerName(CONTROLLER_LISTENER)
+                        .setReleaseVersion(MetadataVersion.latestProduction())
+                        .setIgnoreFormatted(true)
+                        .run();
+                formatted = true;
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot format broker storage in " + dataDir, e);
+        }
+        KafkaRaftServer s = new KafkaRaftServer(config, Time.SYSTEM);
+        s.startup();
+        server = s;
+        awaitReady();
+    }
+
+    /** Startup returns before the broker has joined its own quorum; clients would then see timeouts. */
+    private void awaitReady() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        RuntimeException last = null;
+        while (System.nanoTime() < deadline) {
+            try (Admin admin = admin()) {
+                admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
+                return;
+            } catch (Exception e) {
+                last = new IllegalStateException(e);
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while waiting for the broker", ie);
+                }
+            }
+        }
+        throw new IllegalStateException("broker on " + bootstrapServers() + " not ready after 60 s", last);
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port on 127.0.0.1", e);
+        }
+    }
+
+    private static void deleteRecursively(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + dir, e);
+        }
+    }
+
+    /**
+     * Runs a broker as a process of its own until SIGTERM (or Ctrl-C).
+     *
+     * <p>Usage: {@code LocalKafkaBroker [--port N] [--data-dir DIR]}. Without {@code --port} a free port is
+     * chosen; without {@code --data-dir} a temporary directory is used and deleted at exit. The bootstrap
+     * address is printed on standard output, alone on one line, once the broker accepts clients.
+     *
+     * @param args command-line arguments
+     * @throws InterruptedException if interrupted while waiting for the shutdown signal
+     */
+    public static void main(String[] args) throws InterruptedException {
+        int port = 0;
+        Path dir = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--port" -> port = Integer.parseInt(requireValue(args, ++i, "--port"));
+                case "--data-dir" -> dir = Path.of(requireValue(args, ++i, "--data-dir"));
+                case "-h", "--help" -> {
+                    System.out.println("usage: LocalKafkaBroker [--port N] [--data-dir DIR]");
+                    return;
+                }
+                default -> {
+                    System.err.println("unknown argument " + args[i] + "; usage: LocalKafkaBroker [--port N] [--data-dir DIR]");
+                    System.exit(2);
+                }
+            }
+        }
+        LocalKafkaBroker broker = dir == null && port == 0 ? start()
+                : dir == null ? startInTemp(port) : start(port, dir, Map.of());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            broker.close();
+            stopped.countDown();
+        }, "local-kafka-broker-shutdown"));
+        System.out.println(broker.bootstrapServers());
+        System.out.flush();
+        stopped.await();
+    }
+
+    private static LocalKafkaBroker startInTemp(int port) {
+        try {
+            Path tmp = Files.createTempDirectory("streamebm-kafka-");
+            LocalKafkaBroker broker = new LocalKafkaBroker(port, freePort(), tmp, true, Map.of());
+            broker.startServer();
+            return broker;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a temporary data directory for the broker", e);
+        }
+    }
+
+    private static String requireValue(String[] args, int i, String flag) {
+        if (i >= args.length) {
+            System.err.println(flag + " needs a value");
+            System.exit(2);
+        }
+        return args[i];
+    }
+}

@@ -1,0 +1,382 @@
+package io.streamebm.monitoring;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.streamebm.core.StepResult;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The training meters of one model: everything an operator needs to tell within a minute whether
+ * a model is learning, diverging, stalled or falling behind its topic.
+ *
+ * <p>The trainer calls the {@code on…} methods; this class only observes and never influences
+ * training. All methods are thread-safe and cheap (an atomic update, no allocation on the step
+ * path except for the timers' internals), so the single-writer trainer thread can call them inline.
+ * Calls made before {@link #bindTo(MeterRegistry)} are not lost: the state lives here, and the
+ * registered meters read it (counters and gauges) or are fed from it (timers, from the first bind on).
+ *
+ * <p>Prometheus names (with the Prometheus registry's naming convention), all tagged {@code model} and
+ * {@code loss}:
+ * <ul>
+ *   <li>{@code ebm_train_steps_total}, {@code ebm_train_steps_rolled_back_total}</li>
+ *   <li>{@code ebm_records_consumed_total}, {@code ebm_records_rejected_total{reason}},
+ *       {@code ebm_records_dead_lettered_total{reason}}</li>
+ *   <li>gauges {@code ebm_train_loss}, {@code ebm_energy_positive}, {@code ebm_energy_negative},
+ *       {@code ebm_energy_gap}, {@code ebm_grad_norm}, {@code ebm_param_norm},
+ *       {@code ebm_sampler_acceptance_rate}, {@code ebm_chain_energy_mean}, {@code ebm_model_version}</li>
+ *   <li>timers {@code ebm_train_step_seconds} (a histogram, for step-time quantiles),
+ *       {@code ebm_train_sampling_seconds}, {@code ebm_checkpoint_seconds}</li>
+ *   <li>{@code ebm_checkpoints_total}, {@code ebm_divergences_total{reaction}}</li>
+ * </ul>
+ *
+ * <p>Base units are declared where the contract name already carries them (seconds, steps,
+ * checkpoints, divergences). The record counters and the dimensionless gauges declare none on
+ * purpose: the Prometheus naming convention appends the base unit to the name, which would turn
+ * the documented {@code ebm_records_consumed_total} into {@code ebm_records_consumed_records_total}.
+ */
+public final class TrainingMetrics implements MeterBinder {
+
+    /** Tag key naming the model being trained; also a common tag of {@link MonitoringRegistry}. */
+    public static final String TAG_MODEL = "model";
+    /** Tag key naming the loss the model is trained with; also a common tag of {@link MonitoringRegistry}. */
+    public static final String TAG_LOSS = "loss";
+    /** Label value used once {@link #MAX_DISTINCT_LABELS} distinct reasons or reactions were seen. */
+    public static final String OTHER = "other";
+    /**
+     * Upper bound on distinct {@code reason}/{@code reaction} label values per meter. Reasons come
+     * from exception messages upstream; without a bound, one bad producer could create a series per
+     * record and take Prometheus down with it.
+     */
+    public static final int MAX_DISTINCT_LABELS = 32;
+
+    /**
+     * Step-time histogram buckets. Explicit, not Micrometer's percentile histogram: a dozen
+     * buckets cover a 2-D toy model (sub-millisecond) up to a large MLP with long chains (seconds)
+     * at a fraction of the series count, and the quantiles come from {@code histogram_quantile}.
+     */
+    private static final Duration[] STEP_BUCKETS = {
+            Duration.ofNanos(250_000), Duration.ofNanos(500_000), Duration.ofMillis(1), Duration.ofMillis(2),
+            Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(20), Duration.ofMillis(50),
+            Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(500), Duration.ofSeconds(1),
+            Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10)};
+
+    private final String model;
+    private final String loss;
+    private final Tags tags;
+    private final LongSupplier nanoClock;
+
+    private final AtomicLong stepsApplied = new AtomicLong();
+    private final AtomicLong stepsRolledBack = new AtomicLong();
+    private final AtomicLong recordsConsumed = new AtomicLong();
+    private final AtomicLong checkpoints = new AtomicLong();
+    private final Map<String, AtomicLong> rejected = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> deadLettered = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> divergences = new ConcurrentHashMap<>();
+
+    // Latest values; NaN until the first step says otherwise, so a fresh trainer shows "no data"
+    // rather than a misleading zero loss.
+    private volatile double lossValue = Double.NaN;
+    private volatile double energyPositive = Double.NaN;
+    private volatile double energyNegative = Double.NaN;
+    private volatile double energyGap = Double.NaN;
+    private volatile double gradNorm = Double.NaN;
+    private volatile double paramNorm = Double.NaN;
+    private volatile double acceptanceRate = Double.NaN;
+    private volatile double chainEnergyMean = Double.NaN;
+    private volatile double modelVersion = Double.NaN;
+    private volatile long lastAppliedStepNanos;
+    private volatile boolean anyAppliedStep;
+
+    // One entry per registry bound; timers cannot read external state, so they are fed directly.
+    private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
+    private final List<Timer> stepTimers = new CopyOnWriteArrayList<>();
+    private final List<Timer> samplingTimers = new CopyOnWriteArrayList<>();
+    private final List<Timer> checkpointTimers = new CopyOnWriteArrayList<>();
+    private final Object registrationLock = new Object();
+
+    /**
+     * Creates the meters of one model.
+     *
+     * @param model model name, the value of tag {@code model} (for example the snapshot key)
+     * @param loss  loss name, the value of tag {@code loss} (for example {@code "pcd"})
+     */
+    public TrainingMetrics(String model, String loss) {
+        this(model, loss, System::nanoTime);
+    }
+
+    /** Visible for tests: a controllable monotonic clock for the time of the last step. */
+    TrainingMetrics(String model, String loss, LongSupplier nanoClock) {
+        this.model = requireLabel(model, "model");
+        this.loss = requireLabel(loss, "loss");
+        this.tags = Tags.of(TAG_MODEL, this.model, TAG_LOSS, this.loss);
+        this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+    }
+
+    /** @return the value of tag {@code model} */
+    public String model() {
+        return model;
+    }
+
+    /** @return the value of tag {@code loss} */
+    public String loss() {
+        return loss;
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        Objects.requireNonNull(registry, "registry");
+        synchronized (registrationLock) {
+            counter(registry, "ebm.train.steps", "steps", "Training updates applied to the model", stepsApplied);
+            counter(registry, "ebm.train.steps.rolled.back", "steps",
+                    "Training updates refused (non-finite or out of bounds) and rolled back", stepsRolledBack);
+            counter(registry, "ebm.records.consumed", null,
+                    "Records read from the input topic (valid or not)", recordsConsumed);
+            counter(registry, "ebm.checkpoints", "checkpoints", "Checkpoints written durably", checkpoints);
+
+            gauge(registry, "ebm.train.loss", "Loss of the latest training update", m -> m.lossValue);
+            gauge(registry, "ebm.energy.positive", "Mean energy of the latest data batch (E+)", m -> m.energyPositive);
+            gauge(registry, "ebm.energy.negative",
+                    "Mean energy of the latest model samples (E-); NaN when the loss draws none", m -> m.energyNegative);
+            gauge(registry, "ebm.energy.gap",
+                    "E+ minus E- of the latest update; a healthy contrastive run oscillates around zero",
+                    m -> m.energyGap);
+            gauge(registry, "ebm.grad.norm", "Global L2 norm of the parameter gradient before clipping",
+                    m -> m.gradNorm);
+            gauge(registry, "ebm.param.norm", "Global L2 norm of the parameters after the latest update",
+                    m -> m.paramNorm);
+            gauge(registry, "ebm.sampler.acceptance.rate",
+                    "Metropolis acceptance rate of the sampler in [0, 1]; NaN without one", m -> m.acceptanceRate);
+            gauge(registry, "ebm.chain.energy.mean",
+                    "Mean energy of the persistent chains; NaN without persistent chains", m -> m.chainEnergyMean);
+            gauge(registry, "ebm.model.version", "Version of the latest published model snapshot",
+                    m -> m.modelVersion);
+
+            stepTimers.add(Timer.builder("ebm.train.step")
+                    .description("Wall time of one training update (sampling, loss, backward, optimizer)")
+                    .tags(tags)
+                    .serviceLevelObjectives(STEP_BUCKETS)
+                    .register(registry));
+            samplingTimers.add(Timer.builder("ebm.train.sampling")
+                    .description("Part of a training update spent drawing negative samples")
+                    .tags(tags)
+                    .register(registry));
+            checkpointTimers.add(Timer.builder("ebm.checkpoint")
+                    .description("Wall time to write one checkpoint durably")
+                    .tags(tags)
+                    .register(registry));
+
+            // Labelled counters seen before this bind (or on another registry) appear here too.
+            rejected.forEach((reason, n) -> registerRejected(registry, reason, n));
+            deadLettered.forEach((reason, n) -> registerDeadLettered(registry, reason, n));
+            divergences.forEach((reaction, n) -> registerDivergence(registry, reaction, n));
+            registries.add(registry);
+        }
+    }
+
+    /**
+     * Records one training update. Every field of the step updates its meter; the gauges show the
+     * latest update whatever its outcome, because the loss of a rolled-back step is exactly what
+     * an operator investigating a divergence wants to see.
+     *
+     * @param step what the update did
+     */
+    public void onStep(StepResult step) {
+        Objects.requireNonNull(step, "step");
+        lossValue = step.loss();
+        energyPositive = step.energyPositive();
+        energyNegative = step.energyNegative();
+        energyGap = step.energyGap();
+        gradNorm = step.gradNorm();
+        paramNorm = step.paramNorm();
+        acceptanceRate = step.acceptanceRate();
+        chainEnergyMean = step.chainEnergyMean();
+        for (Timer t : stepTimers) {
+            t.record(step.stepDuration());
+        }
+        for (Timer t : samplingTimers) {
+            t.record(step.samplingDuration());
+        }
+        if (step.outcome() == StepResult.Outcome.APPLIED) {
+            stepsApplied.incrementAndGet();
+            // Only applied updates count as progress for readiness: a trainer that rolls back every
+            // batch is busy but not learning.
+            lastAppliedStepNanos = nanoClock.getAsLong();
+            anyAppliedStep = true;
+        } else {
+            stepsRolledBack.incrementAndGet();
+        }
+    }
+
+    /**
+     * Counts records read from the input topic, valid or not (so that rejected and dead-lettered
+     * records can be expressed as a fraction of it).
+     *
+     * @param n number of records, at least 0
+     */
+    public void onRecordsConsumed(long n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("n must be >= 0, got " + n);
+        }
+        recordsConsumed.addAndGet(n);
+    }
+
+    /**
+     * Counts one record refused by decoding or validation.
+     *
+     * @param reason short, low-cardinality reason such as {@code "not-a-number"} or {@code "wrong-dimension"}
+     */
+    public void onRecordRejected(String reason) {
+        labelled(rejected, reason, this::registerRejected).incrementAndGet();
+    }
+
+    /**
+     * Counts one record written to the dead-letter topic.
+     *
+     * @param reason the reason also written in the record's {@code ebm.error} header (low cardinality)
+     */
+    public void onRecordDeadLettered(String reason) {
+        labelled(deadLettered, reason, this::registerDeadLettered).incrementAndGet();
+    }
+
+    /**
+     * Counts one durable checkpoint and how long writing it took.
+     *
+     * @param took wall time of the checkpoint write, including the fsync and rename
+     */
+    public void onCheckpoint(Duration took) {
+        Objects.requireNonNull(took, "took");
+        checkpoints.incrementAndGet();
+        for (Timer t : checkpointTimers) {
+            t.record(took);
+        }
+    }
+
+    /**
+     * Sets the version of the latest published model snapshot.
+     *
+     * @param version the snapshot version, monotonically increasing
+     */
+    public void onModelVersion(long version) {
+        modelVersion = version;
+    }
+
+    /**
+     * Counts one detected divergence and the reaction taken.
+     *
+     * @param reaction what the trainer did about it, such as {@code "rollback"} or {@code "restart-chains"}
+     */
+    public void onDivergence(String reaction) {
+        labelled(divergences, reaction, this::registerDivergence).incrementAndGet();
+    }
+
+    /** @return the number of updates applied so far */
+    public long stepsApplied() {
+        return stepsApplied.get();
+    }
+
+    /**
+     * The time of the latest applied update, on the {@link System#nanoTime()} scale, for readiness.
+     *
+     * @return the time of the latest applied update, empty before the first one
+     */
+    public OptionalLong lastAppliedStepNanos() {
+        return anyAppliedStep ? OptionalLong.of(lastAppliedStepNanos) : OptionalLong.empty();
+    }
+
+    private AtomicLong labelled(Map<String, AtomicLong> counters, String label,
+                                RegisterLabelled register) {
+        String value = requireLabel(label, "label");
+        AtomicLong existing = counters.get(value);
+        if (existing != null) {
+            return existing;
+        }
+        synchronized (registrationLock) {
+            existing = counters.get(value);
+            if (existing != null) {
+                return existing;
+            }
+            if (counters.size() >= MAX_DISTINCT_LABELS) {
+                value = OTHER;
+                existing = counters.get(OTHER);
+                if (existing != null) {
+                    return existing;
+                }
+            }
+            AtomicLong created = new AtomicLong();
+            counters.put(value, created);
+            for (MeterRegistry registry : registries) {
+                register.register(registry, value, created);
+            }
+            return created;
+        }
+    }
+
+    @FunctionalInterface
+    private interface RegisterLabelled {
+        void register(MeterRegistry registry, String label, AtomicLong count);
+    }
+
+    private void registerRejected(MeterRegistry registry, String reason, AtomicLong n) {
+        FunctionCounter.builder("ebm.records.rejected", n, AtomicLong::doubleValue)
+                .description("Records refused by decoding or validation, by reason")
+                .tags(tags).tag("reason", reason)
+                .register(registry);
+    }
+
+    private void registerDeadLettered(MeterRegistry registry, String reason, AtomicLong n) {
+        FunctionCounter.builder("ebm.records.dead.lettered", n, AtomicLong::doubleValue)
+                .description("Records written to the dead-letter topic, by reason")
+                .tags(tags).tag("reason", reason)
+                .register(registry);
+    }
+
+    private void registerDivergence(MeterRegistry registry, String reaction, AtomicLong n) {
+        FunctionCounter.builder("ebm.divergences", n, AtomicLong::doubleValue)
+                .description("Divergences detected in training, by the reaction taken")
+                .baseUnit("divergences")
+                .tags(tags).tag("reaction", reaction)
+                .register(registry);
+    }
+
+    private void counter(MeterRegistry registry, String name, String baseUnit, String description, AtomicLong n) {
+        FunctionCounter.builder(name, n, AtomicLong::doubleValue)
+                .description(description)
+                .baseUnit(baseUnit)
+                .tags(tags)
+                .register(registry);
+    }
+
+    private void gauge(MeterRegistry registry, String name, String description,
+                       ToDoubleFunction<TrainingMetrics> value) {
+        // Strong reference: a gauge holds its object weakly by default and would silently turn
+        // into NaN if the trainer dropped its reference to this binder.
+        Gauge.builder(name, this, value)
+                .description(description)
+                .tags(tags)
+                .strongReference(true)
+                .register(registry);
+    }
+
+    private static String requireLabel(String value, String what) {
+        Objects.requireNonNull(value, what);
+        String trimmed = value.strip();
+        if (trimmed.isEmpty()) {
+            throw new IllegalArgumentException(what + " must not be blank");
+        }
+        return trimmed;
+    }
+}
