@@ -32,7 +32,7 @@ import java.util.function.ToDoubleFunction;
  * <p>Prometheus names (with the Prometheus registry's naming convention), all tagged {@code model} and
  * {@code loss}:
  * <ul>
- *   <li>{@code ebm_train_steps_total}, {@code ebm_train_steps_rolled_back_total}</li>
+ *   <li>{@code ebm_train_steps_total}, {@code ebm_train_rollbacks_total}</li>
  *   <li>{@code ebm_records_consumed_total}, {@code ebm_records_rejected_total{reason}},
  *       {@code ebm_records_dead_lettered_total{reason}}</li>
  *   <li>gauges {@code ebm_train_loss}, {@code ebm_energy_positive}, {@code ebm_energy_negative},
@@ -44,7 +44,7 @@ import java.util.function.ToDoubleFunction;
  * </ul>
  *
  * <p>Base units are declared where the contract name already carries them (seconds, steps,
- * checkpoints, divergences). The record counters and the dimensionless gauges declare none on
+ * checkpoints, divergences, rollbacks). The record counters and the dimensionless gauges declare none on
  * purpose: the Prometheus naming convention appends the base unit to the name, which would turn
  * the documented {@code ebm_records_consumed_total} into {@code ebm_records_consumed_records_total}.
  */
@@ -141,7 +141,7 @@ public final class TrainingMetrics implements MeterBinder {
         Objects.requireNonNull(registry, "registry");
         synchronized (registrationLock) {
             counter(registry, "ebm.train.steps", "steps", "Training updates applied to the model", stepsApplied);
-            counter(registry, "ebm.train.steps.rolled.back", "steps",
+            counter(registry, "ebm.train.rollbacks", "rollbacks",
                     "Training updates refused (non-finite or out of bounds) and rolled back", stepsRolledBack);
             counter(registry, "ebm.records.consumed", null,
                     "Records read from the input topic (valid or not)", recordsConsumed);

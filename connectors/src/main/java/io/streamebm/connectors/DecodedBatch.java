@@ -1,0 +1,64 @@
+package io.streamebm.connectors;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The valid samples of one {@link ReceiverBatch}, once every invalid record of it has been confirmed in
+ * its dead-letter topic. Acknowledging it acknowledges the whole source batch; a pipeline does so only when
+ * the state that used these samples is durable.
+ */
+public final class DecodedBatch {
+
+    private final ReceiverBatch source;
+    private final List<DecodedSample> samples;
+    private final int deadLettered;
+
+    DecodedBatch(ReceiverBatch source, List<DecodedSample> samples, int deadLettered) {
+        this.source = source;
+        this.samples = Collections.unmodifiableList(samples);
+        this.deadLettered = deadLettered;
+    }
+
+    /** @return the valid samples, in record order */
+    public List<DecodedSample> samples() {
+        return samples;
+    }
+
+    /** @return the batch they came from */
+    public ReceiverBatch source() {
+        return source;
+    }
+
+    /** @return how many records of the source batch went to the dead-letter topic */
+    public int deadLettered() {
+        return deadLettered;
+    }
+
+    /** Acknowledges every record of the source batch. */
+    public void acknowledge() {
+        source.acknowledge();
+    }
+
+    /**
+     * @return per partition, keyed {@code "topic-partition"}, the next offset to read (last offset of the
+     *         batch + 1, dead letters included): what a checkpoint stores to resume exactly after this batch
+     */
+    public Map<String, Long> sourcePositions() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        for (Map.Entry<TopicPartition, Long> e : source.nextOffsets().entrySet()) {
+            m.put(e.getKey().topic() + "-" + e.getKey().partition(), e.getValue());
+        }
+        return m;
+    }
+
+    @Override
+    public String toString() {
+        return "DecodedBatch{samples=" + samples.size() + ", deadLettered=" + deadLettered + ", positions="
+                + sourcePositions() + "}";
+    }
+}

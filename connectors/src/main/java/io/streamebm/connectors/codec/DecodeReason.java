@@ -1,0 +1,34 @@
+package io.streamebm.connectors.codec;
+
+/**
+ * Why a record could not become a sample. The {@link #tag()} is short and stable: it is written into the
+ * dead-letter header {@code ebm.error} and used as the {@code reason} tag of the rejection metric, so
+ * dashboards and alerts depend on it.
+ */
+public enum DecodeReason {
+    /** The value is not a JSON array of numbers. */
+    MALFORMED_JSON("malformed_json"),
+    /** The sample has another number of values than configured. */
+    WRONG_DIMENSION("wrong_dimension"),
+    /** A value is NaN or infinite (including JSON numbers beyond the float range). */
+    NON_FINITE("non_finite"),
+    /** The value is larger than the configured maximum record size. */
+    TOO_LARGE("too_large"),
+    /** A float32 value whose length is not a multiple of 4 bytes. */
+    BAD_FLOAT32_LENGTH("bad_float32_length"),
+    /** No value (null, zero bytes, or an empty array). */
+    EMPTY("empty"),
+    /** The {@code content-type} header names a format no codec handles. */
+    UNSUPPORTED_CONTENT_TYPE("unsupported_content_type");
+
+    private final String tag;
+
+    DecodeReason(String tag) {
+        this.tag = tag;
+    }
+
+    /** @return the machine reason, e.g. {@code malformed_json} */
+    public String tag() {
+        return tag;
+    }
+}
