@@ -1,5 +1,6 @@
 package io.streamebm.pipeline.checkpoint;
 
+import io.streamebm.pipeline.FaultPoints;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -98,6 +99,7 @@ public final class FileCheckpointStore implements CheckpointStore {
             ch.force(true);
         }
         fsyncDirectory(tmp);
+        FaultPoints.reach("checkpoint-write");
         Path target = dir.resolve(name);
         if (Files.exists(target)) {
             // Same step written again (a clean stop right after a periodic checkpoint): replace it.

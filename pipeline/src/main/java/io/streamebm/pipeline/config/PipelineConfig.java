@@ -1,0 +1,355 @@
+package io.streamebm.pipeline.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/**
+ * The immutable, validated configuration of a training run.
+ *
+ * <p>Every setting has a dotted key (the YAML path), a default, and a validator. Values come from
+ * the defaults, then a YAML file, then command-line overrides ({@code --set key=value} and the
+ * dedicated flags). {@link #parse} collects every wrong, unknown or missing value and throws one
+ * {@link ConfigException} that names them all. The accepted keys and their defaults are
+ * {@link #KEYS}; {@code streamebm train --help-config} prints them.
+ */
+public final class PipelineConfig {
+
+    /** One setting: its key, default, and how to parse and check a value. */
+    public record Key(String name, String defaultValue, String help, Function<String, String> check) {
+    }
+
+    private static final List<String> LOSSES = List.of("cd", "pcd", "sm", "ssm", "dsm", "mle", "nce");
+    private static final List<String> MODELS = List.of("mlp", "gaussian");
+    private static final List<String> ACTIVATIONS = List.of("silu", "tanh", "relu", "elu", "softplus", "sigmoid");
+    private static final List<String> SAMPLERS = List.of("langevin", "mala", "hmc");
+    private static final List<String> OPTIMIZERS = List.of("adam", "adamw", "sgd");
+    private static final List<String> REACTIONS = List.of("lower-lr", "reinit-chains", "both", "none");
+    private static final List<String> FORMATS = List.of("auto", "json", "float32");
+
+    /** Every accepted key, with its default and meaning. */
+    public static final List<Key> KEYS = List.of(
+            new Key("model.type", "mlp", "energy model, one of " + MODELS, oneOf(MODELS)),
+            new Key("model.dim", "2", "sample dimension d", positiveInt()),
+            new Key("model.hidden", "128,128", "MLP hidden widths, comma-separated", widths()),
+            new Key("model.activation", "silu", "MLP activation, one of " + ACTIVATIONS, oneOf(ACTIVATIONS)),
+            new Key("model.name", "default", "model name: snapshot key and metric tag", nonEmpty()),
+            new Key("loss.type", "pcd", "loss, one of " + LOSSES, oneOf(LOSSES)),
+            new Key("loss.k", "10", "sampler steps per update (cd, pcd)", positiveInt()),
+            new Key("loss.chains", "1000", "persistent chains (pcd)", positiveInt()),
+            new Key("loss.reinit", "0.05", "per-update chain re-initialisation probability (pcd)", probability()),
+            new Key("loss.alpha", "0.001", "energy regularisation weight (cd, pcd)", nonNegative()),
+            new Key("loss.sigma", "0.1", "noise scale (dsm)", positive()),
+            new Key("loss.projections", "5", "random projections (ssm)", positiveInt()),
+            new Key("loss.noise-samples", "10", "noise samples per data point (nce)", positiveInt()),
+            new Key("loss.noise-std", "2.0", "standard deviation of the Gaussian noise (nce)", positive()),
+            new Key("sampler.type", "langevin", "sampler, one of " + SAMPLERS, oneOf(SAMPLERS)),
+            new Key("sampler.step-size", "0.01", "sampler step size", positive()),
+            new Key("sampler.noise-scale", "1.0", "Langevin noise scale", nonNegative()),
+            new Key("sampler.leapfrog-steps", "10", "HMC leapfrog steps", positiveInt()),
+            new Key("optimizer.type", "adam", "optimizer, one of " + OPTIMIZERS, oneOf(OPTIMIZERS)),
+            new Key("optimizer.lr", "0.001", "learning rate", positive()),
+            new Key("optimizer.beta1", "0.9", "Adam beta1", unitInterval()),
+            new Key("optimizer.beta2", "0.999", "Adam beta2", unitInterval()),
+            new Key("optimizer.weight-decay", "0.0", "weight decay", nonNegative()),
+            new Key("optimizer.momentum", "0.0", "SGD momentum", unitInterval()),
+            new Key("optimizer.clip-norm", "10.0", "clip the gradient to this global norm, 0 to disable", nonNegative()),
+            new Key("batch.max-size", "256", "largest micro-batch", positiveInt()),
+            new Key("batch.max-wait", "PT0.2S", "longest wait to fill a micro-batch (ISO-8601 or 200ms)", duration()),
+            new Key("seed", "42", "seed of every random source", anyLong()),
+            new Key("kafka.bootstrap-servers", "", "Kafka bootstrap servers HOST:PORT[,...]", any()),
+            new Key("kafka.topic", "ebm.samples", "input topic", nonEmpty()),
+            new Key("kafka.group", "streamebm", "consumer group", nonEmpty()),
+            new Key("kafka.format", "auto", "record format, one of " + FORMATS + " (auto: content-type header)", oneOf(FORMATS)),
+            new Key("kafka.max-record-bytes", "65536", "largest accepted record value", positiveInt()),
+            new Key("snapshot.topic", "ebm.models", "model snapshot topic, empty to disable", any()),
+            new Key("snapshot.every-steps", "50", "steps between snapshots", positiveInt()),
+            new Key("score.topic", "ebm.scores", "score output topic", nonEmpty()),
+            new Key("checkpoint.dir", "checkpoints", "checkpoint directory", nonEmpty()),
+            new Key("checkpoint.every-steps", "100", "steps between checkpoints", positiveInt()),
+            new Key("checkpoint.interval", "PT30S", "longest time between checkpoints", duration()),
+            new Key("checkpoint.keep", "3", "checkpoints kept", positiveInt()),
+            new Key("metrics.host", "127.0.0.1", "metrics bind address", nonEmpty()),
+            new Key("metrics.port", "9404", "metrics port (0: any free port)", port()),
+            new Key("divergence.energy-bound", "10000", "largest |mean energy| before a rollback", positive()),
+            new Key("divergence.reaction", "both", "after a rollback, one of " + REACTIONS, oneOf(REACTIONS)),
+            new Key("divergence.lr-factor", "0.5", "learning-rate factor for lower-lr", openUnitInterval()));
+
+    private static final Map<String, Key> BY_NAME;
+
+    static {
+        Map<String, Key> m = new LinkedHashMap<>();
+        for (Key k : KEYS) {
+            m.put(k.name(), k);
+        }
+        BY_NAME = Collections.unmodifiableMap(m);
+    }
+
+    private final Map<String, String> values;
+
+    private PipelineConfig(Map<String, String> values) {
+        this.values = Collections.unmodifiableMap(new TreeMap<>(values));
+    }
+
+    /** The defaults alone. */
+    public static PipelineConfig defaults() {
+        return parse(Map.of(), Map.of());
+    }
+
+    /**
+     * Builds a configuration from YAML settings (already flattened to dotted keys) and overrides.
+     *
+     * @throws ConfigException naming every unknown key and invalid value
+     */
+    public static PipelineConfig parse(Map<String, String> fromFile, Map<String, String> overrides) {
+        Map<String, String> merged = new LinkedHashMap<>();
+        for (Key k : KEYS) {
+            merged.put(k.name(), k.defaultValue());
+        }
+        List<String> problems = new ArrayList<>();
+        putAll(merged, fromFile, "config file", problems);
+        putAll(merged, overrides, "command line", problems);
+        for (Key k : KEYS) {
+            String problem = k.check().apply(merged.get(k.name()).trim());
+            if (problem != null) {
+                problems.add(k.name() + " = '" + merged.get(k.name()) + "': " + problem);
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        merged.replaceAll((k, v) -> v.trim());
+        return new PipelineConfig(merged);
+    }
+
+    private static void putAll(Map<String, String> target, Map<String, String> source, String where,
+            List<String> problems) {
+        for (Map.Entry<String, String> e : source.entrySet()) {
+            if (!BY_NAME.containsKey(e.getKey())) {
+                problems.add("unknown setting '" + e.getKey() + "' in " + where + " (known: " + String.join(", ", BY_NAME.keySet()) + ")");
+            } else {
+                target.put(e.getKey(), e.getValue() == null ? "" : e.getValue());
+            }
+        }
+    }
+
+    /** Reads a YAML file into dotted keys: {@code loss: {type: pcd}} becomes {@code loss.type=pcd}. */
+    public static Map<String, String> readYaml(Path file) {
+        Object root;
+        try (Reader r = Files.newBufferedReader(file)) {
+            root = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+        } catch (IOException e) {
+            throw new ConfigException(List.of("cannot read config file " + file + ": " + e.getMessage()));
+        } catch (RuntimeException e) {
+            throw new ConfigException(List.of("config file " + file + " is not valid YAML: " + e.getMessage()));
+        }
+        Map<String, String> flat = new LinkedHashMap<>();
+        if (root == null) {
+            return flat;
+        }
+        if (!(root instanceof Map<?, ?> map)) {
+            throw new ConfigException(List.of("config file " + file + " must hold a mapping at the top level"));
+        }
+        flatten("", map, flat);
+        return flat;
+    }
+
+    private static void flatten(String prefix, Map<?, ?> map, Map<String, String> out) {
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            String key = prefix + e.getKey();
+            Object v = e.getValue();
+            if (v instanceof Map<?, ?> nested) {
+                flatten(key + ".", nested, out);
+            } else if (v instanceof List<?> list) {
+                out.put(key, String.join(",", list.stream().map(String::valueOf).toList()));
+            } else {
+                out.put(key, v == null ? "" : String.valueOf(v));
+            }
+        }
+    }
+
+    /** All settings, by key (sorted). */
+    public Map<String, String> asMap() {
+        return values;
+    }
+
+    /** A copy with some settings replaced, validated again. */
+    public PipelineConfig with(Map<String, String> overrides) {
+        return parse(values, overrides);
+    }
+
+    /** A setting as text. */
+    public String string(String key) {
+        String v = values.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException("unknown setting '" + key + "'");
+        }
+        return v;
+    }
+
+    /** A setting as an int. */
+    public int integer(String key) {
+        return Integer.parseInt(string(key));
+    }
+
+    /** A setting as a long. */
+    public long longValue(String key) {
+        return Long.parseLong(string(key));
+    }
+
+    /** A setting as a double. */
+    public double number(String key) {
+        return Double.parseDouble(string(key));
+    }
+
+    /** A setting as a duration. */
+    public Duration duration(String key) {
+        return parseDuration(string(key));
+    }
+
+    /** A comma-separated list of ints. */
+    public int[] ints(String key) {
+        String s = string(key);
+        return s.isEmpty() ? new int[0] : Arrays.stream(s.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+    }
+
+    // ------------------------------------------------------------------ validators (null = valid)
+
+    private static Function<String, String> oneOf(List<String> options) {
+        return v -> options.contains(v.toLowerCase(Locale.ROOT)) ? null : "must be one of " + options;
+    }
+
+    private static Function<String, String> any() {
+        return v -> null;
+    }
+
+    private static Function<String, String> nonEmpty() {
+        return v -> v.isEmpty() ? "must not be empty" : null;
+    }
+
+    private static Function<String, String> positiveInt() {
+        return v -> {
+            try {
+                return Integer.parseInt(v) > 0 ? null : "must be a positive integer";
+            } catch (NumberFormatException e) {
+                return "must be a positive integer";
+            }
+        };
+    }
+
+    private static Function<String, String> port() {
+        return v -> {
+            try {
+                int p = Integer.parseInt(v);
+                return p >= 0 && p <= 65535 ? null : "must be a port in [0, 65535]";
+            } catch (NumberFormatException e) {
+                return "must be a port in [0, 65535]";
+            }
+        };
+    }
+
+    private static Function<String, String> anyLong() {
+        return v -> {
+            try {
+                Long.parseLong(v);
+                return null;
+            } catch (NumberFormatException e) {
+                return "must be an integer";
+            }
+        };
+    }
+
+    private static Function<String, String> number(java.util.function.DoublePredicate ok, String rule) {
+        return v -> {
+            try {
+                double d = Double.parseDouble(v);
+                return Double.isFinite(d) && ok.test(d) ? null : "must be " + rule;
+            } catch (NumberFormatException e) {
+                return "must be " + rule;
+            }
+        };
+    }
+
+    private static Function<String, String> positive() {
+        return number(d -> d > 0, "a number > 0");
+    }
+
+    private static Function<String, String> nonNegative() {
+        return number(d -> d >= 0, "a number >= 0");
+    }
+
+    private static Function<String, String> probability() {
+        return number(d -> d >= 0 && d <= 1, "a probability in [0, 1]");
+    }
+
+    private static Function<String, String> unitInterval() {
+        return number(d -> d >= 0 && d < 1, "a number in [0, 1)");
+    }
+
+    private static Function<String, String> openUnitInterval() {
+        return number(d -> d > 0 && d < 1, "a number in (0, 1)");
+    }
+
+    private static Function<String, String> widths() {
+        return v -> {
+            try {
+                for (String s : v.split(",")) {
+                    if (Integer.parseInt(s.trim()) <= 0) {
+                        return "must be positive integers separated by commas, like 128,128";
+                    }
+                }
+                return null;
+            } catch (NumberFormatException e) {
+                return "must be positive integers separated by commas, like 128,128";
+            }
+        };
+    }
+
+    private static Function<String, String> duration() {
+        return v -> {
+            try {
+                Duration d = parseDuration(v);
+                return d.isNegative() || d.isZero() ? "must be a positive duration" : null;
+            } catch (RuntimeException e) {
+                return "must be a duration such as PT0.2S, 200ms, 5s or 1m";
+            }
+        };
+    }
+
+    /** Parses ISO-8601 ({@code PT0.2S}) or a number with a unit ({@code 200ms}, {@code 5s}, {@code 1m}). */
+    public static Duration parseDuration(String v) {
+        String s = v.trim().toLowerCase(Locale.ROOT);
+        if (s.startsWith("pt") || s.startsWith("p")) {
+            return Duration.parse(v.trim().toUpperCase(Locale.ROOT));
+        }
+        if (s.endsWith("ms")) {
+            return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2).trim()));
+        }
+        if (s.endsWith("s")) {
+            return Duration.ofMillis(Math.round(Double.parseDouble(s.substring(0, s.length() - 1).trim()) * 1000));
+        }
+        if (s.endsWith("m")) {
+            return Duration.ofSeconds(Long.parseLong(s.substring(0, s.length() - 1).trim()) * 60);
+        }
+        throw new IllegalArgumentException("not a duration: " + v);
+    }
+
+    @Override
+    public String toString() {
+        return values.toString();
+    }
+}

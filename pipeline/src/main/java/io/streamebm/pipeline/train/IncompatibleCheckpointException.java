@@ -1,0 +1,10 @@
+package io.streamebm.pipeline.train;
+
+/** A checkpoint exists but was made by a differently shaped model; training refuses to load it. */
+public final class IncompatibleCheckpointException extends RuntimeException {
+
+    /** @param message which settings differ, and how to proceed */
+    public IncompatibleCheckpointException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,335 @@
+package io.streamebm.pipeline.train;
+
+import io.streamebm.core.StepResult;
+import io.streamebm.pipeline.FaultPoints;
+import io.streamebm.pipeline.checkpoint.Checkpoint;
+import io.streamebm.pipeline.checkpoint.CheckpointStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * The stateful operator that trains a model online: it owns the {@link Learner} (model, optimizer,
+ * loss state, random source), the step count, the records counted and the input positions, and it
+ * is their single writer.
+ *
+ * <p>{@link #train(Flux)} cuts the input into micro-batches (at most {@code maxBatchSize} samples,
+ * at most {@code maxWait} of waiting), applies one update per micro-batch on one dedicated thread,
+ * and emits a {@link StepResult} for each. Demand is bounded, so a slow trainer slows the source
+ * (for Kafka: the consumer pauses) instead of buffering.
+ *
+ * <p>Exactly-once model state: every {@code checkpointEverySteps} steps or
+ * {@code checkpointInterval}, and when the input ends, the trainer writes a checkpoint holding
+ * the learner's state, the counters and, per source, the next position to read. Only once that
+ * checkpoint is durable does it acknowledge the input batches it covers. On start,
+ * {@link #restore()} loads the newest valid checkpoint and returns those positions, so that the
+ * source resumes exactly after the last durable state.
+ *
+ * <p>Divergence guard: an update the learner rejects (non-finite), or one after which the mean
+ * energy leaves ±{@code energyBound}, is rolled back to the state after the last good update; then
+ * the configured reaction is applied and training goes on.
+ */
+public final class OnlineTrainer implements AutoCloseable {
+
+    /** Hears what the trainer does besides emitting step results. Called on the trainer thread. */
+    public interface Listener {
+        /** A checkpoint became durable. */
+        default void checkpointed(long step, Duration took) {
+        }
+
+        /** An update was rolled back; {@code reaction} names what followed. */
+        default void diverged(long step, String reason, String reaction) {
+        }
+
+        /** A model snapshot is due: {@code version} increases with every snapshot. */
+        default void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen) {
+        }
+
+        /** The trainer started from a checkpoint, or afresh ({@code step} 0). */
+        default void restored(long step, long recordsSeen, Map<String, Long> positions) {
+        }
+    }
+
+    private final Learner learner;
+    private final CheckpointStore store;
+    private final TrainerOptions options;
+    private final Listener listener;
+    private final Scheduler thread;
+
+    private long step;
+    private long recordsSeen;
+    private final Map<String, Long> positions = new HashMap<>();
+    private final List<Runnable> pendingAcks = new ArrayList<>();
+    private Map<String, INDArray> lastGood;
+    private long lastCheckpointStep;
+    private long lastCheckpointNanos = System.nanoTime();
+    private boolean restored;
+
+    /**
+     * @param learner  the model side; only this trainer calls it from now on
+     * @param store    where checkpoints go
+     * @param options  batching, checkpoint and guard settings
+     * @param listener hears checkpoints, divergences and snapshots
+     */
+    public OnlineTrainer(Learner learner, CheckpointStore store, TrainerOptions options, Listener listener) {
+        this.learner = Objects.requireNonNull(learner, "learner");
+        this.store = Objects.requireNonNull(store, "store");
+        this.options = Objects.requireNonNull(options, "options");
+        this.listener = Objects.requireNonNull(listener, "listener");
+        this.thread = Schedulers.newSingle("streamebm-trainer");
+    }
+
+    /**
+     * Loads the newest valid checkpoint into the learner (unless a fresh start was asked for) and
+     * returns the positions to resume from; empty positions mean "from the beginning".
+     *
+     * @throws IncompatibleCheckpointException when the checkpoint was made by a differently shaped model
+     */
+    public Map<String, Long> restore() {
+        return onThread(() -> {
+            Optional<Checkpoint> latest = options.freshStart() ? Optional.empty() : loadLatest();
+            if (latest.isPresent()) {
+                Checkpoint c = latest.get();
+                Map<String, String> expected = learner.shape();
+                List<String> mismatches = new ArrayList<>();
+                for (Map.Entry<String, String> e : expected.entrySet()) {
+                    String found = c.metadata().get(e.getKey());
+                    if (!e.getValue().equals(found)) {
+                        mismatches.add(e.getKey() + ": checkpoint has " + found + ", configuration has " + e.getValue());
+                    }
+                }
+                if (!mismatches.isEmpty()) {
+                    throw new IncompatibleCheckpointException("the checkpoint at step " + c.step() + " in "
+                            + "the checkpoint directory was made by a different model (" + String.join("; ", mismatches)
+                            + "). Use another checkpoint directory, or start afresh with --fresh-start");
+                }
+                learner.importState(c.arrays());
+                step = c.step();
+                recordsSeen = c.recordsSeen();
+                positions.clear();
+                positions.putAll(c.offsets());
+            }
+            lastCheckpointStep = step;
+            lastGood = learner.exportState();
+            restored = true;
+            listener.restored(step, recordsSeen, Map.copyOf(positions));
+            return Map.copyOf(positions);
+        });
+    }
+
+    private Optional<Checkpoint> loadLatest() {
+        try {
+            return store.loadLatest();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read checkpoints", e);
+        }
+    }
+
+    /**
+     * Trains on {@code input} and emits one result per update. When the input completes, a final
+     * checkpoint is written and its batches acknowledged before this completes.
+     */
+    public Flux<StepResult> train(Flux<InputBatch> input) {
+        if (!restored) {
+            restore();
+        }
+        Duration maxWait = options.maxWait();
+        return input
+                .concatMapIterable(OnlineTrainer::items, 1)
+                .bufferTimeout(options.maxBatchSize(), maxWait, thread, true)
+                .concatMap(items -> Mono.fromCallable(() -> apply(items)).subscribeOn(thread), 1)
+                .flatMapIterable(r -> r)
+                .concatWith(Mono.fromRunnable(this::checkpointIfNeeded).subscribeOn(thread).then(Mono.empty()));
+    }
+
+    /** Writes a checkpoint now if any update happened since the last one, then acknowledges. */
+    public void checkpointNow() {
+        onThread(() -> {
+            checkpointIfNeeded();
+            return null;
+        });
+    }
+
+    /** The number of updates applied. */
+    public long step() {
+        return step;
+    }
+
+    /** The number of records the model state has counted. */
+    public long recordsSeen() {
+        return recordsSeen;
+    }
+
+    /** The learner this trainer owns, for reading on the trainer thread only. */
+    public Learner learner() {
+        return learner;
+    }
+
+    /** Runs {@code body} on the trainer thread and waits for it. */
+    public <T> T onThread(java.util.concurrent.Callable<T> body) {
+        return Mono.fromCallable(body).subscribeOn(thread).block();
+    }
+
+    @Override
+    public void close() {
+        thread.dispose();
+    }
+
+    // ------------------------------------------------------------------ on the trainer thread
+
+    /** A sample, or the end of an input batch riding on its last sample (or alone if none survived). */
+    private record Item(InputBatch.Sample sample, InputBatch batchEnd) {
+    }
+
+    private static List<Item> items(InputBatch b) {
+        List<Item> items = new ArrayList<>(b.samples().size() + 1);
+        List<InputBatch.Sample> samples = b.samples();
+        for (int i = 0; i < samples.size(); i++) {
+            items.add(new Item(samples.get(i), i == samples.size() - 1 ? b : null));
+        }
+        if (samples.isEmpty()) {
+            items.add(new Item(null, b));
+        }
+        return items;
+    }
+
+    private List<StepResult> apply(List<Item> items) {
+        long started = System.nanoTime();
+        List<float[]> rows = new ArrayList<>(items.size());
+        Map<String, Long> covered = new LinkedHashMap<>();
+        List<Runnable> acks = new ArrayList<>();
+        for (Item item : items) {
+            if (item.sample() != null) {
+                rows.add(item.sample().values());
+                covered.merge(item.sample().source(), item.sample().position() + 1, Math::max);
+            }
+            if (item.batchEnd() != null) {
+                item.batchEnd().endPositions().forEach((k, v) -> covered.merge(k, v, Math::max));
+                acks.add(item.batchEnd().acknowledge());
+            }
+        }
+        List<StepResult> out = new ArrayList<>(1);
+        if (!rows.isEmpty()) {
+            out.add(update(rows, started, covered));
+        }
+        covered.forEach((k, v) -> positions.merge(k, v, Math::max));
+        pendingAcks.addAll(acks);
+        if (step - lastCheckpointStep >= options.checkpointEverySteps()
+                || (step > lastCheckpointStep && System.nanoTime() - lastCheckpointNanos >= options.checkpointInterval().toNanos())) {
+            checkpointIfNeeded();
+        }
+        return out;
+    }
+
+    private StepResult update(List<float[]> rows, long started, Map<String, Long> covered) {
+        INDArray batch = toMatrix(rows);
+        Learner.Update u;
+        String rejected = null;
+        try {
+            u = learner.update(batch);
+            if (!(Math.abs(u.energyPositive()) <= options.energyBound())
+                    || (Double.isFinite(u.energyNegative()) && Math.abs(u.energyNegative()) > options.energyBound())) {
+                rejected = String.format("mean energy beyond ±%g (E+ %g, E- %g)", options.energyBound(),
+                        u.energyPositive(), u.energyNegative());
+            }
+        } catch (RejectedUpdateException e) {
+            u = null;
+            rejected = e.getMessage();
+        }
+        step++;
+        recordsSeen += rows.size();
+        FaultPoints.reach("step");
+        StepResult.Outcome outcome = StepResult.Outcome.APPLIED;
+        if (rejected != null) {
+            learner.importState(lastGood);
+            String reaction = react();
+            listener.diverged(step, rejected, reaction);
+            outcome = StepResult.Outcome.ROLLED_BACK;
+        } else {
+            lastGood = learner.exportState();
+            if (step % options.snapshotEverySteps() == 0) {
+                listener.snapshotDue(step / options.snapshotEverySteps(), learner.modelState(), recordsSeen);
+            }
+        }
+        Map<String, Long> after = new HashMap<>(positions);
+        covered.forEach((k, v) -> after.merge(k, v, Math::max));
+        long took = System.nanoTime() - started;
+        double nan = Double.NaN;
+        return new StepResult(step, rows.size(),
+                u == null ? nan : u.loss(),
+                u == null ? nan : u.energyPositive(),
+                u == null ? nan : u.energyNegative(),
+                u == null ? nan : u.energyPositive() - u.energyNegative(),
+                u == null ? nan : u.gradNorm(),
+                u == null ? nan : u.paramNorm(),
+                u == null ? nan : u.acceptanceRate(),
+                u == null ? nan : u.chainEnergyMean(),
+                Duration.ofNanos(took),
+                Duration.ofNanos(u == null ? 0 : Math.min(u.samplingNanos(), took)),
+                outcome, after);
+    }
+
+    private String react() {
+        TrainerOptions.Reaction r = options.reaction();
+        if (r == TrainerOptions.Reaction.LOWER_LR || r == TrainerOptions.Reaction.BOTH) {
+            learner.scaleLearningRate(options.learningRateFactor());
+        }
+        if (r == TrainerOptions.Reaction.REINIT_CHAINS || r == TrainerOptions.Reaction.BOTH) {
+            learner.reinitialiseChains();
+        }
+        // The reaction changed the state; it is the new baseline to roll back to.
+        lastGood = learner.exportState();
+        return r.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
+
+    private void checkpointIfNeeded() {
+        if (step == lastCheckpointStep && pendingAcks.isEmpty()) {
+            return;
+        }
+        if (step != lastCheckpointStep || !positions.isEmpty()) {
+            long t0 = System.nanoTime();
+            Map<String, String> meta = new LinkedHashMap<>(learner.shape());
+            try {
+                store.save(new Checkpoint(step, recordsSeen, positions, meta, lastGood));
+            } catch (IOException e) {
+                throw new UncheckedIOException("checkpoint at step " + step + " failed", e);
+            }
+            lastCheckpointStep = step;
+            lastCheckpointNanos = System.nanoTime();
+            listener.checkpointed(step, Duration.ofNanos(lastCheckpointNanos - t0));
+        }
+        FaultPoints.reach("after-checkpoint");
+        for (Runnable ack : pendingAcks) {
+            ack.run();
+        }
+        pendingAcks.clear();
+    }
+
+    private INDArray toMatrix(List<float[]> rows) {
+        int d = learner.dimension();
+        float[] flat = new float[rows.size() * d];
+        for (int i = 0; i < rows.size(); i++) {
+            float[] r = rows.get(i);
+            if (r.length != d) {
+                throw new IllegalStateException("sample of dimension " + r.length + " reached a trainer of dimension " + d
+                        + "; the decoder must validate dimensions");
+            }
+            System.arraycopy(r, 0, flat, i * d, d);
+        }
+        return Nd4j.create(flat, new long[] {rows.size(), d}, DataType.FLOAT);
+    }
+}

@@ -1,0 +1,148 @@
+package io.streamebm.pipeline.train;
+
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * How the online trainer batches, checkpoints and guards. Immutable; build with {@link #builder()}.
+ *
+ * @param maxBatchSize          largest micro-batch (default 256)
+ * @param maxWait               longest wait to fill a micro-batch (default 200 ms)
+ * @param checkpointEverySteps  steps between checkpoints (default 100)
+ * @param checkpointInterval    longest time between checkpoints while updates happen (default 30 s)
+ * @param snapshotEverySteps    steps between model snapshots (default 50)
+ * @param energyBound           a mean energy beyond ±this rolls the model back (default 1e4)
+ * @param reaction              what follows a rollback (default {@link Reaction#BOTH})
+ * @param learningRateFactor    factor applied by {@link Reaction#LOWER_LR} (default 0.5)
+ * @param freshStart            ignore existing checkpoints (default false)
+ */
+public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointEverySteps, Duration checkpointInterval,
+        int snapshotEverySteps, double energyBound, Reaction reaction, double learningRateFactor, boolean freshStart) {
+
+    /** What the trainer does after rolling back a diverged update. */
+    public enum Reaction {
+        /** Multiply the learning rate by the configured factor. */
+        LOWER_LR,
+        /** Restart the persistent chains. */
+        REINIT_CHAINS,
+        /** Both of the above. */
+        BOTH,
+        /** Only roll back. */
+        NONE;
+
+        /** Parses {@code lower-lr}, {@code reinit-chains}, {@code both} or {@code none}. */
+        public static Reaction parse(String s) {
+            return valueOf(s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+        }
+    }
+
+    /** Validates every field. */
+    public TrainerOptions {
+        if (maxBatchSize < 1) {
+            throw new IllegalArgumentException("maxBatchSize must be >= 1, got " + maxBatchSize);
+        }
+        requirePositive("maxWait", maxWait);
+        if (checkpointEverySteps < 1) {
+            throw new IllegalArgumentException("checkpointEverySteps must be >= 1, got " + checkpointEverySteps);
+        }
+        requirePositive("checkpointInterval", checkpointInterval);
+        if (snapshotEverySteps < 1) {
+            throw new IllegalArgumentException("snapshotEverySteps must be >= 1, got " + snapshotEverySteps);
+        }
+        if (!(energyBound > 0)) {
+            throw new IllegalArgumentException("energyBound must be > 0, got " + energyBound);
+        }
+        Objects.requireNonNull(reaction, "reaction");
+        if (!(learningRateFactor > 0 && learningRateFactor < 1)) {
+            throw new IllegalArgumentException("learningRateFactor must be in (0, 1), got " + learningRateFactor);
+        }
+    }
+
+    private static void requirePositive(String name, Duration d) {
+        if (d == null || d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(name + " must be a positive duration, got " + d);
+        }
+    }
+
+    /** A builder with the documented defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds {@link TrainerOptions}; every setter has the default documented on the record. */
+    public static final class Builder {
+        private int maxBatchSize = 256;
+        private Duration maxWait = Duration.ofMillis(200);
+        private int checkpointEverySteps = 100;
+        private Duration checkpointInterval = Duration.ofSeconds(30);
+        private int snapshotEverySteps = 50;
+        private double energyBound = 1e4;
+        private Reaction reaction = Reaction.BOTH;
+        private double learningRateFactor = 0.5;
+        private boolean freshStart;
+
+        private Builder() {
+        }
+
+        /** @see TrainerOptions#maxBatchSize() */
+        public Builder maxBatchSize(int v) {
+            maxBatchSize = v;
+            return this;
+        }
+
+        /** @see TrainerOptions#maxWait() */
+        public Builder maxWait(Duration v) {
+            maxWait = v;
+            return this;
+        }
+
+        /** @see TrainerOptions#checkpointEverySteps() */
+        public Builder checkpointEverySteps(int v) {
+            checkpointEverySteps = v;
+            return this;
+        }
+
+        /** @see TrainerOptions#checkpointInterval() */
+        public Builder checkpointInterval(Duration v) {
+            checkpointInterval = v;
+            return this;
+        }
+
+        /** @see TrainerOptions#snapshotEverySteps() */
+        public Builder snapshotEverySteps(int v) {
+            snapshotEverySteps = v;
+            return this;
+        }
+
+        /** @see TrainerOptions#energyBound() */
+        public Builder energyBound(double v) {
+            energyBound = v;
+            return this;
+        }
+
+        /** @see TrainerOptions#reaction() */
+        public Builder reaction(Reaction v) {
+            reaction = v;
+            return this;
+        }
+
+        /** @see TrainerOptions#learningRateFactor() */
+        public Builder learningRateFactor(double v) {
+            learningRateFactor = v;
+            return this;
+        }
+
+        /** @see TrainerOptions#freshStart() */
+        public Builder freshStart(boolean v) {
+            freshStart = v;
+            return this;
+        }
+
+        /** Validates and builds. */
+        public TrainerOptions build() {
+            return new TrainerOptions(maxBatchSize, maxWait, checkpointEverySteps, checkpointInterval,
+                    snapshotEverySteps, energyBound, reaction, learningRateFactor, freshStart);
+        }
+    }
+}

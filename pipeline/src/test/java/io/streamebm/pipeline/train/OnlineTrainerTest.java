@@ -1,0 +1,231 @@
+package io.streamebm.pipeline.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.streamebm.core.StepResult;
+import io.streamebm.pipeline.checkpoint.FileCheckpointStore;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import reactor.core.publisher.Flux;
+import reactor.test.StepVerifier;
+
+/** The trainer's batching, checkpoint/acknowledge ordering, restore and rollback, with a counting learner. */
+class OnlineTrainerTest {
+
+    @TempDir
+    Path dir;
+
+    /** Learns the running sum of its inputs; rejects batches holding NaN; "diverges" on values above 1e6. */
+    static class SumLearner implements Learner {
+        double[] sum = new double[2];
+        double lrScale = 1;
+        int reinits;
+
+        @Override
+        public Update update(INDArray batch) {
+            if (!Double.isFinite(batch.sumNumber().doubleValue())) {
+                throw new RejectedUpdateException("non-finite batch", null);
+            }
+            for (int j = 0; j < 2; j++) {
+                sum[j] += batch.getColumn(j).sumNumber().doubleValue();
+            }
+            double mean = batch.meanNumber().doubleValue();
+            return new Update(mean, mean, Double.NaN, 1, 1, Double.NaN, Double.NaN, 0);
+        }
+
+        @Override
+        public INDArray energies(INDArray batch) {
+            return batch.sum(1);
+        }
+
+        @Override
+        public int dimension() {
+            return 2;
+        }
+
+        @Override
+        public Map<String, String> shape() {
+            return Map.of("model", "sum", "dim", "2");
+        }
+
+        @Override
+        public void scaleLearningRate(double factor) {
+            lrScale *= factor;
+        }
+
+        @Override
+        public void reinitialiseChains() {
+            reinits++;
+        }
+
+        @Override
+        public Map<String, INDArray> modelState() {
+            return exportState();
+        }
+
+        @Override
+        public Map<String, INDArray> exportState() {
+            return Map.of("sum", Nd4j.createFromArray(sum.clone()));
+        }
+
+        @Override
+        public void importState(Map<String, INDArray> state) {
+            sum = state.get("sum").toDoubleVector();
+        }
+    }
+
+    private final List<String> events = new ArrayList<>();
+
+    private OnlineTrainer trainer(SumLearner learner, TrainerOptions options) {
+        return new OnlineTrainer(learner, new FileCheckpointStore(dir, 3, (id, r) -> events.add("skipped " + id)),
+                options, new OnlineTrainer.Listener() {
+                    @Override
+                    public void checkpointed(long step, Duration took) {
+                        events.add("checkpoint " + step);
+                    }
+
+                    @Override
+                    public void diverged(long step, String reason, String reaction) {
+                        events.add("diverged " + step + " " + reaction);
+                    }
+                });
+    }
+
+    /** Input batches of {@code perBatch} samples (all ones) from one partition, acks recorded in {@code acked}. */
+    private Flux<InputBatch> input(int batches, int perBatch, long firstOffset, List<Long> acked) {
+        return Flux.range(0, batches).map(b -> {
+            List<InputBatch.Sample> samples = new ArrayList<>();
+            long base = firstOffset + (long) b * perBatch;
+            for (int i = 0; i < perBatch; i++) {
+                samples.add(new InputBatch.Sample("t-0", base + i, new float[] {1f, 2f}));
+            }
+            long end = base + perBatch;
+            return new InputBatch(samples, Map.of("t-0", end), () -> {
+                synchronized (acked) {
+                    acked.add(end);
+                }
+                events.add("ack " + end);
+            });
+        });
+    }
+
+    private static TrainerOptions.Builder options() {
+        return TrainerOptions.builder().maxBatchSize(64).maxWait(Duration.ofSeconds(5)).checkpointEverySteps(4);
+    }
+
+    @Test
+    void microBatchesAreCutAtMaxSizeAndEveryRecordCountsOnce() {
+        SumLearner learner = new SumLearner();
+        List<Long> acked = new ArrayList<>();
+        try (OnlineTrainer t = trainer(learner, options().build())) {
+            List<StepResult> results = t.train(input(10, 100, 0, acked)).collectList().block();
+            int total = results.stream().mapToInt(StepResult::batchSize).sum();
+            assertEquals(1000, total);
+            assertTrue(results.stream().allMatch(r -> r.batchSize() <= 64));
+            assertEquals(1000, t.recordsSeen());
+            assertEquals(1000.0, learner.sum[0], 1e-9);
+            assertEquals(1000L, results.get(results.size() - 1).sourcePositions().get("t-0"));
+            assertEquals(10, acked.size(), "every batch acknowledged after the final checkpoint");
+        }
+    }
+
+    @Test
+    void acknowledgementsFollowTheCheckpointThatCoversThem() {
+        SumLearner learner = new SumLearner();
+        List<Long> acked = new ArrayList<>();
+        try (OnlineTrainer t = trainer(learner, options().maxBatchSize(50).build())) {
+            t.train(input(6, 50, 0, acked)).blockLast();
+        }
+        // 6 steps of 50: checkpoint at step 4 covers batches 1..4, the final one covers 5..6.
+        int firstCheckpoint = events.indexOf("checkpoint 4");
+        assertTrue(firstCheckpoint >= 0, events.toString());
+        for (String e : events.subList(0, firstCheckpoint)) {
+            assertTrue(!e.startsWith("ack"), "acknowledged before any checkpoint: " + events);
+        }
+        assertTrue(events.indexOf("ack 300") > events.indexOf("checkpoint 6"), events.toString());
+    }
+
+    @Test
+    void restartResumesFromTheCheckpointPositionsAndState() {
+        SumLearner first = new SumLearner();
+        try (OnlineTrainer t = trainer(first, options().build())) {
+            t.train(input(5, 64, 0, new ArrayList<>())).blockLast();
+        }
+        SumLearner second = new SumLearner();
+        try (OnlineTrainer t = trainer(second, options().build())) {
+            Map<String, Long> positions = t.restore();
+            assertEquals(Map.of("t-0", 320L), positions);
+            assertEquals(320.0, second.sum[0], 1e-9);
+            assertEquals(5, t.step());
+            t.train(input(2, 64, 320, new ArrayList<>())).blockLast();
+            assertEquals(448, t.recordsSeen());
+        }
+    }
+
+    @Test
+    void aCheckpointOfAnotherModelIsRefusedUnlessFreshStart() {
+        try (OnlineTrainer t = trainer(new SumLearner(), options().build())) {
+            t.train(input(1, 10, 0, new ArrayList<>())).blockLast();
+        }
+        SumLearner other = new SumLearner() {
+            @Override
+            public Map<String, String> shape() {
+                return Map.of("model", "sum", "dim", "3");
+            }
+        };
+        try (OnlineTrainer t = trainer(other, options().build())) {
+            IncompatibleCheckpointException e = assertThrows(IncompatibleCheckpointException.class, t::restore);
+            assertTrue(e.getMessage().contains("dim: checkpoint has 2, configuration has 3"), e.getMessage());
+        }
+        try (OnlineTrainer t = trainer(other, options().freshStart(true).build())) {
+            assertEquals(Map.of(), t.restore());
+        }
+    }
+
+    @Test
+    void rejectedAndOutOfBoundUpdatesRollBackAndTrainingGoesOn() {
+        SumLearner learner = new SumLearner();
+        AtomicInteger n = new AtomicInteger();
+        Flux<InputBatch> in = Flux.range(0, 4).map(b -> {
+            float v = b == 1 ? Float.NaN : b == 2 ? 1e7f : 1f;
+            List<InputBatch.Sample> s = List.of(new InputBatch.Sample("t-0", b, new float[] {v, v}));
+            return new InputBatch(s, Map.of("t-0", (long) b + 1), n::incrementAndGet);
+        });
+        try (OnlineTrainer t = trainer(learner, options().maxBatchSize(1).energyBound(1e6).build())) {
+            StepVerifier.create(t.train(in))
+                    .assertNext(r -> assertEquals(StepResult.Outcome.APPLIED, r.outcome()))
+                    .assertNext(r -> assertEquals(StepResult.Outcome.ROLLED_BACK, r.outcome()))
+                    .assertNext(r -> assertEquals(StepResult.Outcome.ROLLED_BACK, r.outcome()))
+                    .assertNext(r -> assertEquals(StepResult.Outcome.APPLIED, r.outcome()))
+                    .verifyComplete();
+        }
+        assertEquals(2.0, learner.sum[0], 1e-9, "only the two good updates remain");
+        assertEquals(0.25, learner.lrScale, 1e-12);
+        assertEquals(2, learner.reinits);
+        assertEquals(4, n.get());
+        assertTrue(events.contains("diverged 2 both") && events.contains("diverged 3 both"), events.toString());
+    }
+
+    @Test
+    void aPartialBatchIsFlushedAfterMaxWait() {
+        SumLearner learner = new SumLearner();
+        Flux<InputBatch> slow = input(1, 10, 0, new ArrayList<>()).concatWith(Flux.never());
+        try (OnlineTrainer t = trainer(learner, options().maxWait(Duration.ofMillis(100)).build())) {
+            StepVerifier.create(t.train(slow))
+                    .assertNext(r -> assertEquals(10, r.batchSize()))
+                    .thenCancel()
+                    .verify(Duration.ofSeconds(30));
+        }
+    }
+}
