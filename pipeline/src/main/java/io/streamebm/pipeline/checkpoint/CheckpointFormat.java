@@ -1,0 +1,257 @@
+package io.streamebm.pipeline.checkpoint;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The binary format of a {@link Checkpoint}, used for checkpoint files and for the model
+ * snapshots on the snapshot topic.
+ *
+ * <h2>Format</h2>
+ * Little-endian throughout; no Java serialization.
+ * <pre>
+ *   magic      8 bytes  "SEBMCKPT"
+ *   version    int32    1
+ *   step       int64
+ *   records    int64    records counted by the model state
+ *   nOffsets   int32,   then per offset:   key (string), offset int64
+ *   nMeta      int32,   then per entry:    key (string), value (string)
+ *   nArrays    int32,   then per array:    name (string), dtype int8 (1 FLOAT, 2 DOUBLE, 3 LONG, 4 INT),
+ *                                          rank int32, shape int64[rank], data (C order, raw elements)
+ *   sha256     32 bytes over every byte before it
+ *   string  =  length int32, UTF-8 bytes
+ * </pre>
+ * A file whose digest does not match, or that ends early, is reported and skipped.
+ */
+public final class CheckpointFormat {
+
+    private static final byte[] MAGIC = "SEBMCKPT".getBytes(StandardCharsets.US_ASCII);
+    private static final int VERSION = 1;
+
+    private CheckpointFormat() {
+    }
+
+    /** The bytes of {@code c}, digest included. */
+    public static byte[] encode(Checkpoint c) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(1 << 16);
+        LittleEndianOut out = new LittleEndianOut(bytes);
+        out.raw(MAGIC);
+        out.i32(VERSION);
+        out.i64(c.step());
+        out.i64(c.recordsSeen());
+        out.i32(c.offsets().size());
+        for (Map.Entry<String, Long> e : new java.util.TreeMap<>(c.offsets()).entrySet()) {
+            out.str(e.getKey());
+            out.i64(e.getValue());
+        }
+        out.i32(c.metadata().size());
+        for (Map.Entry<String, String> e : new java.util.TreeMap<>(c.metadata()).entrySet()) {
+            out.str(e.getKey());
+            out.str(e.getValue());
+        }
+        out.i32(c.arrays().size());
+        for (Map.Entry<String, INDArray> e : c.arrays().entrySet()) {
+            out.str(e.getKey());
+            writeArray(out, e.getKey(), e.getValue());
+        }
+        out.flush();
+        byte[] body = bytes.toByteArray();
+        byte[] digest = sha256(body, body.length);
+        byte[] all = Arrays.copyOf(body, body.length + digest.length);
+        System.arraycopy(digest, 0, all, body.length, digest.length);
+        return all;
+    }
+
+    private static void writeArray(LittleEndianOut out, String name, INDArray a) throws IOException {
+        DataType t = a.dataType();
+        int code = switch (t) {
+            case FLOAT -> 1;
+            case DOUBLE -> 2;
+            case LONG -> 3;
+            case INT -> 4;
+            default -> throw new IllegalArgumentException("checkpoint array '" + name + "' has unsupported type " + t);
+        };
+        out.i8(code);
+        long[] shape = a.shape();
+        out.i32(shape.length);
+        for (long s : shape) {
+            out.i64(s);
+        }
+        INDArray c = a.ordering() == 'c' && !a.isView() ? a : a.dup('c');
+        long n = c.length();
+        switch (t) {
+            case FLOAT -> {
+                for (float v : c.data().asFloat()) {
+                    out.i32(Float.floatToRawIntBits(v));
+                }
+            }
+            case DOUBLE -> {
+                for (double v : c.data().asDouble()) {
+                    out.i64(Double.doubleToRawLongBits(v));
+                }
+            }
+            case LONG -> {
+                for (long i = 0; i < n; i++) {
+                    out.i64(c.getLong(i));
+                }
+            }
+            default -> {
+                for (int v : c.data().asInt()) {
+                    out.i32(v);
+                }
+            }
+        }
+    }
+
+    /** Parses and verifies bytes written by {@link #encode}; a bad digest or early end throws. */
+    public static Checkpoint decode(byte[] all) throws IOException {
+        if (all.length < MAGIC.length + 32) {
+            throw new IOException("checkpoint file is truncated (" + all.length + " bytes)");
+        }
+        int bodyLen = all.length - 32;
+        byte[] digest = sha256(all, bodyLen);
+        if (!Arrays.equals(digest, Arrays.copyOfRange(all, bodyLen, all.length))) {
+            throw new IOException("checksum mismatch: the checkpoint is corrupted or truncated");
+        }
+        ByteBuffer in = ByteBuffer.wrap(all, 0, bodyLen).order(ByteOrder.LITTLE_ENDIAN);
+        byte[] magic = new byte[MAGIC.length];
+        in.get(magic);
+        if (!Arrays.equals(magic, MAGIC)) {
+            throw new IOException("not a StreamEBM checkpoint (bad magic)");
+        }
+        int version = in.getInt();
+        if (version != VERSION) {
+            throw new IOException("unsupported checkpoint format version " + version + " (this build reads " + VERSION + ")");
+        }
+        long step = in.getLong();
+        long records = in.getLong();
+        int nOffsets = in.getInt();
+        Map<String, Long> offsets = new HashMap<>();
+        for (int i = 0; i < nOffsets; i++) {
+            offsets.put(str(in), in.getLong());
+        }
+        int nMeta = in.getInt();
+        Map<String, String> meta = new HashMap<>();
+        for (int i = 0; i < nMeta; i++) {
+            meta.put(str(in), str(in));
+        }
+        int nArrays = in.getInt();
+        Map<String, INDArray> arrays = new LinkedHashMap<>();
+        for (int i = 0; i < nArrays; i++) {
+            String name = str(in);
+            arrays.put(name, readArray(in, name));
+        }
+        return new Checkpoint(step, records, offsets, meta, arrays);
+    }
+
+    private static INDArray readArray(ByteBuffer in, String name) throws IOException {
+        int code = in.get();
+        int rank = in.getInt();
+        if (rank < 0 || rank > 8) {
+            throw new IOException("array '" + name + "' has an invalid rank " + rank);
+        }
+        long[] shape = new long[rank];
+        long n = 1;
+        for (int i = 0; i < rank; i++) {
+            shape[i] = in.getLong();
+            n *= shape[i];
+        }
+        switch (code) {
+            case 1 -> {
+                float[] v = new float[Math.toIntExact(n)];
+                in.asFloatBuffer().get(v);
+                in.position(in.position() + 4 * v.length);
+                return Nd4j.create(v, shape, 'c');
+            }
+            case 2 -> {
+                double[] v = new double[Math.toIntExact(n)];
+                in.asDoubleBuffer().get(v);
+                in.position(in.position() + 8 * v.length);
+                return Nd4j.create(v, shape, 'c');
+            }
+            case 3 -> {
+                long[] v = new long[Math.toIntExact(n)];
+                in.asLongBuffer().get(v);
+                in.position(in.position() + 8 * v.length);
+                return Nd4j.createFromArray(v).reshape(shape);
+            }
+            case 4 -> {
+                int[] v = new int[Math.toIntExact(n)];
+                in.asIntBuffer().get(v);
+                in.position(in.position() + 4 * v.length);
+                return Nd4j.createFromArray(v).reshape(shape);
+            }
+            default -> throw new IOException("array '" + name + "' has an unknown type code " + code);
+        }
+    }
+
+    private static String str(ByteBuffer in) {
+        int len = in.getInt();
+        byte[] b = new byte[len];
+        in.get(b);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    private static byte[] sha256(byte[] data, int len) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            md.update(data, 0, len);
+            return md.digest();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+        }
+    }
+
+    /** Little-endian primitives over a stream; DataOutputStream is big-endian. */
+    private static final class LittleEndianOut {
+        private final DataOutputStream out;
+        private final ByteBuffer scratch = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+
+        LittleEndianOut(ByteArrayOutputStream target) {
+            this.out = new DataOutputStream(target);
+        }
+
+        void raw(byte[] b) throws IOException {
+            out.write(b);
+        }
+
+        void i8(int v) throws IOException {
+            out.writeByte(v);
+        }
+
+        void i32(int v) throws IOException {
+            scratch.clear();
+            scratch.putInt(v);
+            out.write(scratch.array(), 0, 4);
+        }
+
+        void i64(long v) throws IOException {
+            scratch.clear();
+            scratch.putLong(v);
+            out.write(scratch.array(), 0, 8);
+        }
+
+        void str(String s) throws IOException {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            i32(b.length);
+            out.write(b);
+        }
+
+        void flush() throws IOException {
+            out.flush();
+        }
+    }
+}
