@@ -129,7 +129,16 @@ public final class MetricsServer implements AutoCloseable {
             }
             String contentType = negotiate(ex.getRequestHeaders().getFirst("Accept"));
             ByteArrayOutputStream body = new ByteArrayOutputStream(64 * 1024);
-            registry.scrape(body, contentType);
+            try {
+                registry.scrape(body, contentType);
+            } catch (RuntimeException e) {
+                // A failing meter (for example a Kafka client closed under its binding) must show as
+                // a failed scrape (`up` stays 1 but the scrape errors) rather than a dropped connection.
+                LOG.warn("scrape failed", e);
+                send(ex, 500, "text/plain; charset=utf-8",
+                        ("scrape failed: " + e + "\n").getBytes(StandardCharsets.UTF_8));
+                return;
+            }
             send(ex, 200, contentType, body.toByteArray());
         }
     }

@@ -68,8 +68,14 @@ public final class Monitoring implements AutoCloseable {
         MonitoringRegistry registry = MonitoringRegistry.create(model, loss);
         TrainingMetrics training = new TrainingMetrics(model, loss);
         training.bindTo(registry.prometheus());
-        KafkaBrokerProbe probe = KafkaBrokerProbe.start(bootstrapServers, options.brokerCheckInterval(),
-                options.brokerCheckTimeout());
+        KafkaBrokerProbe probe;
+        try {
+            probe = KafkaBrokerProbe.start(bootstrapServers, options.brokerCheckInterval(),
+                    options.brokerCheckTimeout());
+        } catch (RuntimeException e) {
+            registry.close();
+            throw e;
+        }
         TrainingHealth health = new TrainingHealth(training, probe, options.stallTimeout(), options.startupGrace());
         MetricsServer server;
         try {

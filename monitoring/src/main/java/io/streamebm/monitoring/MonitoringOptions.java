@@ -93,43 +93,78 @@ public record MonitoringOptions(String host, int port, Duration stallTimeout, Du
         private Builder() {
         }
 
-        /** @param value bind address @return this builder */
+        /**
+         * Sets the bind address.
+         *
+         * @param value bind address
+         * @return this builder
+         */
         public Builder host(String value) {
             this.host = value;
             return this;
         }
 
-        /** @param value port, 0 for a free one @return this builder */
+        /**
+         * Sets the port, 0 for a free one.
+         *
+         * @param value port, 0 for a free one
+         * @return this builder
+         */
         public Builder port(int value) {
             this.port = value;
             return this;
         }
 
-        /** @param value stall timeout @return this builder */
+        /**
+         * Sets the stall timeout.
+         *
+         * @param value stall timeout
+         * @return this builder
+         */
         public Builder stallTimeout(Duration value) {
             this.stallTimeout = value;
             return this;
         }
 
-        /** @param value start-up grace period @return this builder */
+        /**
+         * Sets the start-up grace period.
+         *
+         * @param value start-up grace period
+         * @return this builder
+         */
         public Builder startupGrace(Duration value) {
             this.startupGrace = value;
             return this;
         }
 
-        /** @param value interval between broker probes @return this builder */
+        /**
+         * Sets the interval between broker probes.
+         *
+         * @param value interval between broker probes
+         * @return this builder
+         */
         public Builder brokerCheckInterval(Duration value) {
             this.brokerCheckInterval = value;
             return this;
         }
 
-        /** @param value timeout of one broker probe @return this builder */
+        /**
+         * Sets the timeout of one broker probe.
+         *
+         * @param value timeout of one broker probe
+         * @return this builder
+         */
         public Builder brokerCheckTimeout(Duration value) {
             this.brokerCheckTimeout = value;
             return this;
         }
 
-        /** @param value rescan interval of Kafka client metrics @return this builder */
+        /**
+         * Sets the rescan interval of Kafka client metrics.
+         *
+         * @param value rescan interval of Kafka client metrics
+         * @return this builder
+         */
         public Builder kafkaMetricsRefresh(Duration value) {
             this.kafkaMetricsRefresh = value;
             return this;

@@ -1,0 +1,367 @@
+package io.streamebm.monitoring;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.streamebm.connectors.broker.LocalKafkaBroker;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.yaml.snakeyaml.Yaml;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The whole monitoring path against real things: a real broker and consumer (for the Kafka client
+ * meters, consumer lag included), a simulated trainer feeding {@link TrainingMetrics}, the
+ * {@link MetricsServer} on a free port, {@code promtool}, and a real Prometheus server scraping the
+ * endpoint and evaluating every dashboard query and alert expression of the provisioning files.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class LiveScrapeTest {
+
+    private static final String TOPIC = "ebm.samples";
+    private static final Duration WAIT = Duration.ofSeconds(90);
+    /** Per query: once the target is up, a range of a few 1 s scrapes is all a query needs. */
+    private static final Duration QUERY_WAIT = Duration.ofSeconds(30);
+
+    private LocalKafkaBroker broker;
+    private Monitoring monitoring;
+    private TrainingFeed feed;
+    private Thread consumerThread;
+    private volatile boolean consuming = true;
+    private Process prometheus;
+    private Path prometheusDir;
+    private URI prometheusUri;
+
+    @BeforeAll
+    void start() throws Exception {
+        broker = LocalKafkaBroker.start();
+        broker.createTopic(TOPIC, 2);
+        Properties pp = new Properties();
+        pp.put("bootstrap.servers", broker.bootstrapServers());
+        try (KafkaProducer<String, String> producer =
+                     new KafkaProducer<>(pp, new StringSerializer(), new StringSerializer())) {
+            for (int i = 0; i < 5_000; i++) {
+                producer.send(new ProducerRecord<>(TOPIC, "[" + (i % 7) + ".5,-1.25]"));
+            }
+        }
+        monitoring = Monitoring.start(MonitoringOptions.builder().port(0)
+                        .kafkaMetricsRefresh(Duration.ofSeconds(1))
+                        .brokerCheckInterval(Duration.ofMillis(500))
+                        .build(),
+                "eight-gaussians", "pcd", broker.bootstrapServers());
+        consumerThread = new Thread(this::consume, "test-consumer");
+        consumerThread.setDaemon(true);
+        consumerThread.start();
+        feed = new TrainingFeed(monitoring.training());
+        // The GC pause timer only exists after a collection; the dashboard's GC panel reads it.
+        System.gc();
+        TestSupport.await("a divergence, dead letters and the consumer's lag in the scrape", WAIT, () -> {
+            String body = scrape(null).body();
+            return body.contains("ebm_divergences_total{") && body.contains("ebm_records_dead_lettered_total{")
+                    && body.contains("kafka_consumer_fetch_manager_records_lag{")
+                    && body.contains("kafka_consumer_fetch_manager_records_lag_max{")
+                    && body.contains("jvm_gc_pause_seconds_count{");
+        });
+    }
+
+    /** A slow consumer (5 records per poll) keeps a lag that the lag panels and alert can see. */
+    private void consume() {
+        Properties cp = new Properties();
+        cp.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        cp.put(ConsumerConfig.GROUP_ID_CONFIG, "streamebm-trainer");
+        cp.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        cp.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5);
+        try (KafkaConsumer<String, String> consumer =
+                     new KafkaConsumer<>(cp, new StringDeserializer(), new StringDeserializer())) {
+            monitoring.bindKafkaClient(consumer);
+            consumer.subscribe(List.of(TOPIC));
+            while (consuming) {
+                consumer.poll(Duration.ofMillis(100));
+                TestSupport.sleep(50);
+            }
+        }
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (prometheus != null) {
+            prometheus.destroy();
+            if (!prometheus.waitFor(10, TimeUnit.SECONDS)) {
+                prometheus.destroyForcibly();
+            }
+        }
+        if (feed != null) {
+            feed.close();
+        }
+        consuming = false;
+        if (consumerThread != null) {
+            consumerThread.join(10_000);
+        }
+        if (monitoring != null) {
+            monitoring.close();
+        }
+        if (broker != null) {
+            broker.close();
+        }
+        if (prometheusDir != null) {
+            try (Stream<Path> s = Files.walk(prometheusDir)) {
+                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private HttpResponse<String> scrape(String accept) {
+        return TestSupport.get(monitoring.server().baseUri().resolve("/metrics"), accept);
+    }
+
+    @Test
+    void liveScrapePassesPromtoolCheckMetrics() {
+        Path promtool = TestSupport.requireBinary("promtool");
+        HttpResponse<String> r = scrape(null);
+        assertEquals(200, r.statusCode());
+        assertEquals(MetricsServer.PROMETHEUS_TEXT, r.headers().firstValue("Content-Type").orElse(""));
+        TestSupport.Result check = TestSupport.run(List.of(promtool.toString(), "check", "metrics"),
+                r.body(), Duration.ofSeconds(60));
+        assertEquals(0, check.exitCode(), "promtool check metrics:\n" + check.output());
+        assertEquals("", check.output().strip(), "promtool printed lint problems");
+    }
+
+    @Test
+    void openMetricsOnlyWhenAskedFor() {
+        HttpResponse<String> om = scrape("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5");
+        assertEquals(MetricsServer.OPENMETRICS_TEXT, om.headers().firstValue("Content-Type").orElse(""));
+        assertTrue(om.body().strip().endsWith("# EOF"), "OpenMetrics ends with # EOF");
+        HttpResponse<String> text = scrape("text/plain");
+        assertEquals(MetricsServer.PROMETHEUS_TEXT, text.headers().firstValue("Content-Type").orElse(""));
+        assertTrue(!text.body().contains("# EOF"));
+    }
+
+    @Test
+    void everyContractMetricIsExposedWithModelAndLossTags() {
+        String body = scrape(null).body();
+        List<String> contract = List.of("ebm_train_steps_total", "ebm_records_consumed_total",
+                "ebm_records_rejected_total", "ebm_train_loss", "ebm_energy_positive", "ebm_energy_negative",
+                "ebm_energy_gap", "ebm_grad_norm", "ebm_param_norm", "ebm_train_step_seconds_bucket",
+                "ebm_train_step_seconds_count", "ebm_checkpoints_total", "ebm_model_version",
+                "ebm_divergences_total", "ebm_checkpoint_seconds_count", "ebm_sampler_acceptance_rate",
+                "ebm_chain_energy_mean", "ebm_records_dead_lettered_total");
+        Map<String, List<String>> samples = samples(body);
+        for (String name : contract) {
+            List<String> lines = samples.get(name);
+            assertTrue(lines != null && !lines.isEmpty(), name + " missing from the scrape");
+            for (String line : lines) {
+                assertTrue(line.contains("model=\"eight-gaussians\"") && line.contains("loss=\"pcd\""),
+                        "model and loss tags on " + line);
+            }
+        }
+        assertTrue(samples.get("ebm_records_rejected_total").get(0).contains("reason=\""));
+        assertTrue(samples.get("ebm_records_dead_lettered_total").get(0).contains("reason=\""));
+        // Common tags reach the JVM and Kafka meters too.
+        assertTrue(samples.get("jvm_memory_used_bytes").get(0).contains("model=\"eight-gaussians\""));
+        assertTrue(samples.get("kafka_consumer_fetch_manager_records_lag_max").get(0).contains("model=\"eight-gaussians\""));
+        assertTrue(!samples.containsKey("process_cpu_time_ns_total") && !samples.containsKey("system_cpu_count"));
+    }
+
+    @Test
+    void everyMetricOfTheDashboardAndTheRulesIsInTheScrape() {
+        Set<String> exposed = samples(scrape(null).body()).keySet();
+        List<String> dangling = new ArrayList<>();
+        List<PromQl.Query> queries = new ArrayList<>(PromQl.dashboardQueries());
+        queries.addAll(PromQl.ruleQueries());
+        Set<String> referenced = new LinkedHashSet<>();
+        for (PromQl.Query q : queries) {
+            Set<String> names = PromQl.metricNames(q.expr());
+            assertTrue(!names.isEmpty(), q.source() + " selects no metric: " + q.expr());
+            for (String name : names) {
+                referenced.add(name);
+                // `up` is synthesized by Prometheus for every target, never exposed.
+                if (!name.equals("up") && !exposed.contains(name)) {
+                    dangling.add(q.source() + ": " + name);
+                }
+            }
+        }
+        assertTrue(dangling.isEmpty(), "metrics referenced but not exposed: " + dangling);
+        assertTrue(referenced.contains("kafka_consumer_fetch_manager_records_lag_max"), "lag panel present");
+        assertTrue(queries.size() >= 20, "dashboard and rules parsed: " + queries.size());
+    }
+
+    @Test
+    void alertRulesPassPromtoolCheckRules() {
+        Path promtool = TestSupport.requireBinary("promtool");
+        TestSupport.Result r = TestSupport.run(List.of(promtool.toString(), "check", "rules",
+                PromQl.rulesFile().toString()), null, Duration.ofSeconds(60));
+        assertEquals(0, r.exitCode(), "promtool check rules:\n" + r.output());
+        assertTrue(r.output().contains("SUCCESS"), r.output());
+    }
+
+    @Test
+    void everyDashboardPanelQueryReturnsDataFromPrometheus() throws Exception {
+        startPrometheus();
+        List<PromQl.Query> queries = PromQl.dashboardQueries();
+        assertTrue(queries.size() >= 15, "dashboard targets: " + queries.size());
+        List<String> empty = new ArrayList<>();
+        for (PromQl.Query q : queries) {
+            String expr = PromQl.substituteGrafanaVariables(q.expr(), Map.of("model", ".*"));
+            if (!returnsData(expr)) {
+                empty.add(q.source() + ": " + expr);
+            }
+        }
+        assertTrue(empty.isEmpty(), "queries without data: " + empty);
+    }
+
+    @Test
+    void everyAlertExpressionFindsItsSeriesInPrometheus() throws Exception {
+        startPrometheus();
+        List<String> empty = new ArrayList<>();
+        for (PromQl.Query q : PromQl.ruleQueries()) {
+            String expr = PromQl.withBool(q.expr());
+            if (!returnsData(expr)) {
+                empty.add(q.source() + ": " + expr);
+            }
+        }
+        assertTrue(empty.isEmpty(), "alert expressions without series: " + empty);
+        // Prometheus loaded the very same file and evaluates every rule without error.
+        TestSupport.await("every rule evaluated with health ok", WAIT, () -> {
+            JsonNode groups = api("/api/v1/rules").path("data").path("groups");
+            int ok = 0;
+            int total = 0;
+            for (JsonNode g : groups) {
+                for (JsonNode rule : g.path("rules")) {
+                    total++;
+                    if ("ok".equals(rule.path("health").asText())) {
+                        ok++;
+                    }
+                }
+            }
+            return total == PromQl.ruleQueries().size() && ok == total;
+        });
+    }
+
+    /** Polls the query until it returns at least one series, or gives up after {@link #QUERY_WAIT}. */
+    private boolean returnsData(String expr) {
+        long deadline = System.nanoTime() + QUERY_WAIT.toNanos();
+        String encoded = URLEncoder.encode(expr, StandardCharsets.UTF_8);
+        while (System.nanoTime() < deadline) {
+            JsonNode r = api("/api/v1/query?query=" + encoded);
+            if (!"success".equals(r.path("status").asText())) {
+                fail("Prometheus refused " + expr + ": " + r);
+            }
+            if (r.path("data").path("result").size() > 0) {
+                return true;
+            }
+            TestSupport.sleep(500);
+        }
+        return false;
+    }
+
+    private JsonNode api(String pathAndQuery) {
+        HttpResponse<String> r = TestSupport.get(URI.create(prometheusUri + pathAndQuery), "application/json");
+        try {
+            return PromQl.JSON.readTree(r.body());
+        } catch (IOException e) {
+            throw new AssertionError("not JSON from Prometheus (" + r.statusCode() + "): " + r.body(), e);
+        }
+    }
+
+    /**
+     * Starts Prometheus once for this class: the repository's prometheus.yml with the pipeline
+     * job's target pointed at the test endpoint, a 1 s scrape interval, and the repository's rule file.
+     */
+    @SuppressWarnings("unchecked")
+    private synchronized void startPrometheus() throws Exception {
+        if (prometheus != null) {
+            return;
+        }
+        Path binary = TestSupport.requireBinary("prometheus");
+        Map<String, Object> config = PromQl.readYaml(PromQl.prometheusConfigFile());
+        Map<String, Object> global = (Map<String, Object>) config.computeIfAbsent("global", k -> new LinkedHashMap<>());
+        global.put("scrape_interval", "1s");
+        global.put("evaluation_interval", "1s");
+        config.put("rule_files", List.of(PromQl.rulesFile().toAbsolutePath().toString()));
+        List<Map<String, Object>> jobs = (List<Map<String, Object>>) config.get("scrape_configs");
+        Map<String, Object> job = jobs.stream().filter(j -> "streamebm-pipeline".equals(j.get("job_name")))
+                .findFirst().orElseThrow(() -> new AssertionError("no streamebm-pipeline job in prometheus.yml"));
+        job.put("static_configs", List.of(Map.of("targets",
+                List.of("127.0.0.1:" + monitoring.port()))));
+        prometheusDir = Files.createTempDirectory("streamebm-prometheus-");
+        Path configFile = prometheusDir.resolve("prometheus.yml");
+        Files.writeString(configFile, new Yaml().dump(config));
+        int port = TestSupport.freePort();
+        prometheusUri = URI.create("http://127.0.0.1:" + port);
+        prometheus = new ProcessBuilder(binary.toString(),
+                "--config.file=" + configFile,
+                "--storage.tsdb.path=" + prometheusDir.resolve("data"),
+                "--web.listen-address=127.0.0.1:" + port)
+                .redirectErrorStream(true)
+                .redirectOutput(prometheusDir.resolve("prometheus.log").toFile())
+                .start();
+        TestSupport.await("Prometheus ready on " + prometheusUri, WAIT, () -> {
+            if (!prometheus.isAlive()) {
+                fail("Prometheus exited: " + readLog());
+            }
+            try {
+                return TestSupport.get(prometheusUri.resolve("/-/ready"), null).statusCode() == 200;
+            } catch (RuntimeException e) {
+                return false;
+            }
+        });
+        TestSupport.await("the pipeline target up in Prometheus", WAIT,
+                () -> api("/api/v1/query?query=" + URLEncoder.encode("up{job=\"streamebm-pipeline\"} == 1",
+                        StandardCharsets.UTF_8)).path("data").path("result").size() > 0);
+    }
+
+    private String readLog() {
+        try {
+            return Files.readString(prometheusDir.resolve("prometheus.log"));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{.*})?\\s+\\S+.*$");
+
+    /** Sample lines of a text-format scrape, by series name. */
+    static Map<String, List<String>> samples(String body) {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        for (String line : body.split("\n")) {
+            if (line.isBlank() || line.startsWith("#")) {
+                continue;
+            }
+            Matcher m = SAMPLE.matcher(line);
+            if (m.matches()) {
+                out.computeIfAbsent(m.group(1), k -> new ArrayList<>()).add(line);
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,118 @@
+package io.streamebm.monitoring;
+
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.streamebm.core.StepResult;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TrainingMetricsTest {
+
+    private static StepResult step(long n, double loss, StepResult.Outcome outcome) {
+        return new StepResult(n, 64, loss, -1.0, -0.8, -0.2, 0.5, 4.0, 0.6, -0.9,
+                Duration.ofMillis(3), Duration.ofMillis(2), outcome, Map.of("ebm.samples-0", 64L * n));
+    }
+
+    @Test
+    void stepUpdatesEveryMeterAndTheContractNamesAppear() {
+        PrometheusMeterRegistry r = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        AtomicLong clock = new AtomicLong(1_000);
+        TrainingMetrics m = new TrainingMetrics("m1", "pcd", clock::get);
+        m.bindTo(r);
+        m.onStep(step(1, 0.25, StepResult.Outcome.APPLIED));
+        m.onRecordsConsumed(66);
+        m.onRecordRejected("wrong-dimension");
+        m.onRecordDeadLettered("wrong-dimension");
+        m.onCheckpoint(Duration.ofMillis(12));
+        m.onModelVersion(7);
+        m.onDivergence("rollback");
+
+        assertEquals(1.0, r.get("ebm.train.steps").functionCounter().count());
+        assertEquals(66.0, r.get("ebm.records.consumed").functionCounter().count());
+        assertEquals(0.25, r.get("ebm.train.loss").gauge().value());
+        assertEquals(-0.2, r.get("ebm.energy.gap").gauge().value());
+        assertEquals(4.0, r.get("ebm.param.norm").gauge().value());
+        assertEquals(7.0, r.get("ebm.model.version").gauge().value());
+        assertEquals(1, r.get("ebm.train.step").timer().count());
+        assertEquals(1, r.get("ebm.checkpoint").timer().count());
+        assertEquals(1.0, r.get("ebm.records.rejected").tag("reason", "wrong-dimension").functionCounter().count());
+        assertEquals(1.0, r.get("ebm.divergences").tag("reaction", "rollback").functionCounter().count());
+        assertEquals(1_000L, m.lastAppliedStepNanos().orElseThrow());
+
+        String text = r.scrape();
+        for (String name : new String[]{"ebm_train_steps_total", "ebm_records_consumed_total",
+                "ebm_records_rejected_total", "ebm_records_dead_lettered_total", "ebm_train_loss",
+                "ebm_energy_positive", "ebm_energy_negative", "ebm_energy_gap", "ebm_grad_norm",
+                "ebm_param_norm", "ebm_train_step_seconds_bucket", "ebm_checkpoints_total", "ebm_model_version",
+                "ebm_divergences_total", "ebm_checkpoint_seconds_count", "ebm_sampler_acceptance_rate",
+                "ebm_chain_energy_mean", "ebm_train_rollbacks_total"}) {
+            assertTrue(text.contains("\n" + name + "{"), name + " in\n" + text);
+        }
+        for (Meter meter : r.getMeters()) {
+            assertFalse(meter.getId().getDescription() == null || meter.getId().getDescription().isBlank(),
+                    meter.getId() + " has a description");
+            assertEquals("m1", meter.getId().getTag("model"));
+            assertEquals("pcd", meter.getId().getTag("loss"));
+        }
+    }
+
+    @Test
+    void rolledBackStepsAreNotProgress() {
+        SimpleMeterRegistry r = new SimpleMeterRegistry();
+        TrainingMetrics m = new TrainingMetrics("m", "cd", () -> 5L);
+        m.bindTo(r);
+        m.onStep(step(0, Double.NaN, StepResult.Outcome.ROLLED_BACK));
+        assertEquals(0.0, r.get("ebm.train.steps").functionCounter().count());
+        assertEquals(1.0, r.get("ebm.train.rollbacks").functionCounter().count());
+        assertTrue(Double.isNaN(r.get("ebm.train.loss").gauge().value()), "the diverged loss is shown");
+        assertTrue(m.lastAppliedStepNanos().isEmpty());
+    }
+
+    @Test
+    void callsBeforeBindingAreKeptAndEveryRegistrySeesNewLabels() {
+        TrainingMetrics m = new TrainingMetrics("m", "cd");
+        m.onRecordsConsumed(10);
+        m.onRecordDeadLettered("early");
+        SimpleMeterRegistry a = new SimpleMeterRegistry();
+        SimpleMeterRegistry b = new SimpleMeterRegistry();
+        m.bindTo(a);
+        m.bindTo(b);
+        m.onRecordDeadLettered("late");
+        for (SimpleMeterRegistry r : new SimpleMeterRegistry[]{a, b}) {
+            assertEquals(10.0, r.get("ebm.records.consumed").functionCounter().count());
+            assertEquals(1.0, r.get("ebm.records.dead.lettered").tag("reason", "early").functionCounter().count());
+            assertEquals(1.0, r.get("ebm.records.dead.lettered").tag("reason", "late").functionCounter().count());
+        }
+    }
+
+    @Test
+    void distinctReasonsAreBoundedSoOneBadProducerCannotExplodeTheSeries() {
+        SimpleMeterRegistry r = new SimpleMeterRegistry();
+        TrainingMetrics m = new TrainingMetrics("m", "cd");
+        m.bindTo(r);
+        for (int i = 0; i < TrainingMetrics.MAX_DISTINCT_LABELS + 10; i++) {
+            m.onRecordRejected("reason-" + i);
+        }
+        assertEquals(TrainingMetrics.MAX_DISTINCT_LABELS + 1, r.find("ebm.records.rejected").functionCounters().size());
+        assertEquals(10.0, r.get("ebm.records.rejected").tag("reason", TrainingMetrics.OTHER).functionCounter().count());
+    }
+
+    @Test
+    void rejectsInvalidInput() {
+        TrainingMetrics m = new TrainingMetrics("m", "cd");
+        assertThrows(IllegalArgumentException.class, () -> m.onRecordsConsumed(-1));
+        assertThrows(IllegalArgumentException.class, () -> m.onRecordRejected(" "));
+        assertThrows(NullPointerException.class, () -> m.onStep(null));
+        assertThrows(IllegalArgumentException.class, () -> new TrainingMetrics("", "cd"));
+    }
+}
