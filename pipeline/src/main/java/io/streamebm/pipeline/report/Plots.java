@@ -89,6 +89,8 @@ public final class Plots {
             dotRenderer.setSeriesShape(0, new java.awt.geom.Ellipse2D.Double(-1.5, -1.5, 3, 3));
             plot.setDataset(1, new XYSeriesCollection(dots));
             plot.setRenderer(1, dotRenderer);
+            // Draw the samples over the heat map, not under it.
+            plot.setDatasetRenderingOrder(org.jfree.chart.plot.DatasetRenderingOrder.FORWARD);
         }
         JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, false);
         PaintScaleLegend legend = new PaintScaleLegend(scale, new NumberAxis("exp(-E), relative"));

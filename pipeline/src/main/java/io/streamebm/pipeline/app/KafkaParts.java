@@ -1,0 +1,79 @@
+package io.streamebm.pipeline.app;
+
+import io.streamebm.connectors.DecodedBatch;
+import io.streamebm.connectors.DecodedSample;
+import io.streamebm.connectors.KafkaSender;
+import io.streamebm.connectors.SenderOptions;
+import io.streamebm.connectors.codec.Float32SampleCodec;
+import io.streamebm.connectors.codec.JsonSampleCodec;
+import io.streamebm.connectors.codec.SampleDecoder;
+import io.streamebm.pipeline.config.PipelineConfig;
+import io.streamebm.pipeline.train.InputBatch;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.TopicPartition;
+
+/** Small translations between the configuration, the connectors and the trainer's input. */
+final class KafkaParts {
+
+    private KafkaParts() {
+    }
+
+    /** "topic-partition" as the trainer and checkpoints name a partition. */
+    static String sourceKey(String topic, int partition) {
+        return topic + "-" + partition;
+    }
+
+    /** The start offsets of {@code assigned} partitions that {@code positions} knows. */
+    static Map<TopicPartition, Long> seekTargets(java.util.Collection<TopicPartition> assigned, Map<String, Long> positions) {
+        Map<TopicPartition, Long> out = new java.util.HashMap<>();
+        for (TopicPartition tp : assigned) {
+            Long p = positions.get(sourceKey(tp.topic(), tp.partition()));
+            if (p != null) {
+                out.put(tp, p);
+            }
+        }
+        return out;
+    }
+
+    /** Adapts a decoded Kafka batch to the trainer's input. */
+    static InputBatch toInput(DecodedBatch b) {
+        List<InputBatch.Sample> samples = new ArrayList<>(b.samples().size());
+        for (DecodedSample s : b.samples()) {
+            samples.add(new InputBatch.Sample(sourceKey(s.topic(), s.partition()), s.offset(), s.values()));
+        }
+        return new InputBatch(samples, b.sourcePositions(), b::acknowledge);
+    }
+
+    /** The decoder the configuration asks for. */
+    static SampleDecoder decoder(PipelineConfig c) {
+        SampleDecoder.Builder b = SampleDecoder.builder()
+                .expectedDimension(c.integer("model.dim"))
+                .maxRecordBytes(c.integer("kafka.max-record-bytes"));
+        switch (c.string("kafka.format")) {
+            case "json" -> b.forceCodec(JsonSampleCodec.INSTANCE);
+            case "float32" -> b.forceCodec(Float32SampleCodec.INSTANCE);
+            default -> b.defaultCodec(JsonSampleCodec.INSTANCE);
+        }
+        return b.build();
+    }
+
+    /** A sender for dead letters, snapshots and scores. */
+    static KafkaSender sender(String bootstrap, String clientId) {
+        return KafkaSender.create(SenderOptions.builder()
+                .bootstrapServers(bootstrap)
+                .property("client.id", clientId)
+                .property("linger.ms", 5)
+                .build());
+    }
+
+    /** Consumer settings shared by the trainer and the scorer. */
+    static Map<String, Object> consumerProperties(String clientId) {
+        return Map.of(
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.CLIENT_ID_CONFIG, clientId,
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1000);
+    }
+}

@@ -1,0 +1,54 @@
+package io.streamebm.pipeline.app;
+
+import io.streamebm.core.StepResult;
+import java.io.PrintStream;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.apache.kafka.common.TopicPartition;
+
+/** Prints one progress line every few seconds: records/s, step, loss, energy gap and consumer lag. */
+final class Progress {
+
+    private static final long EVERY_NANOS = 3_000_000_000L;
+
+    private final PrintStream out;
+    private final Supplier<Map<TopicPartition, Long>> lag;
+    private long lastPrint = System.nanoTime();
+    private long recordsSincePrint;
+    private StepResult last;
+
+    Progress(PrintStream out, Supplier<Map<TopicPartition, Long>> lag) {
+        this.out = out;
+        this.lag = lag;
+    }
+
+    void onStep(StepResult r) {
+        recordsSincePrint += r.batchSize();
+        last = r;
+        if (System.nanoTime() - lastPrint >= EVERY_NANOS) {
+            print();
+        }
+    }
+
+    void print() {
+        long now = System.nanoTime();
+        double seconds = Math.max(1e-9, (now - lastPrint) / 1e9);
+        if (last == null) {
+            return;
+        }
+        long totalLag = 0;
+        try {
+            for (Long l : lag.get().values()) {
+                totalLag += l == null ? 0 : Math.max(0, l);
+            }
+        } catch (RuntimeException e) {
+            totalLag = -1;
+        }
+        out.printf("records/s %8.0f | step %7d | loss %9.4f | gap %9.4f | lag %s%n",
+                recordsSincePrint / seconds, last.step(), last.loss(), last.energyGap(),
+                totalLag < 0 ? "?" : Long.toString(totalLag));
+        out.flush();
+        lastPrint = now;
+        recordsSincePrint = 0;
+    }
+}

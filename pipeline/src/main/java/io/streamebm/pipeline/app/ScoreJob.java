@@ -1,0 +1,172 @@
+package io.streamebm.pipeline.app;
+
+import io.streamebm.connectors.DecodedBatch;
+import io.streamebm.connectors.DecodedSample;
+import io.streamebm.connectors.DecodingStage;
+import io.streamebm.connectors.KafkaReceiver;
+import io.streamebm.connectors.KafkaSender;
+import io.streamebm.connectors.ReceiverOptions;
+import io.streamebm.connectors.dlq.DeadLetterCounts;
+import io.streamebm.connectors.dlq.DeadLetterPublisher;
+import io.streamebm.pipeline.config.PipelineConfig;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * Scoring: follows the newest model snapshot of the configured model name and writes the energy
+ * of every record of the input topic to the score topic, as JSON
+ * {@code {"energy":E,"topic":T,"partition":P,"offset":O,"modelVersion":V}} keyed like the input.
+ * Higher energy means less likely under the model: an anomaly score. Records that arrive before
+ * any snapshot wait for the first one. Input offsets are committed once their scores are confirmed.
+ */
+public final class ScoreJob implements AutoCloseable {
+
+    private final PipelineConfig config;
+    private final PrintStream out;
+    private final AtomicReference<ModelSnapshots.Snapshot> current = new AtomicReference<>();
+    private final Sinks.Empty<Void> stopSignal = Sinks.empty();
+    private final KafkaSender sender;
+    private final Scheduler thread = Schedulers.newSingle("streamebm-scorer");
+    private final AtomicLong scored = new AtomicLong();
+
+    /** @param out where notices go */
+    public ScoreJob(PipelineConfig config, PrintStream out) {
+        this.config = config;
+        this.out = out;
+        this.sender = KafkaParts.sender(config.string("kafka.bootstrap-servers"), "streamebm-scorer-producer");
+    }
+
+    /** Scores until {@link #stop()} or until {@code maxRecords} records are scored (0: no limit). */
+    public long run(long maxRecords) {
+        String bootstrap = config.string("kafka.bootstrap-servers");
+        String modelName = config.string("model.name");
+        KafkaReceiver snapshots = KafkaReceiver.create(ReceiverOptions.builder()
+                .bootstrapServers(bootstrap)
+                .groupId(config.string("kafka.group") + "-snapshots-" + System.nanoTime())
+                .topics(config.string("snapshot.topic"))
+                .properties(KafkaParts.consumerProperties("streamebm-scorer-snapshots"))
+                .property("enable.auto.commit", false)
+                .build());
+        Flux<Void> follow = snapshots.receive()
+                .publishOn(thread)
+                .doOnNext(batch -> {
+                    for (ConsumerRecord<byte[], byte[]> r : batch.records()) {
+                        if (r.key() != null && modelName.equals(new String(r.key(), StandardCharsets.UTF_8))) {
+                            accept(r);
+                        }
+                    }
+                    batch.acknowledge();
+                })
+                .then().flux();
+
+        DeadLetterCounts counts = new DeadLetterCounts();
+        DecodingStage stage = new DecodingStage(KafkaParts.decoder(config), new DeadLetterPublisher(sender, counts));
+        KafkaReceiver input = KafkaReceiver.create(ReceiverOptions.builder()
+                .bootstrapServers(bootstrap)
+                .groupId(config.string("kafka.group") + "-scorer")
+                .topics(config.string("kafka.topic"))
+                .properties(KafkaParts.consumerProperties("streamebm-scorer"))
+                .build());
+        Flux<Void> scoring = input.receive()
+                .concatMap(stage::decode, 1)
+                .concatMap(b -> waitForModel().then(Mono.defer(() -> score(b))), 1)
+                .doOnNext(n -> {
+                    if (maxRecords > 0 && scored.get() >= maxRecords) {
+                        stop();
+                    }
+                })
+                .then().flux();
+        Flux.merge(follow, scoring).takeUntilOther(stopSignal.asMono()).blockLast();
+        snapshots.closed().block(Duration.ofSeconds(30));
+        input.closed().block(Duration.ofSeconds(30));
+        return scored.get();
+    }
+
+    private void accept(ConsumerRecord<byte[], byte[]> r) {
+        try {
+            ModelSnapshots.Snapshot s = ModelSnapshots.decode(r.value());
+            ModelSnapshots.Snapshot prev = current.get();
+            if (prev == null || s.version() > prev.version()) {
+                current.set(s);
+                if (prev == null) {
+                    out.println("scoring with model version " + s.version());
+                }
+            }
+        } catch (Exception e) {
+            out.println("ignored an unreadable snapshot at offset " + r.offset() + ": " + e.getMessage());
+        }
+    }
+
+    private Mono<Void> waitForModel() {
+        return Mono.defer(() -> current.get() != null ? Mono.empty()
+                : Mono.delay(Duration.ofMillis(100)).then(waitForModel()));
+    }
+
+    private Mono<Long> score(DecodedBatch batch) {
+        return Mono.fromCallable(() -> {
+            ModelSnapshots.Snapshot s = current.get();
+            List<DecodedSample> samples = batch.samples();
+            if (samples.isEmpty()) {
+                return List.<ProducerRecord<byte[], byte[]>>of();
+            }
+            int d = samples.get(0).values().length;
+            float[] flat = new float[samples.size() * d];
+            for (int i = 0; i < samples.size(); i++) {
+                System.arraycopy(samples.get(i).values(), 0, flat, i * d, d);
+            }
+            INDArray x = Nd4j.create(flat, new long[] {samples.size(), d}, DataType.FLOAT);
+            double[] energies = s.model().energyValues(x).toDoubleVector();
+            List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(samples.size());
+            for (int i = 0; i < samples.size(); i++) {
+                DecodedSample sample = samples.get(i);
+                String json = String.format(Locale.ROOT,
+                        "{\"energy\":%s,\"topic\":\"%s\",\"partition\":%d,\"offset\":%d,\"modelVersion\":%d}",
+                        Double.toString(energies[i]), sample.topic(), sample.partition(), sample.offset(), s.version());
+                records.add(new ProducerRecord<>(config.string("score.topic"), sample.key(),
+                        json.getBytes(StandardCharsets.UTF_8)));
+            }
+            return records;
+        }).subscribeOn(thread)
+                .flatMapMany(Flux::fromIterable)
+                .concatMap(sender::send, 64)
+                .count()
+                .doOnSuccess(n -> {
+                    scored.addAndGet(n);
+                    batch.acknowledge();
+                });
+    }
+
+    /** The number of records scored so far. */
+    public long scored() {
+        return scored.get();
+    }
+
+    /** Ends the run cleanly. */
+    public void stop() {
+        stopSignal.tryEmitEmpty();
+    }
+
+    @Override
+    public void close() {
+        stop();
+        sender.close();
+        thread.dispose();
+    }
+
+}

@@ -1,0 +1,174 @@
+package io.streamebm.pipeline.cli;
+
+import io.streamebm.connectors.KafkaSender;
+import io.streamebm.connectors.broker.LocalKafkaBroker;
+import io.streamebm.connectors.codec.JsonSampleCodec;
+import io.streamebm.core.StepResult;
+import io.streamebm.datasets.Datasets;
+import io.streamebm.pipeline.app.SyntheticProducer;
+import io.streamebm.pipeline.app.TrainingJob;
+import io.streamebm.pipeline.config.ConfigException;
+import io.streamebm.pipeline.config.PipelineConfig;
+import io.streamebm.pipeline.report.Plots;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code streamebm demo}: the main job on an embedded default. Starts a local broker, streams a
+ * synthetic 2-D dataset into it, trains PCD on an MLP energy with live metrics, and at the end
+ * writes PNG plots of the learned landscape and of the training curves.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Start a local Kafka broker, stream a 2-D dataset into it, train PCD on an MLP energy online,",
+            "serve metrics at http://127.0.0.1:9404/metrics, and write PNG plots to --out at the end",
+            "(after --records records, or on Ctrl-C)."})
+public final class DemoCommand implements Callable<Integer> {
+
+    @Mixin
+    ConfigOptions options;
+
+    @Option(names = "--records", paramLabel = "N", description = "records to stream and train on (default ${DEFAULT-VALUE})")
+    long records = 200_000;
+
+    @Option(names = "--rate", paramLabel = "N", description = "records per second produced (default ${DEFAULT-VALUE})")
+    double rate = 20_000;
+
+    @Option(names = "--dataset", paramLabel = "NAME", description = "one of: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})",
+            completionCandidates = ProduceCommand.DatasetNames.class)
+    String dataset = "eight-gaussians";
+
+    @Option(names = "--out", paramLabel = "DIR", description = "output directory for plots and checkpoints (default ${DEFAULT-VALUE})")
+    Path out = Path.of("demo-out");
+
+    @Override
+    public Integer call() throws Exception {
+        if (!Datasets.NAMES.contains(dataset)) {
+            throw new ConfigException(List.of("--dataset '" + dataset + "' is unknown; expected one of " + Datasets.NAMES));
+        }
+        Files.createDirectories(out);
+        Path checkpoints = out.resolve("checkpoints");
+        deleteRecursively(checkpoints);
+        Path brokerDir = Files.createTempDirectory("streamebm-demo-broker");
+        try (LocalKafkaBroker broker = options.bootstrapServer == null ? LocalKafkaBroker.start(0, brokerDir, Map.of()) : null) {
+            String bootstrap = broker != null ? broker.bootstrapServers() : options.bootstrapServer;
+            PipelineConfig config = options.resolve(Map.of(
+                    "kafka.bootstrap-servers", bootstrap,
+                    "kafka.group", "streamebm-demo",
+                    "checkpoint.dir", checkpoints.toString(),
+                    "model.name", "demo",
+                    "optimizer.beta1", "0.0"));
+            String topic = config.string("kafka.topic");
+            if (broker != null) {
+                broker.createTopic(topic, 3);
+                System.out.println("local Kafka broker at " + bootstrap + ", topic " + topic + " (3 partitions)");
+            }
+            return run(config, bootstrap, topic);
+        } finally {
+            deleteRecursively(brokerDir);
+        }
+    }
+
+    private int run(PipelineConfig config, String bootstrap, String topic) throws IOException, InterruptedException {
+        try (KafkaSender sender = KafkaSender.create(io.streamebm.connectors.SenderOptions.builder()
+                .bootstrapServers(bootstrap).property("client.id", "streamebm-demo-producer").property("linger.ms", 5).build());
+                TrainingJob job = new TrainingJob(config, System.out)) {
+            SyntheticProducer producer = new SyntheticProducer(sender, topic, JsonSampleCodec.INSTANCE,
+                    Datasets.stream(dataset, config.longValue("seed") + 100)::next);
+            Thread producing = new Thread(() -> producer.run(records, rate), "streamebm-demo-producer");
+            producing.setDaemon(true);
+            producing.start();
+            System.out.println("streaming " + records + " records of " + dataset + " at " + (long) rate
+                    + "/s; training " + config.string("loss.type") + " on " + config.string("model.type")
+                    + "; metrics at http://" + config.string("metrics.host") + ":" + job.monitoring().port() + "/metrics");
+            CountDownLatch done = new CountDownLatch(1);
+            Thread hook = new Thread(() -> {
+                producer.stop();
+                job.stop();
+                try {
+                    done.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "streamebm-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            TrainingJob.Summary summary;
+            try {
+                summary = job.run(records);
+                producer.stop();
+                writePlots(job, summary);
+            } finally {
+                done.countDown();
+            }
+            System.out.println("demo done: " + summary.steps() + " steps, " + summary.recordsSeen()
+                    + " records; plots in " + out.toAbsolutePath());
+        }
+        return 0;
+    }
+
+    private void writePlots(TrainingJob job, TrainingJob.Summary summary) throws IOException {
+        int res = 120;
+        double lo = -4;
+        double hi = 4;
+        float[] grid = new float[res * res * 2];
+        for (int i = 0; i < res; i++) {
+            for (int j = 0; j < res; j++) {
+                int k = (i * res + j) * 2;
+                grid[k] = (float) (lo + (i + 0.5) * (hi - lo) / res);
+                grid[k + 1] = (float) (lo + (j + 0.5) * (hi - lo) / res);
+            }
+        }
+        INDArray points = Nd4j.create(grid, new long[] {res * res, 2}, DataType.FLOAT);
+        double[][] results = job.trainer().onThread(() -> {
+            double[] energies = job.learner().model().energyValues(points).toDoubleVector();
+            INDArray samples = job.learner().sampler().sample(1000, 2, 300);
+            return new double[][] {energies, samples.castTo(DataType.DOUBLE).data().asDouble()};
+        });
+        double[] energies = results[0];
+        float[][] samples = new float[results[1].length / 2][];
+        for (int i = 0; i < samples.length; i++) {
+            samples[i] = new float[] {(float) results[1][2 * i], (float) results[1][2 * i + 1]};
+        }
+        double cell = (hi - lo) / res;
+        Plots.energyLandscape(out.resolve("energy-landscape.png"),
+                "Learned density exp(-E) with Langevin samples, after " + summary.steps() + " steps",
+                (x, y) -> {
+                    int i = Math.min(res - 1, Math.max(0, (int) ((x - lo) / cell)));
+                    int j = Math.min(res - 1, Math.max(0, (int) ((y - lo) / cell)));
+                    return energies[i * res + j];
+                }, lo, hi, res, samples);
+        List<StepResult> h = summary.history();
+        double[] steps = h.stream().mapToDouble(StepResult::step).toArray();
+        Plots.curves(out.resolve("loss.png"), "Training loss", "loss",
+                List.of(new Plots.Curve("loss", steps, h.stream().mapToDouble(StepResult::loss).toArray())));
+        Plots.curves(out.resolve("energy-gap.png"), "Energies of data (E+) and samples (E-)", "energy",
+                new ArrayList<>(List.of(
+                        new Plots.Curve("E+ (data)", steps, h.stream().mapToDouble(StepResult::energyPositive).toArray()),
+                        new Plots.Curve("E- (samples)", steps, h.stream().mapToDouble(StepResult::energyNegative).toArray()),
+                        new Plots.Curve("gap E+ - E-", steps, h.stream().mapToDouble(StepResult::energyGap).toArray()))));
+    }
+
+    private static void deleteRecursively(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(q);
+            }
+        }
+    }
+}

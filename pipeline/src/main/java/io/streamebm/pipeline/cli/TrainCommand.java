@@ -1,0 +1,66 @@
+package io.streamebm.pipeline.cli;
+
+import io.streamebm.pipeline.app.TrainingJob;
+import io.streamebm.pipeline.config.PipelineConfig;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code streamebm train}: trains online from a topic of any Kafka cluster. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Train an energy-based model online from a Kafka topic.",
+            "Checkpoints make the model state exactly-once: on restart the trainer resumes from the newest",
+            "valid checkpoint. Ctrl-C or SIGTERM stops cleanly (final checkpoint, offsets committed)."})
+public final class TrainCommand implements Callable<Integer> {
+
+    @Mixin
+    ConfigOptions options;
+
+    @Option(names = "--records", paramLabel = "N", description = "stop once the model has counted N records (default: run until stopped)")
+    long records;
+
+    @Option(names = "--fresh-start", description = "ignore existing checkpoints in the checkpoint directory")
+    boolean freshStart;
+
+    @Option(names = "--help-config", description = "print every configuration key with its default and exit")
+    boolean helpConfig;
+
+    @Override
+    public Integer call() {
+        if (helpConfig) {
+            ConfigHelp.print(System.out);
+            return 0;
+        }
+        PipelineConfig config = options.resolve(Map.of());
+        if (freshStart) {
+            System.setProperty("streamebm.fresh-start", "true");
+        }
+        return runUntilStopped(config, records);
+    }
+
+    /** Runs a training job until it ends or the JVM is asked to stop; the shared core of train and demo. */
+    static int runUntilStopped(PipelineConfig config, long records) {
+        try (TrainingJob job = new TrainingJob(config, System.out)) {
+            CountDownLatch done = new CountDownLatch(1);
+            Thread hook = new Thread(() -> {
+                job.stop();
+                try {
+                    done.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "streamebm-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                TrainingJob.Summary s = job.run(records);
+                System.out.println("stopped after step " + s.steps() + " with " + s.recordsSeen() + " records counted");
+            } finally {
+                done.countDown();
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,220 @@
+package io.streamebm.pipeline.train;
+
+import io.streamebm.core.EnergyFunction;
+import io.streamebm.core.RandomSource;
+import io.streamebm.core.Stateful;
+import io.streamebm.distributions.Normal;
+import io.streamebm.losses.ContrastiveDivergenceLoss;
+import io.streamebm.losses.DenoisingScoreMatchingLoss;
+import io.streamebm.losses.Loss;
+import io.streamebm.losses.MaximumLikelihoodLoss;
+import io.streamebm.losses.NoiseContrastiveEstimationLoss;
+import io.streamebm.losses.PersistentContrastiveDivergenceLoss;
+import io.streamebm.losses.ScoreMatchingLoss;
+import io.streamebm.losses.SlicedScoreMatchingLoss;
+import io.streamebm.optim.Adam;
+import io.streamebm.optim.AdamW;
+import io.streamebm.optim.GradientClipping;
+import io.streamebm.optim.NonFiniteUpdateException;
+import io.streamebm.optim.Optimizer;
+import io.streamebm.optim.SGD;
+import io.streamebm.optim.StepReport;
+import io.streamebm.optim.TrainingStep;
+import io.streamebm.pipeline.config.PipelineConfig;
+import io.streamebm.samplers.HamiltonianMonteCarlo;
+import io.streamebm.samplers.LangevinDynamics;
+import io.streamebm.samplers.MetropolisAdjustedLangevin;
+import io.streamebm.samplers.Sampler;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The real {@link Learner}: an energy model, its loss (and sampler), an optimizer and gradient
+ * clipping, all built from a {@link PipelineConfig} and driven through core's guarded
+ * {@link TrainingStep}.
+ *
+ * <p>State keys: {@code model.param.<i>} (parameters), {@code optimizer.<key>} and
+ * {@code loss.<key>} (their own {@link Stateful} keys), and {@code random.sampler} (the sampler's
+ * random source).
+ */
+public final class EbmLearner implements Learner {
+
+    private final PipelineConfig config;
+    private final EnergyFunction model;
+    private final Sampler sampler;
+    private final Loss loss;
+    private final Optimizer optimizer;
+    private final TrainingStep step;
+    private final Map<String, String> shape;
+
+    /** Builds every part from {@code config}; the same configuration and seed give the same run. */
+    public EbmLearner(PipelineConfig config) {
+        this.config = config;
+        long seed = config.longValue("seed");
+        this.shape = new LinkedHashMap<>(Models.shapeOf(config.asMap()));
+        shape.put("loss.type", config.string("loss.type"));
+        if (config.string("loss.type").equals("pcd")) {
+            shape.put("loss.chains", config.string("loss.chains"));
+        }
+        this.model = Models.build(shape, seed);
+        this.sampler = buildSampler(config, model, seed);
+        this.loss = buildLoss(config, sampler, seed);
+        List<io.streamebm.autograd.Tensor> params = TrainingStep.trainableParameters(model, loss);
+        this.optimizer = buildOptimizer(config, params);
+        double clip = config.number("optimizer.clip-norm");
+        this.step = new TrainingStep(model, loss, optimizer)
+                .withClipping(clip > 0 ? GradientClipping.byGlobalNorm(clip) : GradientClipping.none());
+    }
+
+    private static Sampler buildSampler(PipelineConfig c, EnergyFunction model, long seed) {
+        double eta = c.number("sampler.step-size");
+        switch (c.string("sampler.type")) {
+            case "mala":
+                return new MetropolisAdjustedLangevin(model, eta).withSeed(seed + 1);
+            case "hmc":
+                return new HamiltonianMonteCarlo(model, eta, c.integer("sampler.leapfrog-steps")).withSeed(seed + 1);
+            default:
+                return new LangevinDynamics(model, eta).withNoiseScale(c.number("sampler.noise-scale")).withSeed(seed + 1);
+        }
+    }
+
+    private static Loss buildLoss(PipelineConfig c, Sampler sampler, long seed) {
+        int k = c.integer("loss.k");
+        RandomSource random = new RandomSource(seed + 2);
+        switch (c.string("loss.type")) {
+            case "cd":
+                return new ContrastiveDivergenceLoss(sampler, k).setAlpha(c.number("loss.alpha"));
+            case "pcd":
+                return new PersistentContrastiveDivergenceLoss(sampler, c.integer("loss.chains"), k)
+                        .setAlpha(c.number("loss.alpha"))
+                        .setReinitProbability(c.number("loss.reinit"));
+            case "sm":
+                return new ScoreMatchingLoss();
+            case "ssm":
+                return new SlicedScoreMatchingLoss(c.integer("loss.projections"),
+                        SlicedScoreMatchingLoss.Projection.RADEMACHER, random);
+            case "dsm":
+                return new DenoisingScoreMatchingLoss(c.number("loss.sigma"), random);
+            case "mle":
+                return new MaximumLikelihoodLoss();
+            case "nce":
+                return new NoiseContrastiveEstimationLoss(new Normal(0.0, c.number("loss.noise-std")),
+                        c.integer("loss.noise-samples"), random, org.nd4j.linalg.api.buffer.DataType.FLOAT);
+            default:
+                throw new IllegalArgumentException("unknown loss '" + c.string("loss.type") + "'");
+        }
+    }
+
+    private static Optimizer buildOptimizer(PipelineConfig c, List<io.streamebm.autograd.Tensor> params) {
+        double lr = c.number("optimizer.lr");
+        double wd = c.number("optimizer.weight-decay");
+        switch (c.string("optimizer.type")) {
+            case "sgd":
+                return new SGD(params, lr, c.number("optimizer.momentum"), false, wd);
+            case "adamw":
+                return new AdamW(params, lr, c.number("optimizer.beta1"), c.number("optimizer.beta2"), 1e-8, wd);
+            default:
+                return new Adam(params, lr, c.number("optimizer.beta1"), c.number("optimizer.beta2"), 1e-8, wd);
+        }
+    }
+
+    @Override
+    public Update update(INDArray batch) {
+        StepReport r;
+        try {
+            r = step.run(batch);
+        } catch (NonFiniteUpdateException e) {
+            throw new RejectedUpdateException(e.getMessage(), e);
+        }
+        return new Update(r.loss(), r.energyPositive(), r.energyNegative(), r.gradNorm(), r.paramNorm(),
+                r.acceptanceRate(), r.chainEnergyMean(), r.samplingNanos());
+    }
+
+    @Override
+    public INDArray energies(INDArray batch) {
+        return model.energyValues(batch);
+    }
+
+    @Override
+    public int dimension() {
+        return config.integer("model.dim");
+    }
+
+    @Override
+    public Map<String, String> shape() {
+        return Map.copyOf(shape);
+    }
+
+    @Override
+    public void scaleLearningRate(double factor) {
+        optimizer.setLearningRate(optimizer.learningRate() * factor);
+    }
+
+    @Override
+    public void reinitialiseChains() {
+        if (loss instanceof PersistentContrastiveDivergenceLoss pcd) {
+            Map<String, INDArray> state = new HashMap<>(pcd.exportState());
+            INDArray chains = state.get(PersistentContrastiveDivergenceLoss.KEY_CHAINS);
+            state.put(PersistentContrastiveDivergenceLoss.KEY_CHAINS, sampler.random().fillGaussian(chains.ulike()));
+            pcd.importState(state);
+        }
+    }
+
+    @Override
+    public Map<String, INDArray> modelState() {
+        return Models.parameters(model);
+    }
+
+    /** The model being trained (read it on the trainer thread only). */
+    public EnergyFunction model() {
+        return model;
+    }
+
+    /** The loss, for its diagnostics and state. */
+    public Loss loss() {
+        return loss;
+    }
+
+    /** The sampler drawing negatives (and the demo's plotted samples). */
+    public Sampler sampler() {
+        return sampler;
+    }
+
+    @Override
+    public Map<String, INDArray> exportState() {
+        Map<String, INDArray> out = new LinkedHashMap<>(Models.parameters(model));
+        optimizer.exportState().forEach((k, v) -> out.put("optimizer." + k, v));
+        if (loss instanceof Stateful s) {
+            s.exportState().forEach((k, v) -> out.put("loss." + k, v));
+        }
+        out.put("random.sampler", org.nd4j.linalg.factory.Nd4j.createFromArray(sampler.random().state()));
+        return out;
+    }
+
+    @Override
+    public void importState(Map<String, INDArray> state) {
+        Models.load(model, state);
+        optimizer.importState(prefixed(state, "optimizer."));
+        if (loss instanceof Stateful s) {
+            s.importState(prefixed(state, "loss."));
+        }
+        INDArray rnd = state.get("random.sampler");
+        if (rnd == null) {
+            throw new IllegalArgumentException("state has no random.sampler");
+        }
+        sampler.random().restore(rnd.toLongVector());
+    }
+
+    private static Map<String, INDArray> prefixed(Map<String, INDArray> state, String prefix) {
+        Map<String, INDArray> out = new HashMap<>();
+        state.forEach((k, v) -> {
+            if (k.startsWith(prefix)) {
+                out.put(k.substring(prefix.length()), v);
+            }
+        });
+        return out;
+    }
+}
