@@ -62,18 +62,30 @@ final class KafkaParts {
 
     /** A sender for dead letters, snapshots and scores. */
     static KafkaSender sender(String bootstrap, String clientId) {
+        return sender(bootstrap, clientId, Map.of());
+    }
+
+    /** A sender with the configuration's pass-through producer properties. */
+    static KafkaSender sender(PipelineConfig c, String clientId) {
+        return sender(c.string("kafka.bootstrap-servers"), clientId, c.clientProperties(PipelineConfig.PRODUCER_PREFIX));
+    }
+
+    private static KafkaSender sender(String bootstrap, String clientId, Map<String, String> extra) {
         return KafkaSender.create(SenderOptions.builder()
                 .bootstrapServers(bootstrap)
                 .property("client.id", clientId)
                 .property("linger.ms", 5)
+                .properties(extra)
                 .build());
     }
 
-    /** Consumer settings shared by the trainer and the scorer. */
-    static Map<String, Object> consumerProperties(String clientId) {
-        return Map.of(
+    /** Consumer settings shared by the trainer and the scorer, then the pass-through ones. */
+    static Map<String, Object> consumerProperties(PipelineConfig c, String clientId) {
+        Map<String, Object> m = new java.util.HashMap<>(Map.of(
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.CLIENT_ID_CONFIG, clientId,
-                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1000);
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1000));
+        m.putAll(c.clientProperties(PipelineConfig.CONSUMER_PREFIX));
+        return m;
     }
 }

@@ -49,7 +49,7 @@ public final class ScoreJob implements AutoCloseable {
     public ScoreJob(PipelineConfig config, PrintStream out) {
         this.config = config;
         this.out = out;
-        this.sender = KafkaParts.sender(config.string("kafka.bootstrap-servers"), "streamebm-scorer-producer");
+        this.sender = KafkaParts.sender(config, "streamebm-scorer-producer");
     }
 
     /** Scores until {@link #stop()} or until {@code maxRecords} records are scored (0: no limit). */
@@ -60,7 +60,7 @@ public final class ScoreJob implements AutoCloseable {
                 .bootstrapServers(bootstrap)
                 .groupId(config.string("kafka.group") + "-snapshots-" + System.nanoTime())
                 .topics(config.string("snapshot.topic"))
-                .properties(KafkaParts.consumerProperties("streamebm-scorer-snapshots"))
+                .properties(KafkaParts.consumerProperties(config, "streamebm-scorer-snapshots"))
                 .property("enable.auto.commit", false)
                 .build());
         Flux<Void> follow = snapshots.receive()
@@ -81,7 +81,7 @@ public final class ScoreJob implements AutoCloseable {
                 .bootstrapServers(bootstrap)
                 .groupId(config.string("kafka.group") + "-scorer")
                 .topics(config.string("kafka.topic"))
-                .properties(KafkaParts.consumerProperties("streamebm-scorer"))
+                .properties(KafkaParts.consumerProperties(config, "streamebm-scorer"))
                 .build());
         Flux<Void> scoring = input.receive()
                 .concatMap(stage::decode, 1)

@@ -71,7 +71,7 @@ public final class TrainingJob implements AutoCloseable {
                         .port(config.integer("metrics.port"))
                         .build(),
                 config.string("model.name"), config.string("loss.type"), bootstrap);
-        this.sender = KafkaParts.sender(bootstrap, "streamebm-trainer-producer");
+        this.sender = KafkaParts.sender(config, "streamebm-trainer-producer");
         monitoring.bindKafkaClient(sender.producer());
         FileCheckpointStore store = new FileCheckpointStore(Path.of(config.string("checkpoint.dir")),
                 config.integer("checkpoint.keep"),
@@ -162,7 +162,7 @@ public final class TrainingJob implements AutoCloseable {
                 .bootstrapServers(config.string("kafka.bootstrap-servers"))
                 .groupId(config.string("kafka.group"))
                 .topics(topic)
-                .properties(KafkaParts.consumerProperties("streamebm-trainer"))
+                .properties(KafkaParts.consumerProperties(config, "streamebm-trainer"))
                 .onAssigned(assigned -> KafkaParts.seekTargets(assigned, positions))
                 .onConsumerCreated(monitoring::bindKafkaClient)
                 .build());

@@ -25,7 +25,9 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * the defaults, then a YAML file, then command-line overrides ({@code --set key=value} and the
  * dedicated flags). {@link #parse} collects every wrong, unknown or missing value and throws one
  * {@link ConfigException} that names them all. The accepted keys and their defaults are
- * {@link #KEYS}; {@code streamebm train --help-config} prints them.
+ * {@link #KEYS}; {@code streamebm train --help-config} prints them. Keys under
+ * {@code kafka.consumer.} and {@code kafka.producer.} pass any Kafka client property through
+ * unchanged (TLS, SASL, timeouts), as in {@code --set kafka.consumer.security.protocol=SSL}.
  */
 public final class PipelineConfig {
 
@@ -139,12 +141,35 @@ public final class PipelineConfig {
     private static void putAll(Map<String, String> target, Map<String, String> source, String where,
             List<String> problems) {
         for (Map.Entry<String, String> e : source.entrySet()) {
-            if (!BY_NAME.containsKey(e.getKey())) {
+            if (isPassThrough(e.getKey())) {
+                target.put(e.getKey(), e.getValue() == null ? "" : e.getValue());
+            } else if (!BY_NAME.containsKey(e.getKey())) {
                 problems.add("unknown setting '" + e.getKey() + "' in " + where + " (known: " + String.join(", ", BY_NAME.keySet()) + ")");
             } else {
                 target.put(e.getKey(), e.getValue() == null ? "" : e.getValue());
             }
         }
+    }
+
+    /** Prefix of Kafka consumer properties passed through unchanged, such as TLS or SASL settings. */
+    public static final String CONSUMER_PREFIX = "kafka.consumer.";
+    /** Prefix of Kafka producer properties passed through unchanged. */
+    public static final String PRODUCER_PREFIX = "kafka.producer.";
+
+    private static boolean isPassThrough(String key) {
+        return (key.startsWith(CONSUMER_PREFIX) && key.length() > CONSUMER_PREFIX.length())
+                || (key.startsWith(PRODUCER_PREFIX) && key.length() > PRODUCER_PREFIX.length());
+    }
+
+    /** The pass-through client properties under {@code prefix}, with the prefix removed. */
+    public Map<String, String> clientProperties(String prefix) {
+        Map<String, String> out = new LinkedHashMap<>();
+        values.forEach((k, v) -> {
+            if (k.startsWith(prefix)) {
+                out.put(k.substring(prefix.length()), v);
+            }
+        });
+        return out;
     }
 
     /** Reads a YAML file into dotted keys: {@code loss: {type: pcd}} becomes {@code loss.type=pcd}. */

@@ -1,6 +1,7 @@
 package io.streamebm.pipeline.train;
 
 import io.streamebm.core.EnergyFunction;
+import io.streamebm.core.Inputs;
 import io.streamebm.core.RandomSource;
 import io.streamebm.core.Stateful;
 import io.streamebm.distributions.Normal;
@@ -123,11 +124,16 @@ public final class EbmLearner implements Learner {
 
     @Override
     public Update update(INDArray batch) {
+        Inputs.requireBatch(batch, dimension(), "training batch");
         StepReport r;
         try {
             r = step.run(batch);
         } catch (NonFiniteUpdateException e) {
             throw new RejectedUpdateException(e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            // The batch itself was valid, so the model produced the bad values (NaN negatives from
+            // a diverged sampler, say). TrainingStep has already left the state unchanged.
+            throw new RejectedUpdateException("the update produced invalid values: " + e.getMessage(), e);
         }
         return new Update(r.loss(), r.energyPositive(), r.energyNegative(), r.gradNorm(), r.paramNorm(),
                 r.acceptanceRate(), r.chainEnergyMean(), r.samplingNanos());
@@ -166,6 +172,11 @@ public final class EbmLearner implements Learner {
     @Override
     public Map<String, INDArray> modelState() {
         return Models.parameters(model);
+    }
+
+    /** The learning rate of the next update. */
+    public double learningRate() {
+        return optimizer.learningRate();
     }
 
     /** The model being trained (read it on the trainer thread only). */
