@@ -20,8 +20,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,8 +36,15 @@ import reactor.core.publisher.Sinks;
  */
 public final class TrainingJob implements AutoCloseable {
 
-    /** How a run ended. */
-    public record Summary(long steps, long recordsSeen, List<StepResult> history) {
+    /**
+     * How a run ended.
+     *
+     * @param history         the step results, evenly thinned to at most a few thousand entries
+     * @param untilFirstUpdate from the start of consumption to the first update (zero if none)
+     * @param training        from the first update to the end of the run (zero if none)
+     */
+    public record Summary(long steps, long recordsSeen, List<StepResult> history, Duration untilFirstUpdate,
+            Duration training) {
     }
 
     private final PipelineConfig config;
@@ -50,7 +55,7 @@ public final class TrainingJob implements AutoCloseable {
     private final OnlineTrainer trainer;
     private final Monitoring monitoring;
     private final KafkaSender sender;
-    private final List<StepResult> history = Collections.synchronizedList(new ArrayList<>());
+    private final StepHistory history = new StepHistory(4096);
 
     /**
      * Builds every part; nothing is consumed before {@link #run}.
@@ -149,7 +154,7 @@ public final class TrainingJob implements AutoCloseable {
     public Summary run(long maxRecords) {
         Map<String, Long> positions = trainer.restore();
         if (maxRecords > 0 && trainer.recordsSeen() >= maxRecords) {
-            return new Summary(trainer.step(), trainer.recordsSeen(), List.copyOf(history));
+            return new Summary(trainer.step(), trainer.recordsSeen(), history.snapshot(), Duration.ZERO, Duration.ZERO);
         }
         String topic = config.string("kafka.topic");
         DeadLetterCounts counts = new DeadLetterCounts();
@@ -167,6 +172,8 @@ public final class TrainingJob implements AutoCloseable {
                 .onConsumerCreated(monitoring::bindKafkaClient)
                 .build());
         Progress progress = new Progress(out, receiver::lag);
+        long startedNanos = System.nanoTime();
+        java.util.concurrent.atomic.AtomicLong firstNanos = new java.util.concurrent.atomic.AtomicLong();
         trainer.train(receiver.receive()
                         .concatMap(stage::decode, 1)
                         .map(KafkaParts::toInput)
@@ -175,6 +182,10 @@ public final class TrainingJob implements AutoCloseable {
                     monitoring.training().onStep(r);
                     monitoring.training().onRecordsConsumed(r.batchSize());
                     history.add(r);
+                    if (firstNanos.compareAndSet(0, System.nanoTime())) {
+                        out.printf("first update: step %d, %d ms after the consumer started%n", r.step(),
+                                (System.nanoTime() - startedNanos) / 1_000_000);
+                    }
                     progress.onStep(r);
                     if (maxRecords > 0 && trainer.recordsSeen() >= maxRecords) {
                         stop();
@@ -182,8 +193,11 @@ public final class TrainingJob implements AutoCloseable {
                 })
                 .blockLast();
         receiver.closed().block(Duration.ofSeconds(30));
+        long endNanos = System.nanoTime();
         progress.print();
-        return new Summary(trainer.step(), trainer.recordsSeen(), List.copyOf(history));
+        long firstAt = firstNanos.get() == 0 ? endNanos : firstNanos.get();
+        return new Summary(trainer.step(), trainer.recordsSeen(), history.snapshot(),
+                Duration.ofNanos(firstAt - startedNanos), Duration.ofNanos(endNanos - firstAt));
     }
 
     /** Asks the run to end cleanly: stop consuming, train what is buffered, checkpoint, commit. */
