@@ -51,7 +51,7 @@ public final class DecodedBatch {
     public Map<String, Long> sourcePositions() {
         Map<String, Long> m = new LinkedHashMap<>();
         for (Map.Entry<TopicPartition, Long> e : source.nextOffsets().entrySet()) {
-            m.put(e.getKey().topic() + "-" + e.getKey().partition(), e.getValue());
+            m.put(PartitionKeys.key(e.getKey()), e.getValue());
         }
         return m;
     }

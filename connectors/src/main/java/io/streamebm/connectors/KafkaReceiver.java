@@ -57,6 +57,7 @@ public final class KafkaReceiver {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaReceiver.class);
     private static final AtomicInteger THREAD_IDS = new AtomicInteger();
+    private static final long LAG_REFRESH_NANOS = 100_000_000L;
 
     private final ReceiverOptions options;
     private final Function<Map<String, Object>, Consumer<byte[], byte[]>> consumerFactory;
@@ -109,14 +110,18 @@ public final class KafkaReceiver {
         }, FluxSink.OverflowStrategy.BUFFER);
     }
 
-    /** @return completes once the consumer of the subscription is closed (immediately if never subscribed after close) */
+    /**
+     * @return completes once the subscription's consumer is closed, after the final commit (it never completes
+     *         if {@link #receive()} is never subscribed)
+     */
     public Mono<Void> closed() {
         return closed.asMono();
     }
 
     /**
      * Consumer lag per assigned partition (records between the position and the log end), as the
-     * consumer knew it at its last poll. Partitions whose lag is not known yet are absent.
+     * consumer knew it at a recent poll (refreshed at most every 100 ms, and on every rebalance).
+     * Partitions whose lag is not known yet are absent.
      *
      * @return an immutable snapshot
      */
@@ -168,6 +173,8 @@ public final class KafkaReceiver {
         private volatile Map<TopicPartition, Long> lag = Map.of();
         private volatile Set<TopicPartition> assignmentSnapshot = Set.of();
         private long nextCommitNanos;
+        private long commitFailures;
+        private long nextLagNanos;
 
         EventLoop(FluxSink<ReceiverBatch> sink) {
             this.sink = sink;
@@ -220,6 +227,15 @@ public final class KafkaReceiver {
             }
         }
 
+        /** Unlike waitForSignal, demand and acknowledgements do not cut it short: only a stop does. */
+        private void backOff(long millis) {
+            long deadline = System.nanoTime() + millis * 1_000_000L;
+            long left;
+            while (!stopRequested && (left = (deadline - System.nanoTime()) / 1_000_000L) > 0) {
+                waitForSignal(left);
+            }
+        }
+
         @Override
         public void acknowledgeAll(ReceiverBatch batch) {
             acks.add(new Ack(batch, null, -1));
@@ -267,14 +283,20 @@ public final class KafkaReceiver {
                     if (!polled.isEmpty()) {
                         emit(polled);
                     }
-                    updateLag();
+                    long now = System.nanoTime();
+                    // Lag is for monitoring: refreshing it every poll would cost more than the poll at high rates.
+                    if (now - nextLagNanos >= 0) {
+                        updateLag();
+                        nextLagNanos = now + LAG_REFRESH_NANOS;
+                    }
                     retries = 0;
                     backoff = options.retryBackoff().toMillis();
                     if (wantPause) {
                         waitForSignal(options.pollTimeout().toMillis());
                     }
                 } catch (WakeupException e) {
-                    // Only close() wakes the consumer up; the loop condition handles it.
+                    // The bridge never calls wakeup(); a hook that holds the consumer might. It only means "look
+                    // at the loop state again", which the next iteration does.
                 } catch (RetriableException | CommitFailedException | RebalanceInProgressException e) {
                     retries++;
                     retriesTotal++;
@@ -282,7 +304,7 @@ public final class KafkaReceiver {
                         return e;
                     }
                     LOG.warn("retriable Kafka error ({}), retry {} in {} ms", e.toString(), retries, backoff);
-                    waitForSignal(backoff);
+                    backOff(backoff);
                     backoff = Math.min(backoff * 2, options.maxRetryBackoff().toMillis());
                 } catch (Throwable e) {
                     return e;
@@ -292,6 +314,11 @@ public final class KafkaReceiver {
         }
 
         private void emit(ConsumerRecords<byte[], byte[]> polled) {
+            if (stopRequested || sink.isCancelled()) {
+                // Nobody will see or acknowledge these; not tracking them keeps the close from waiting for them.
+                // They are not committed either, so the group reads them again.
+                return;
+            }
             List<ConsumerRecord<byte[], byte[]>> list = new ArrayList<>(polled.count());
             List<PartitionAckTracker.Segment> segments = new ArrayList<>(polled.partitions().size());
             for (TopicPartition tp : polled.partitions()) {
@@ -392,9 +419,18 @@ public final class KafkaReceiver {
                 if (error == null) {
                     commits++;
                     offsets.forEach((tp, om) -> committed.merge(tp, om.offset(), Math::max));
+                    if (commitFailures > 0) {
+                        LOG.info("offset commits succeed again after {} failures", commitFailures);
+                        commitFailures = 0;
+                    }
                 } else {
-                    // The next interval (or the revoke/close commit) tries again with newer offsets.
-                    LOG.warn("async offset commit failed, will retry: {}", error.toString());
+                    // The next interval (or the revoke/close commit) tries again with newer offsets. A broker
+                    // outage fails every attempt, so only the first failure of a streak is a warning.
+                    if (commitFailures++ == 0) {
+                        LOG.warn("async offset commit failed, will retry: {}", error.toString());
+                    } else {
+                        LOG.debug("async offset commit failed again ({}): {}", commitFailures, error.toString());
+                    }
                 }
             });
         }
@@ -442,6 +478,7 @@ public final class KafkaReceiver {
             // The queued acks still reference the old trackers; drop them now so inFlight stays exact.
             drainAcks();
             inFlight = inFlight - dropped;
+            nextLagNanos = System.nanoTime();
         }
 
         @Override
@@ -467,6 +504,7 @@ public final class KafkaReceiver {
             if (paused || stopRequested) {
                 consumer.pause(partitions);
             }
+            nextLagNanos = System.nanoTime();
         }
 
         private void shutdown(Throwable failure) {

@@ -11,6 +11,7 @@ import java.util.function.Function;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
@@ -159,9 +160,11 @@ public final class ReceiverOptions {
     }
 
     /**
-     * @return hook called on the poll thread when partitions are revoked or lost, after the acknowledged
-     *         offsets of those partitions were committed; the owner saves its state for them here.
-     *         Default: does nothing.
+     * @return hook called on the poll thread when partitions are revoked or lost. The owner saves its state
+     *         for them here and may acknowledge what that state covers: for revoked (not lost) partitions,
+     *         the acknowledged prefix is committed synchronously right after the hook returns. Records of
+     *         these partitions still unacknowledged are then forgotten (their later acknowledgements are
+     *         ignored) and the partition's next owner reads them again. Default: does nothing.
      */
     public Consumer<Collection<TopicPartition>> onRevoked() {
         return onRevoked;
@@ -194,6 +197,13 @@ public final class ReceiverOptions {
     static boolean isSecret(String key) {
         String k = key.toLowerCase(java.util.Locale.ROOT);
         return k.contains("password") || k.contains("jaas") || k.contains("secret") || k.contains("token");
+    }
+
+    /** Parses without logging every value, which the consumer will do itself when it is created. */
+    private static final class QuietConsumerConfig extends ConsumerConfig {
+        QuietConsumerConfig(Map<String, Object> props) {
+            super(props, false);
+        }
     }
 
     /** Mutable builder of {@link ReceiverOptions}; {@link #build()} validates everything at once. */
@@ -358,6 +368,12 @@ public final class ReceiverOptions {
             props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
             props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
             props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+            try {
+                // Kafka's own parser checks every known property (types, ranges, enums) now rather than at subscribe.
+                new QuietConsumerConfig(props);
+            } catch (ConfigException e) {
+                throw new IllegalArgumentException("invalid Kafka consumer property: " + e.getMessage(), e);
+            }
             return new ReceiverOptions(this);
         }
     }

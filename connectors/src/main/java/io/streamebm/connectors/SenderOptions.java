@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Objects;
 
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -120,6 +121,12 @@ public final class SenderOptions {
             props.putIfAbsent(ProducerConfig.ACKS_CONFIG, "all");
             props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
             props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+            try {
+                // Kafka's own parser checks types, ranges and conflicts (e.g. idempotence with acks=1) now.
+                new ProducerConfig(props);
+            } catch (ConfigException e) {
+                throw new IllegalArgumentException("invalid Kafka producer property: " + e.getMessage(), e);
+            }
             return new SenderOptions(this);
         }
     }

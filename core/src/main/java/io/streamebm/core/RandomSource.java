@@ -10,8 +10,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * The seedable source of all randomness in {@code core}: samplers, losses, datasets and
  * initialisers take one, so the same seed gives the same run.
  *
- * <p>It is xoshiro256++ with Marsaglia's polar method for normals, written in Java rather than
- * ND4J's native generator because its whole state is four longs and a cached normal: it can be
+ * <p>It is xoshiro256++ with the Ziggurat method for normals, written in Java rather than
+ * ND4J's native generator because its whole state is four longs (plus a cached normal kept for
+ * states exported by older versions, which used the polar method): it can be
  * exported into a checkpoint and restored exactly with {@link #state()} and {@link #restore}.
  * Not thread-safe: give each thread its own source, for instance with {@link #fork()}.
  */
@@ -69,30 +70,128 @@ public final class RandomSource {
         return (int) (((nextLong() >>> 33) * bound) >>> 31);
     }
 
-    /** Standard normal. */
+    // Ziggurat tables (Marsaglia and Tsang 2000, 128 layers). The layer index comes from the low 7
+    // bits and the value from the high 32 bits of one 64-bit draw, so the two are independent; the
+    // original 32-bit version reused bits for both, which skews the tails.
+    private static final int ZIG_LAYERS = 128;
+    private static final double ZIG_R = 3.442619855899;
+    private static final double ZIG_V = 9.91256303526217e-3;
+    private static final long[] ZIG_K = new long[ZIG_LAYERS];
+    private static final double[] ZIG_W = new double[ZIG_LAYERS];
+    private static final double[] ZIG_F = new double[ZIG_LAYERS];
+
+    static {
+        double m1 = 2147483648.0;
+        double dn = ZIG_R;
+        double tn = dn;
+        double q = ZIG_V / Math.exp(-0.5 * dn * dn);
+        ZIG_K[0] = (long) ((dn / q) * m1);
+        ZIG_K[1] = 0;
+        ZIG_W[0] = q / m1;
+        ZIG_W[ZIG_LAYERS - 1] = dn / m1;
+        ZIG_F[0] = 1.0;
+        ZIG_F[ZIG_LAYERS - 1] = Math.exp(-0.5 * dn * dn);
+        for (int i = ZIG_LAYERS - 2; i >= 1; i--) {
+            dn = Math.sqrt(-2 * Math.log(ZIG_V / dn + Math.exp(-0.5 * dn * dn)));
+            ZIG_K[i + 1] = (long) ((dn / tn) * m1);
+            tn = dn;
+            ZIG_F[i] = Math.exp(-0.5 * dn * dn);
+            ZIG_W[i] = dn / m1;
+        }
+    }
+
+    /**
+     * Standard normal, by the Ziggurat method: one 64-bit draw and a table lookup in about 99% of
+     * the calls, which is what keeps samplers that draw tens of millions of normals fast.
+     */
     public double nextGaussian() {
         if (haveSpare) {
+            // Only a state restored from an older polar-method checkpoint carries a spare.
             haveSpare = false;
             return spare;
         }
-        double u;
-        double v;
-        double s;
-        do {
-            u = 2 * nextDouble() - 1;
-            v = 2 * nextDouble() - 1;
-            s = u * u + v * v;
-        } while (s >= 1 || s == 0);
-        double f = Math.sqrt(-2 * Math.log(s) / s);
-        spare = v * f;
-        haveSpare = true;
-        return u * f;
+        long bits = nextLong();
+        int iz = (int) bits & (ZIG_LAYERS - 1);
+        long hz = (int) (bits >>> 32);
+        if (Math.abs(hz) < ZIG_K[iz]) {
+            return hz * ZIG_W[iz];
+        }
+        return gaussianSlowPath(hz, iz);
     }
 
-    /** Fills {@code out} with standard normals scaled by {@code scale}. */
+    private double gaussianSlowPath(long hz, int iz) {
+        while (true) {
+            double x = hz * ZIG_W[iz];
+            if (iz == 0) {
+                // The base layer's tail beyond R, sampled exactly (Marsaglia 1964).
+                double t;
+                double y;
+                do {
+                    t = -Math.log(1.0 - nextDouble()) / ZIG_R;
+                    y = -Math.log(1.0 - nextDouble());
+                } while (y + y < t * t);
+                return hz > 0 ? ZIG_R + t : -ZIG_R - t;
+            }
+            if (ZIG_F[iz] + nextDouble() * (ZIG_F[iz - 1] - ZIG_F[iz]) < Math.exp(-0.5 * x * x)) {
+                return x;
+            }
+            long bits = nextLong();
+            iz = (int) bits & (ZIG_LAYERS - 1);
+            hz = (int) (bits >>> 32);
+            if (Math.abs(hz) < ZIG_K[iz]) {
+                return hz * ZIG_W[iz];
+            }
+        }
+    }
+
+    /** Standard normal as a float (the same draw as {@link #nextGaussian()}). */
+    public float nextGaussianFloat() {
+        return (float) nextGaussian();
+    }
+
+    // Float Ziggurat: 7 bits pick the layer and 25 signed bits the value, so one 64-bit draw gives
+    // two normals. 24 bits of resolution are all a float can hold, and halving the generator calls
+    // matters when samplers draw tens of millions of normals per call.
+    private static final int[] ZIGF_K = new int[ZIG_LAYERS];
+    private static final float[] ZIGF_W = new float[ZIG_LAYERS];
+
+    static {
+        double scale = 16777216.0 / 2147483648.0;
+        for (int i = 0; i < ZIG_LAYERS; i++) {
+            ZIGF_K[i] = (int) (ZIG_K[i] * scale);
+            ZIGF_W[i] = (float) (ZIG_W[i] / scale);
+        }
+    }
+
+    private float floatGaussian(int word) {
+        int iz = word & (ZIG_LAYERS - 1);
+        int hz = word >> 7;
+        if (Math.abs(hz) < ZIGF_K[iz]) {
+            return hz * ZIGF_W[iz];
+        }
+        // Rare (about 1%): finish with the exact double-precision slow path.
+        return (float) gaussianSlowPath(hz * 128L, iz);
+    }
+
+    /**
+     * Fills {@code out[from, to)} with standard normals scaled by {@code scale}, two per 64-bit draw
+     * (float resolution). This is the bulk path samplers use; its sequence differs from repeated
+     * {@link #nextGaussian()} calls but is equally deterministic for a seed.
+     */
     public void fillGaussian(float[] out, int from, int to, double scale) {
-        for (int i = from; i < to; i++) {
-            out[i] = (float) (scale * nextGaussian());
+        if (haveSpare && from < to) {
+            haveSpare = false;
+            out[from++] = (float) (scale * spare);
+        }
+        float sc = (float) scale;
+        int i = from;
+        for (; i + 1 < to; i += 2) {
+            long bits = nextLong();
+            out[i] = sc * floatGaussian((int) bits);
+            out[i + 1] = sc * floatGaussian((int) (bits >>> 32));
+        }
+        if (i < to) {
+            out[i] = sc * floatGaussian((int) nextLong());
         }
     }
 
@@ -108,8 +207,18 @@ public final class RandomSource {
         long n = out.length();
         if (out.dataType() == DataType.FLOAT && !out.isView() && out.ordering() == 'c') {
             FloatBuffer fb = out.data().asNioFloat();
+            float[] chunk = new float[(int) Math.min(n, 4096)];
+            for (int i = 0; i < n; i += chunk.length) {
+                int len = (int) Math.min(chunk.length, n - i);
+                fillGaussian(chunk, 0, len, 1.0);
+                fb.put(i, chunk, 0, len);
+            }
+            return out;
+        }
+        if (out.dataType() == DataType.DOUBLE && !out.isView() && out.ordering() == 'c') {
+            java.nio.DoubleBuffer db = out.data().asNioDouble();
             for (int i = 0; i < n; i++) {
-                fb.put(i, (float) nextGaussian());
+                db.put(i, nextGaussian());
             }
             return out;
         }

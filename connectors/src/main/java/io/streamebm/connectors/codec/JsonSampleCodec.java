@@ -11,8 +11,9 @@ import java.util.Arrays;
  * tokens {@code NaN}, {@code Infinity} and {@code -Infinity} that Python's {@code json.dumps} writes, so
  * that such records are rejected as {@code non_finite} (what is actually wrong) rather than as malformed.
  * Anything else (objects, strings, nesting, trailing commas, leading zeros) is {@code malformed_json}.
- * Numbers are rounded to the nearest float exactly as {@link Float#parseFloat} would; a fast path covers
- * short decimals and the slow path is only taken when the fast one could round differently.
+ * Numbers are rounded to the nearest float exactly as {@link Float#parseFloat} would: a fast path in double
+ * arithmetic covers decimals of up to 18 significant digits with exponents up to 22, and the slow path
+ * ({@code Float.parseFloat}) is only taken when the fast one could round differently.
  */
 public final class JsonSampleCodec implements SampleCodec {
 
@@ -234,12 +235,18 @@ public final class JsonSampleCodec implements SampleCodec {
                 }
                 exp10 += eneg ? -e : e;
             }
-            if (!truncated && mant <= MAX_EXACT && exp10 >= -22 && exp10 <= 22) {
-                // Clinger's fast path: both operands are exact doubles, so d is the correctly rounded double.
+            if (mant == 0 && !truncated) {
+                return neg ? -0f : 0f;
+            }
+            if (exp10 >= -22 && exp10 <= 22) {
+                // Powers of ten up to 1e22 are exact doubles, so d is within a few double ulps of the decimal
+                // (exactly the correctly rounded double when mant is exact: Clinger's fast path).
                 double d = exp10 >= 0 ? mant * POW10[exp10] : mant / POW10[-exp10];
-                long bits = Double.doubleToRawLongBits(d);
-                // Rounding d to float again is only wrong if d sits exactly on a float midpoint (or is subnormal).
-                if ((bits & 0x1FFFFFFFL) != 0x10000000L && (d == 0 || Math.abs(d) >= Float.MIN_NORMAL)) {
+                // Rounding d to float can only differ from rounding the decimal itself if a float midpoint
+                // lies within that error of d; midpoints have 0x10000000 in the 29 bits a float drops.
+                long dist = Math.abs((Double.doubleToRawLongBits(d) & 0x1FFFFFFFL) - 0x10000000L);
+                boolean exact = !truncated && mant <= MAX_EXACT;
+                if ((exact ? dist != 0 : dist > 16) && d >= Float.MIN_NORMAL) {
                     float f = (float) d;
                     return neg ? -f : f;
                 }

@@ -1,0 +1,139 @@
+package io.streamebm.losses;
+
+import io.streamebm.autograd.Tensor;
+import io.streamebm.core.EnergyFunction;
+import io.streamebm.core.RandomSource;
+import io.streamebm.core.Stateful;
+import io.streamebm.samplers.Sampler;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Contrastive divergence CD-k (Hinton 2002): negatives are k sampler steps started from the data
+ * batch, and
+ * <pre>
+ *   loss = mean E(x⁺) − mean E(x⁻) + α · (mean E(x⁺)² + mean E(x⁻)²)
+ * </pre>
+ * with the negatives x⁻ treated as constants for the gradient. The energy regulariser (α = 0.001
+ * by default, as TorchEBM; IGEBM used 1) keeps energies from drifting, which CD alone does not
+ * control because only differences of energies enter its gradient. Optional Gaussian noise of
+ * standard deviation {@code dataNoise} is added to the data before both terms (off by default).
+ *
+ * <p>The negatives come from the sampler's own {@link EnergyFunction#gradient} (a fused kernel
+ * where the model has one), so no autograd graph is built while sampling. All randomness comes
+ * from the sampler's {@link Sampler#random()}; {@link #exportState()} stores it under
+ * {@code "random"}.
+ */
+public final class ContrastiveDivergenceLoss implements Loss, Stateful {
+
+    private static final String NAME = "cd";
+
+    private final Sampler sampler;
+    private final int k;
+    private double alpha = 0.001;
+    private double dataNoise;
+    private INDArray lastNegatives;
+    private LossDiagnostics diagnostics = LossDiagnostics.NONE;
+    private MlpKernel kernel;
+
+    /**
+     * @param sampler draws the negatives; its model must be the one passed to {@link #apply}
+     * @param k       sampler steps per call, at least 1
+     */
+    public ContrastiveDivergenceLoss(Sampler sampler, int k) {
+        this.sampler = Objects.requireNonNull(sampler, "sampler");
+        LossSupport.checkPositiveInt("k", k);
+        this.k = k;
+    }
+
+    /** Sets the energy-regularisation weight α ≥ 0 (0 switches it off) and returns this loss. */
+    public ContrastiveDivergenceLoss setAlpha(double alpha) {
+        LossSupport.checkNonNegative("alpha", alpha);
+        this.alpha = alpha;
+        return this;
+    }
+
+    /** Sets the standard deviation of Gaussian noise added to the data (0: none) and returns this loss. */
+    public ContrastiveDivergenceLoss setDataNoise(double std) {
+        LossSupport.checkNonNegative("dataNoise", std);
+        this.dataNoise = std;
+        return this;
+    }
+
+    /** α. */
+    public double alpha() {
+        return alpha;
+    }
+
+    /** The data-noise standard deviation. */
+    public double dataNoise() {
+        return dataNoise;
+    }
+
+    /** k. */
+    public int k() {
+        return k;
+    }
+
+    /** The sampler. */
+    public Sampler sampler() {
+        return sampler;
+    }
+
+    /** The negatives of the last call, {@code [n, d]}, or null before the first call. */
+    public INDArray lastNegatives() {
+        return lastNegatives;
+    }
+
+    @Override
+    public Tensor apply(EnergyFunction model, INDArray data) {
+        INDArray x = LossSupport.checkData(NAME, model, data);
+        LossSupport.checkSampler(NAME, sampler, model);
+        if (dataNoise > 0) {
+            x = x.add(sampler.random().gaussian(x.dataType(), x.rows(), x.columns()).muli(dataNoise));
+        }
+        long t0 = System.nanoTime();
+        INDArray neg = sampler.sample(x, k);
+        long sampling = System.nanoTime() - t0;
+        double acceptance = sampler.lastAcceptanceRate();
+        double[][] e = new double[1][];
+        kernel = LossSupport.kernelFor(model, kernel);
+        Tensor loss = LossSupport.contrastive(model, kernel, x, neg, alpha, e);
+        int n = (int) x.rows();
+        lastNegatives = neg;
+        diagnostics = new LossDiagnostics(LossSupport.mean(e[0], 0, n), LossSupport.mean(e[0], n, e[0].length),
+                acceptance, Double.NaN, sampling);
+        return loss;
+    }
+
+    @Override
+    public LossDiagnostics lastDiagnostics() {
+        return diagnostics;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    /** {@code "random"}: the sampler's random source. */
+    @Override
+    public Map<String, INDArray> exportState() {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        out.put(LossSupport.KEY_RANDOM, LossSupport.exportRandom(sampler.random()));
+        return out;
+    }
+
+    @Override
+    public void importState(Map<String, INDArray> state) {
+        long[] r = LossSupport.readRandom(NAME, state);
+        sampler.random().restore(r);
+    }
+
+    /** The random source the negatives draw from (the sampler's). */
+    public RandomSource random() {
+        return sampler.random();
+    }
+}

@@ -1,0 +1,120 @@
+package io.streamebm.losses;
+
+import io.streamebm.autograd.Autograd;
+import io.streamebm.autograd.Tensor;
+import io.streamebm.core.EnergyFunction;
+import io.streamebm.core.RandomSource;
+import io.streamebm.core.Stateful;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Denoising score matching (Vincent 2011), with the sign that puts low energy on the data. With
+ * x̃ = x + σξ, ξ ~ N(0, I), the score of the noising kernel is −(x̃ − x)/σ² and the model's score
+ * is −∇E(x̃), so
+ * <pre>
+ *   loss = mean over the batch of ½‖∇ₓE(x̃) − (x̃ − x)/σ²‖²  =  ½‖∇ₓE(x̃) − ξ/σ‖²
+ * </pre>
+ * At the optimum ∇E(x̃) points away from the data, so energy rises away from it. (TorchEBM's
+ * DenoisingScoreMatching regresses the opposite sign and ends with high energy on the data.) The
+ * optimum is the score of the data smoothed by N(0, σ²I): choose σ small against the data's
+ * scale.
+ *
+ * <p>Diagnostics: energyPositive is the mean energy of the noised batch x̃ (the energies this loss
+ * computes; no extra pass on x). State key {@code "random"}.
+ */
+public final class DenoisingScoreMatchingLoss implements Loss, Stateful {
+
+    private static final String NAME = "dsm";
+
+    private final double sigma;
+    private final RandomSource random;
+    private LossDiagnostics diagnostics = LossDiagnostics.NONE;
+    private MlpKernel kernel;
+
+    /** DSM with noise level {@code sigma}, seeded with 0. */
+    public DenoisingScoreMatchingLoss(double sigma) {
+        this(sigma, new RandomSource(0));
+    }
+
+    /**
+     * @param sigma  the noise standard deviation, &gt; 0
+     * @param random the source of the noise
+     */
+    public DenoisingScoreMatchingLoss(double sigma, RandomSource random) {
+        if (!(sigma > 0) || Double.isInfinite(sigma)) {
+            throw new IllegalArgumentException("sigma must be finite and > 0, got " + sigma);
+        }
+        this.sigma = sigma;
+        this.random = Objects.requireNonNull(random, "random");
+    }
+
+    /** σ. */
+    public double sigma() {
+        return sigma;
+    }
+
+    /** The random source of the noise. */
+    public RandomSource random() {
+        return random;
+    }
+
+    @Override
+    public Tensor apply(EnergyFunction model, INDArray data) {
+        INDArray xv = LossSupport.checkData(NAME, model, data);
+        long n = xv.rows();
+        INDArray xi = random.gaussian(xv.dataType(), n, xv.columns());
+        INDArray noisy = xi.mul(sigma).addi(xv);
+        kernel = LossSupport.kernelFor(model, kernel);
+        if (kernel != null) {
+            // Fused: ∇ₓE by the kernel, then the double backward of ½Σ‖∇E − ξ/σ‖²/n.
+            double[] ev = kernel.forward(noisy, true);
+            double mean = LossSupport.mean(ev, 0, ev.length);
+            double[] g = kernel.inputGradient();
+            double[] target = LossSupport.values(xi);
+            double[] r = new double[g.length];
+            double value = 0;
+            for (int i = 0; i < g.length; i++) {
+                double res = g[i] - target[i] / sigma;
+                value += res * res;
+                r[i] = res / n;
+            }
+            value *= 0.5 / n;
+            Tensor loss = MlpKernel.surrogate(value, kernel.parameters(), kernel.backwardInputGradient(noisy, r));
+            diagnostics = new LossDiagnostics(mean, Double.NaN, Double.NaN, Double.NaN, 0);
+            return loss;
+        }
+        Tensor x = Tensor.variable(noisy);
+        Tensor e = model.energy(x);
+        Tensor g = Autograd.grad(e, x, true);
+        Tensor r = g.sub(Tensor.constant(xi.div(sigma)));
+        Tensor loss = r.square().sum().mul(0.5 / n);
+        double[] ev = LossSupport.values(e.value());
+        diagnostics = new LossDiagnostics(LossSupport.mean(ev, 0, ev.length), Double.NaN, Double.NaN, Double.NaN, 0);
+        return loss;
+    }
+
+    @Override
+    public LossDiagnostics lastDiagnostics() {
+        return diagnostics;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Map<String, INDArray> exportState() {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        out.put(LossSupport.KEY_RANDOM, LossSupport.exportRandom(random));
+        return out;
+    }
+
+    @Override
+    public void importState(Map<String, INDArray> state) {
+        random.restore(LossSupport.readRandom(NAME, state));
+    }
+}

@@ -1,0 +1,55 @@
+package io.streamebm.losses;
+
+import io.streamebm.autograd.Tensor;
+import io.streamebm.core.EnergyFunction;
+import io.streamebm.core.NormalizedEnergy;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Exact maximum likelihood for energies whose normaliser is known in closed form
+ * ({@link NormalizedEnergy}): the negative log-likelihood per data point,
+ * <pre>
+ *   loss = mean E(x) + log Z(θ).
+ * </pre>
+ * Any other energy is refused: without log Z the mean energy alone has no minimum (it is lowered
+ * by pushing all energies down), so silently training it would diverge. Use a contrastive, score
+ * matching or NCE loss for such energies.
+ */
+public final class MaximumLikelihoodLoss implements Loss {
+
+    private static final String NAME = "mle";
+
+    private LossDiagnostics diagnostics = LossDiagnostics.NONE;
+
+    /** The MLE loss; it has no configuration. */
+    public MaximumLikelihoodLoss() {
+    }
+
+    @Override
+    public Tensor apply(EnergyFunction model, INDArray data) {
+        if (!(model instanceof NormalizedEnergy)) {
+            throw new IllegalArgumentException("MaximumLikelihoodLoss needs an energy with a known normaliser "
+                    + "(io.streamebm.core.NormalizedEnergy with logPartition()), but "
+                    + (model == null ? "null" : model.getClass().getName())
+                    + " has none: without log Z the likelihood cannot be evaluated. Train it with "
+                    + "ContrastiveDivergenceLoss, PersistentContrastiveDivergenceLoss, ScoreMatchingLoss, "
+                    + "DenoisingScoreMatchingLoss or NoiseContrastiveEstimationLoss instead");
+        }
+        INDArray x = LossSupport.checkData(NAME, model, data);
+        Tensor e = model.energy(Tensor.constant(x));
+        Tensor loss = e.mean().add(((NormalizedEnergy) model).logPartition());
+        double[] ev = LossSupport.values(e.value());
+        diagnostics = new LossDiagnostics(LossSupport.mean(ev, 0, ev.length), Double.NaN, Double.NaN, Double.NaN, 0);
+        return loss;
+    }
+
+    @Override
+    public LossDiagnostics lastDiagnostics() {
+        return diagnostics;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+}

@@ -1,0 +1,212 @@
+package io.streamebm.losses;
+
+import io.streamebm.autograd.Tensor;
+import io.streamebm.core.EnergyFunction;
+import io.streamebm.core.RandomSource;
+import io.streamebm.core.Stateful;
+import io.streamebm.distributions.Distribution;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Noise-contrastive estimation (Gutmann and Hyvärinen 2010): logistic regression between the data
+ * and ν noise samples per data point from a known density q, with the log-normaliser c = log Z
+ * learned as a parameter. With G(u) = −E(u) − c − log q(u) and h = σ(G − log ν),
+ * <pre>
+ *   loss = −[ mean_data log h(x) + ν · mean_noise log(1 − h(y)) ]
+ * </pre>
+ * At the optimum the model is normalised: exp(−E − c) is the data density, so c converges to the
+ * true log Z. The noise should cover the data (a too-narrow q leaves regions unconstrained).
+ *
+ * <p>c is a scalar {@link Tensor#parameter} exposed through {@link #parameters()}: give it to the
+ * optimizer together with the model's parameters (see
+ * {@code io.streamebm.optim.TrainingStep#trainableParameters}); its value is
+ * {@link #logNormalizer()}. Data and noise go through the model in one batched pass.
+ *
+ * <p>Diagnostics: energyNegative is the mean energy of the noise samples. State keys:
+ * {@code "logNormalizer"} (scalar) and {@code "random"} (the noise's source).
+ */
+public final class NoiseContrastiveEstimationLoss implements Loss, Stateful {
+
+    /** State key of the learned log-normaliser c. */
+    public static final String KEY_LOG_NORMALIZER = "logNormalizer";
+
+    private static final String NAME = "nce";
+
+    private final Distribution noise;
+    private final int nu;
+    private final RandomSource random;
+    private final Tensor c;
+    private LossDiagnostics diagnostics = LossDiagnostics.NONE;
+    private MlpKernel kernel;
+
+    /** NCE with c = 0 in float32 and noise drawn from a source seeded with 0. */
+    public NoiseContrastiveEstimationLoss(Distribution noiseDistribution, int noiseSamplesPerData) {
+        this(noiseDistribution, noiseSamplesPerData, new RandomSource(0), DataType.FLOAT);
+    }
+
+    /**
+     * @param noiseDistribution   q, sampled and evaluated exactly
+     * @param noiseSamplesPerData ν ≥ 1
+     * @param random              the source of the noise samples
+     * @param type                data type of c (FLOAT or DOUBLE); use the model's
+     */
+    public NoiseContrastiveEstimationLoss(Distribution noiseDistribution, int noiseSamplesPerData,
+            RandomSource random, DataType type) {
+        this.noise = Objects.requireNonNull(noiseDistribution, "noiseDistribution");
+        LossSupport.checkPositiveInt("noiseSamplesPerData", noiseSamplesPerData);
+        this.nu = noiseSamplesPerData;
+        this.random = Objects.requireNonNull(random, "random");
+        if (type != DataType.FLOAT && type != DataType.DOUBLE) {
+            throw new IllegalArgumentException("type must be FLOAT or DOUBLE, got " + type);
+        }
+        this.c = Tensor.parameter(Nd4j.scalar(type, 0.0));
+    }
+
+    /** The learned log-normaliser c as a trainable scalar tensor. */
+    public Tensor logNormalizerParameter() {
+        return c;
+    }
+
+    /** The current value of c, the estimate of log Z. */
+    public double logNormalizer() {
+        return c.value().getDouble(0);
+    }
+
+    /** Sets c (for instance to warm-start it) in place. */
+    public void setLogNormalizer(double value) {
+        if (!Double.isFinite(value)) {
+            throw new IllegalArgumentException("log-normaliser must be finite, got " + value);
+        }
+        c.value().assign(value);
+    }
+
+    /** The noise distribution q. */
+    public Distribution noiseDistribution() {
+        return noise;
+    }
+
+    /** ν. */
+    public int noiseSamplesPerData() {
+        return nu;
+    }
+
+    /** The random source of the noise. */
+    public RandomSource random() {
+        return random;
+    }
+
+    @Override
+    public List<Tensor> parameters() {
+        return List.of(c);
+    }
+
+    @Override
+    public Tensor apply(EnergyFunction model, INDArray data) {
+        INDArray x = LossSupport.checkData(NAME, model, data);
+        int n = (int) x.rows();
+        int d = (int) x.columns();
+        if (noise.dimension() > 0 && noise.dimension() != d) {
+            throw new IllegalArgumentException(NAME + ": the noise distribution has dimension " + noise.dimension()
+                    + " but the data has " + d);
+        }
+        DataType type = x.dataType();
+        long t0 = System.nanoTime();
+        INDArray y = noise.sample(random, n * nu, d);
+        if (y.dataType() != type) {
+            y = y.castTo(type);
+        }
+        long sampling = System.nanoTime() - t0;
+        INDArray all = Nd4j.concat(0, x, y);
+        INDArray logq = noise.logProb(all).reshape(n + (long) n * nu);
+        if (logq.dataType() != type) {
+            logq = logq.castTo(type);
+        }
+        // s·z with s = +1 for data and −1 for noise, z = −E − c − log q − log ν:
+        // loss = −(1/n) Σ log σ(s·z), which is the NCE objective above written once for all rows.
+        int rows = n + n * nu;
+        kernel = LossSupport.kernelFor(model, kernel);
+        Tensor loss;
+        double[] ev;
+        if (kernel != null && c.dataType() == type) {
+            ev = kernel.forward(all, false).clone();
+            double[] lq = LossSupport.values(logq);
+            double cv = c.value().getDouble(0);
+            double logNu = Math.log(nu);
+            double value = 0;
+            double dc = 0;
+            double[] dE = new double[rows];
+            for (int i = 0; i < rows; i++) {
+                double s = i < n ? 1 : -1;
+                double sz = s * (-ev[i] - cv - lq[i] - logNu);
+                // log σ(y) = −softplus(−y), computed stably.
+                value += sz >= 0 ? -Math.log1p(Math.exp(-sz)) : sz - Math.log1p(Math.exp(sz));
+                double dz = -s * sigmoid(-sz) / n;   // d(loss)/dz_i
+                dE[i] = -dz;
+                dc -= dz;
+            }
+            value = -value / n;
+            List<Tensor> params = new java.util.ArrayList<>(kernel.parameters());
+            List<INDArray> grads = new java.util.ArrayList<>(kernel.backwardEnergies(all, dE));
+            params.add(c);
+            grads.add(Nd4j.scalar(type, dc));
+            loss = MlpKernel.surrogate(value, params, grads);
+        } else {
+            double[] sign = new double[rows];
+            Arrays.fill(sign, 0, n, 1.0);
+            Arrays.fill(sign, n, rows, -1.0);
+            INDArray signs = Nd4j.createFromArray(sign).castTo(type);
+            Tensor e = model.energy(Tensor.constant(all));
+            Tensor cc = c.dataType() == type ? c : c.castTo(type);
+            Tensor z = e.neg().sub(cc).sub(Tensor.constant(logq.add(Math.log(nu))));
+            loss = z.mul(Tensor.constant(signs)).logSigmoid().sum().mul(-1.0 / n);
+            ev = LossSupport.values(e.value());
+        }
+        diagnostics = new LossDiagnostics(LossSupport.mean(ev, 0, n), LossSupport.mean(ev, n, ev.length), Double.NaN,
+                Double.NaN, sampling);
+        return loss;
+    }
+
+    private static double sigmoid(double v) {
+        if (v >= 0) {
+            return 1 / (1 + Math.exp(-v));
+        }
+        double e = Math.exp(v);
+        return e / (1 + e);
+    }
+
+    @Override
+    public LossDiagnostics lastDiagnostics() {
+        return diagnostics;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Map<String, INDArray> exportState() {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        out.put(KEY_LOG_NORMALIZER, c.value().dup());
+        out.put(LossSupport.KEY_RANDOM, LossSupport.exportRandom(random));
+        return out;
+    }
+
+    @Override
+    public void importState(Map<String, INDArray> state) {
+        INDArray v = LossSupport.require(NAME, state, KEY_LOG_NORMALIZER);
+        long[] r = LossSupport.readRandom(NAME, state);
+        if (v.length() != 1 || !Double.isFinite(v.getDouble(0))) {
+            throw new IllegalArgumentException(NAME + " state '" + KEY_LOG_NORMALIZER + "' must be one finite value");
+        }
+        c.value().assign(v.getDouble(0));
+        random.restore(r);
+    }
+}

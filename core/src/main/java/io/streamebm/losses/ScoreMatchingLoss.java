@@ -1,0 +1,137 @@
+package io.streamebm.losses;
+
+import io.streamebm.autograd.Autograd;
+import io.streamebm.autograd.Tensor;
+import io.streamebm.core.EnergyFunction;
+import io.streamebm.core.RandomSource;
+import io.streamebm.core.Stateful;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * Score matching (Hyvärinen 2005), which fits the score −∇ₓE to the data without sampling and
+ * without the normaliser:
+ * <pre>
+ *   loss = mean over the batch of [ ½‖∇ₓE(x)‖² − tr ∇²ₓE(x) ]
+ * </pre>
+ * By default the trace is exact: one extra differentiation of the input gradient per dimension
+ * gives the Hessian diagonal (d + 1 backward passes, fine in low dimension). For an
+ * {@link io.streamebm.core.MlpEnergy} the exact loss and its gradient come from a fused kernel
+ * (second-order forward mode along each coordinate direction) instead of the recorded graph. With
+ * {@link #hutchinson(int, RandomSource)} the trace is estimated by Hutchinson's estimator
+ * tr H ≈ mean over probes of vᵀHv with Rademacher probes v, which costs one Hessian-vector product
+ * per probe whatever the dimension.
+ *
+ * <p>Diagnostics: the mean data energy (no negatives). State key {@code "random"} (the probes'
+ * source; unused by the exact variant).
+ */
+public final class ScoreMatchingLoss implements Loss, Stateful {
+
+    private static final String NAME = "sm";
+
+    private final int probes;      // 0: exact trace
+    private final RandomSource random;
+    private LossDiagnostics diagnostics = LossDiagnostics.NONE;
+    private MlpScoreKernel kernel;
+
+    /** Exact score matching, through the Hessian diagonal. */
+    public ScoreMatchingLoss() {
+        this(0, new RandomSource(0));
+    }
+
+    private ScoreMatchingLoss(int probes, RandomSource random) {
+        this.probes = probes;
+        this.random = Objects.requireNonNull(random, "random");
+    }
+
+    /** Score matching with the trace estimated by Hutchinson's estimator over {@code probes} Rademacher probes. */
+    public static ScoreMatchingLoss hutchinson(int probes, RandomSource random) {
+        LossSupport.checkPositiveInt("probes", probes);
+        return new ScoreMatchingLoss(probes, random);
+    }
+
+    /** Whether the trace is exact (rather than Hutchinson's estimate). */
+    public boolean isExact() {
+        return probes == 0;
+    }
+
+    /** The number of Hutchinson probes, 0 for the exact trace. */
+    public int probes() {
+        return probes;
+    }
+
+    @Override
+    public Tensor apply(EnergyFunction model, INDArray data) {
+        INDArray xv = LossSupport.checkData(NAME, model, data);
+        long n = xv.rows();
+        long d = xv.columns();
+        kernel = probes == 0 ? MlpScoreKernel.forModel(model, kernel) : null;
+        if (kernel != null) {
+            // Fused: Σⱼ [½(∂ⱼE)² − ∂²ⱼⱼE] through the basis directions, one block of rows per j.
+            INDArray basis = Nd4j.zeros(xv.dataType(), n * d, d);
+            for (long j = 0; j < d; j++) {
+                basis.get(NDArrayIndex.interval(j * n, (j + 1) * n), NDArrayIndex.point(j)).assign(1.0);
+            }
+            MlpScoreKernel.Result r = kernel.evaluate(xv, basis, 1.0 / n);
+            diagnostics = new LossDiagnostics(LossSupport.mean(r.energies(), 0, (int) n), Double.NaN, Double.NaN,
+                    Double.NaN, 0);
+            return MlpKernel.surrogate(r.value(), kernel.model().parameters(), r.grads());
+        }
+        Tensor x = Tensor.variable(xv);
+        Tensor e = model.energy(x);
+        Tensor g = Autograd.grad(e, x, true);
+        Tensor trace;
+        if (probes == 0) {
+            trace = null;
+            for (long j = 0; j < d; j++) {
+                Tensor hj = Autograd.grad(g.column(j), x, true).column(j);
+                trace = trace == null ? hj : trace.add(hj);
+            }
+            trace = trace.sum();
+        } else {
+            trace = null;
+            for (int p = 0; p < probes; p++) {
+                Tensor v = Tensor.constant(SlicedScoreMatchingLoss.rademacher(random, xv.dataType(), n, d));
+                Tensor hv = Autograd.grad(g.mul(v).sum(), x, true);
+                Tensor t = hv.mul(v).sum();
+                trace = trace == null ? t : trace.add(t);
+            }
+            trace = trace.mul(1.0 / probes);
+        }
+        Tensor loss = g.square().sum().mul(0.5).sub(trace).mul(1.0 / n);
+        double[] ev = LossSupport.values(e.value());
+        diagnostics = new LossDiagnostics(LossSupport.mean(ev, 0, ev.length), Double.NaN, Double.NaN, Double.NaN, 0);
+        return loss;
+    }
+
+    @Override
+    public LossDiagnostics lastDiagnostics() {
+        return diagnostics;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    /** The random source of the Hutchinson probes. */
+    public RandomSource random() {
+        return random;
+    }
+
+    @Override
+    public Map<String, INDArray> exportState() {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        out.put(LossSupport.KEY_RANDOM, LossSupport.exportRandom(random));
+        return out;
+    }
+
+    @Override
+    public void importState(Map<String, INDArray> state) {
+        random.restore(LossSupport.readRandom(NAME, state));
+    }
+}
