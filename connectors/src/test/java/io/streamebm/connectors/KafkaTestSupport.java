@@ -31,10 +31,11 @@ final class KafkaTestSupport {
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         p.put(ProducerConfig.BATCH_SIZE_CONFIG, "65536");
-        // On a loaded 2-core machine a request can stall for seconds; a client-side timeout then makes the
-        // idempotent producer retry and reset sequences, which the broker rejects. Long timeouts avoid that.
-        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "120000");
-        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "300000");
+        // One request in flight keeps the order through retries without relying on idempotent sequences: a
+        // first batch that meets a not-yet-ready partition must not be overtaken by the next one.
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
         return new KafkaProducer<>(p);
     }
 

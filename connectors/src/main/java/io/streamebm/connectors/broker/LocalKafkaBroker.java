@@ -116,7 +116,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
     }
 
     /**
-     * Creates a topic with replication factor 1, or does nothing if it already exists.
+     * Creates a topic with replication factor 1, or does nothing if it already exists, and returns once every
+     * partition has a leader.
      *
      * @param name       topic name
      * @param partitions number of partitions, at least 1
@@ -138,17 +139,49 @@ public final class LocalKafkaBroker implements AutoCloseable {
             throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
         }
         try (Admin admin = admin()) {
-            admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
-                    .all().get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new IllegalStateException("cannot create topic " + name, e.getCause());
+            try {
+                admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
+                        .all().get(30, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw new IllegalStateException("cannot create topic " + name, e.getCause());
+                }
             }
+            awaitLeaders(admin, name);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot describe topic " + name, e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topic " + name, e);
         } catch (java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException("timed out creating topic " + name, e);
+        }
+    }
+
+    /**
+     * The controller acknowledges a new topic before the broker leads its partitions. A producer that writes at
+     * once gets a retriable error on its first batch, and an idempotent producer whose later batches were
+     * accepted meanwhile can never place that first one (OutOfOrderSequenceException): records are lost.
+     */
+    private static void awaitLeaders(Admin admin, String name)
+            throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                var description = admin.describeTopics(List.of(name)).allTopicNames().get(30, TimeUnit.SECONDS).get(name);
+                if (description.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+                    return;
+                }
+            } catch (ExecutionException e) {
+                // Right after creation the broker's metadata may not list the topic yet: ask again.
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+                    throw e;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("topic " + name + " has partitions without a leader after 30 s");
+            }
+            Thread.sleep(20);
         }
     }
 

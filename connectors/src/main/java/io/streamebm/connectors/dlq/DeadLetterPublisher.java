@@ -14,8 +14,9 @@ import reactor.core.publisher.Mono;
  * Writes a rejected record to {@code <topic>.dlq}: the original key, value and headers, plus
  * {@value #ERROR_HEADER} ({@code "<reason>: <message>"}), {@value #REASON_HEADER} (the bare reason),
  * {@value #SOURCE_TOPIC_HEADER}, {@value #SOURCE_PARTITION_HEADER} and {@value #SOURCE_OFFSET_HEADER}
- * (numbers as decimal strings). The dead-letter topic is not created here: the broker auto-creates it
- * or operators create it beforehand.
+ * (numbers as decimal strings). The dead-letter topic is not created here: create it with the input
+ * topic (a broker may auto-create it, but a topic created by the first write is not ready at once, and
+ * the first dead letters then wait for the producer's retries).
  */
 public final class DeadLetterPublisher {
 
