@@ -108,7 +108,8 @@ public final class GaussianEnergy extends BaseEnergyFunction
     @Override
     public Tensor energy(Tensor x) {
         checkInput(x.value());
-        Tensor y = x.sub(mean).matmul(precisionFactorTensor());
+        Tensor in = x.dataType() == type ? x : x.castTo(type);
+        Tensor y = in.sub(mean).matmul(precisionFactorTensor());
         return y.square().sum(1).mul(0.5);
     }
 

@@ -3,7 +3,7 @@ package io.streamebm.core;
 import io.streamebm.autograd.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -145,7 +145,19 @@ public final class MlpEnergy extends BaseEnergyFunction implements FusedGradient
     private final Tensor[] biases;
     /** The last weight [h, 1] seen as a row [1, h]; shares its data, so in-place updates show. */
     private final INDArray lastWeightRow;
-    private final Map<Long, Buffers> buffers = new HashMap<>();
+    /**
+     * Buffers for the most recently used batch sizes. Streams with variable micro-batches would
+     * otherwise keep one set (about 0.8 MB at 256 × 128) per size ever seen.
+     */
+    private final Map<Long, Buffers> buffers = new LinkedHashMap<>(8, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Buffers> eldest) {
+            return size() > MAX_CACHED_BATCH_SIZES;
+        }
+    };
+
+    /** How many batch sizes keep preallocated buffers. */
+    public static final int MAX_CACHED_BATCH_SIZES = 4;
 
     /** A new model with weights drawn from {@code config.seed()}. */
     public MlpEnergy(Config config) {

@@ -67,6 +67,24 @@ class MlpEnergyTest {
     }
 
     @Test
+    void manyBatchSizesAndMixedTypes() {
+        MlpEnergy m = MlpEnergy.builder().hidden(8, 8).seed(3).build();
+        for (int n = 1; n <= 12; n++) {
+            INDArray x = new RandomSource(n).gaussian(DataType.FLOAT, n, 2);
+            assertTrue(relErr(m.gradient(x), m.autogradGradient(x)) < 2e-4, "n=" + n);
+        }
+        // A double batch on a float model is cast in and the gradient cast back.
+        INDArray xd = new RandomSource(1).gaussian(DataType.DOUBLE, 5, 2);
+        INDArray g = m.gradient(xd);
+        assertEquals(DataType.DOUBLE, g.dataType());
+        assertTrue(relErr(g.castTo(DataType.FLOAT), m.gradient(xd.castTo(DataType.FLOAT))) < 1e-6);
+        GaussianEnergy gd = GaussianEnergyTest.model(DataType.DOUBLE);
+        INDArray xf = new RandomSource(2).gaussian(DataType.FLOAT, 4, 2);
+        assertEquals(4, gd.energyValues(xf).length());
+        assertEquals(DataType.FLOAT, gd.gradient(xf).dataType());
+    }
+
+    @Test
     void validatesConfigurationAndInput() {
         assertThrows(IllegalArgumentException.class, () -> MlpEnergy.builder().hidden().build());
         assertThrows(IllegalArgumentException.class, () -> MlpEnergy.builder().hidden(4, 0).build());
