@@ -24,15 +24,15 @@ public final class BrokerCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path dir = dataDir != null ? dataDir : Files.createTempDirectory("streamebm-broker");
         CountDownLatch stop = new CountDownLatch(1);
-        try (LocalKafkaBroker broker = LocalKafkaBroker.start(port, dir, Map.of())) {
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                stop.countDown();
-                broker.close();
-            }, "streamebm-broker-shutdown"));
-            System.out.println("broker ready at " + broker.bootstrapServers() + " (data in " + dir + ")");
-            System.out.flush();
-            stop.await();
-        }
+        // The broker closes inside the body, so a Ctrl-C waits for its clean shutdown.
+        CleanStop.run(stop::countDown, () -> {
+            try (LocalKafkaBroker broker = LocalKafkaBroker.start(port, dir, Map.of())) {
+                System.out.println("broker ready at " + broker.bootstrapServers() + " (data in " + dir + ")");
+                System.out.flush();
+                stop.await();
+            }
+            return null;
+        });
         return 0;
     }
 }

@@ -18,7 +18,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -82,7 +81,7 @@ public final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private int run(PipelineConfig config, String bootstrap, String topic) throws IOException, InterruptedException {
+    private int run(PipelineConfig config, String bootstrap, String topic) throws Exception {
         try (KafkaSender sender = KafkaSender.create(io.streamebm.connectors.SenderOptions.builder()
                 .bootstrapServers(bootstrap).property("client.id", "streamebm-demo-producer").property("linger.ms", 5).build());
                 TrainingJob job = new TrainingJob(config, System.out)) {
@@ -94,25 +93,15 @@ public final class DemoCommand implements Callable<Integer> {
             System.out.println("streaming " + records + " records of " + dataset + " at " + (long) rate
                     + "/s; training " + config.string("loss.type") + " on " + config.string("model.type")
                     + "; metrics at http://" + config.string("metrics.host") + ":" + job.monitoring().port() + "/metrics");
-            CountDownLatch done = new CountDownLatch(1);
-            Thread hook = new Thread(() -> {
+            TrainingJob.Summary summary = CleanStop.run(() -> {
                 producer.stop();
                 job.stop();
-                try {
-                    done.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "streamebm-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
-            TrainingJob.Summary summary;
-            try {
-                summary = job.run(records);
+            }, () -> {
+                TrainingJob.Summary s = job.run(records);
                 producer.stop();
-                writePlots(job, summary);
-            } finally {
-                done.countDown();
-            }
+                writePlots(job, s);
+                return s;
+            });
             System.out.println("demo done: " + summary.steps() + " steps, " + summary.recordsSeen()
                     + " records; plots in " + out.toAbsolutePath());
         }

@@ -9,7 +9,6 @@ import io.streamebm.pipeline.app.SyntheticProducer;
 import io.streamebm.pipeline.config.ConfigException;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -49,7 +48,7 @@ public final class ProduceCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         if (!Datasets.NAMES.contains(dataset)) {
             throw new ConfigException(List.of("--dataset '" + dataset + "' is unknown; expected one of " + Datasets.NAMES));
         }
@@ -65,21 +64,8 @@ public final class ProduceCommand implements Callable<Integer> {
                         .property("client.id", "streamebm-producer").property("linger.ms", 5).build())) {
             SyntheticProducer producer = new SyntheticProducer(sender, topic,
                     format.equals("json") ? JsonSampleCodec.INSTANCE : Float32SampleCodec.INSTANCE, stream::next);
-            CountDownLatch done = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                producer.stop();
-                try {
-                    done.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "streamebm-shutdown"));
-            try {
-                long n = producer.run(records, rate);
-                System.out.println("produced " + n + " records of " + dataset + " to " + topic);
-            } finally {
-                done.countDown();
-            }
+            long n = CleanStop.run(producer::stop, () -> producer.run(records, rate));
+            System.out.println("produced " + n + " records of " + dataset + " to " + topic);
         }
         return 0;
     }

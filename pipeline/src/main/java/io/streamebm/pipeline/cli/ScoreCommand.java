@@ -6,7 +6,6 @@ import io.streamebm.pipeline.config.PipelineConfig;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -27,27 +26,14 @@ public final class ScoreCommand implements Callable<Integer> {
     long records;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         PipelineConfig config = options.resolve(scoresTopic == null ? Map.of() : Map.of("score.topic", scoresTopic));
         if (config.string("kafka.bootstrap-servers").isEmpty()) {
             throw new ConfigException(List.of("kafka.bootstrap-servers is missing: pass --bootstrap-server HOST:PORT"));
         }
         try (ScoreJob job = new ScoreJob(config, System.out)) {
-            CountDownLatch done = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                job.stop();
-                try {
-                    done.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "streamebm-shutdown"));
-            try {
-                long n = job.run(records);
-                System.out.println("scored " + n + " records");
-            } finally {
-                done.countDown();
-            }
+            long n = CleanStop.run(job::stop, () -> job.run(records));
+            System.out.println("scored " + n + " records");
         }
         return 0;
     }

@@ -4,7 +4,6 @@ import io.streamebm.pipeline.app.TrainingJob;
 import io.streamebm.pipeline.config.PipelineConfig;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -29,7 +28,7 @@ public final class TrainCommand implements Callable<Integer> {
     boolean helpConfig;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         if (helpConfig) {
             ConfigHelp.print(System.out);
             return 0;
@@ -41,25 +40,11 @@ public final class TrainCommand implements Callable<Integer> {
         return runUntilStopped(config, records);
     }
 
-    /** Runs a training job until it ends or the JVM is asked to stop; the shared core of train and demo. */
-    static int runUntilStopped(PipelineConfig config, long records) {
+    /** Runs a training job until it ends or the JVM is asked to stop. */
+    static int runUntilStopped(PipelineConfig config, long records) throws Exception {
         try (TrainingJob job = new TrainingJob(config, System.out)) {
-            CountDownLatch done = new CountDownLatch(1);
-            Thread hook = new Thread(() -> {
-                job.stop();
-                try {
-                    done.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "streamebm-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
-            try {
-                TrainingJob.Summary s = job.run(records);
-                System.out.println("stopped after step " + s.steps() + " with " + s.recordsSeen() + " records counted");
-            } finally {
-                done.countDown();
-            }
+            TrainingJob.Summary s = CleanStop.run(job::stop, () -> job.run(records));
+            System.out.println("stopped after step " + s.steps() + " with " + s.recordsSeen() + " records counted");
         }
         return 0;
     }
