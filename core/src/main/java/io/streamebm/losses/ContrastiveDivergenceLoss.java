@@ -14,17 +14,20 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Contrastive divergence CD-k (Hinton 2002): negatives are k sampler steps started from the data
  * batch, and
  * <pre>
- *   loss = mean E(x⁺) − mean E(x⁻) + α · (mean E(x⁺)² + mean E(x⁻)²)
+ *   loss = mean E(x⁺) − mean E(x⁻) + α · (mean[E(x⁺)²] + mean[E(x⁻)²])
  * </pre>
  * with the negatives x⁻ treated as constants for the gradient. The energy regulariser (α = 0.001
  * by default, as TorchEBM; IGEBM used 1) keeps energies from drifting, which CD alone does not
  * control because only differences of energies enter its gradient. Optional Gaussian noise of
- * standard deviation {@code dataNoise} is added to the data before both terms (off by default).
+ * standard deviation {@code dataNoise} is added to the data, which then serve both as positives
+ * and as the chains' starts (off by default).
  *
  * <p>The negatives come from the sampler's own {@link EnergyFunction#gradient} (a fused kernel
  * where the model has one), so no autograd graph is built while sampling. All randomness comes
  * from the sampler's {@link Sampler#random()}; {@link #exportState()} stores it under
- * {@code "random"}.
+ * {@code "random"}. Data and negatives go through the model in one stacked pass; for an
+ * {@link io.streamebm.core.MlpEnergy} the parameter gradient comes from a fused kernel (GEMMs into
+ * reused buffers) rather than a recorded graph, with the same value and gradient.
  */
 public final class ContrastiveDivergenceLoss implements Loss, Stateful {
 

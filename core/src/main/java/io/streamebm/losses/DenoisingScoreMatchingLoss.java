@@ -22,6 +22,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * optimum is the score of the data smoothed by N(0, σ²I): choose σ small against the data's
  * scale.
  *
+ * <p>For an {@link io.streamebm.core.MlpEnergy} the loss and its parameter gradient (a double
+ * backward through the input gradient) come from a fused kernel instead of a recorded graph.
+ *
  * <p>Diagnostics: energyPositive is the mean energy of the noised batch x̃ (the energies this loss
  * computes; no extra pass on x). State key {@code "random"}.
  */

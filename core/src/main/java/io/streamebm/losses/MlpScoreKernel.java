@@ -141,6 +141,16 @@ final class MlpScoreKernel {
      * @param scale the weight of each (row, direction) term (1/n for SM, 1/(n·reps) for SSM)
      */
     Result evaluate(INDArray x, INDArray v, double scale) {
+        return evaluate(x, v, null, scale);
+    }
+
+    /**
+     * As {@link #evaluate(INDArray, INDArray, double)}, with a weight per (row, direction) pair
+     * instead of one scale: L = Σ_r ω_r [½(v_rᵀ∇E)² − v_rᵀ∇²E v_r].
+     *
+     * @param weights ω, one per row of {@code v}; null to use {@code scale} for all
+     */
+    Result evaluate(INDArray x, INDArray v, double[] weights, double scale) {
         int n = (int) x.rows();
         int big = (int) v.rows();
         if (big % n != 0) {
@@ -225,18 +235,18 @@ final class MlpScoreKernel {
                 p += adTop[off + j] * wl[j];
                 q += addTop[off + j] * wl[j];
             }
-            value += 0.5 * p * p - q;
-            double dp = scale * p;
+            double omega = weights == null ? scale : weights[r];
+            value += omega * (0.5 * p * p - q);
+            double dp = omega * p;
             for (int j = 0; j < h; j++) {
-                wlBar[j] += dp * adTop[off + j] - scale * addTop[off + j];
+                wlBar[j] += dp * adTop[off + j] - omega * addTop[off + j];
                 adBar[off + j] = dp * wl[j];
-                addBar[off + j] = -scale * wl[j];
+                addBar[off + j] = -omega * wl[j];
             }
         }
-        value *= scale;
         INDArray[] dW = new INDArray[hidden + 1];
         double[][] db = new double[hidden + 1][];
-        dW[hidden] = Nd4j.createFromArray(wlBar).reshape('c', h, 1).castTo(type);
+        dW[hidden] = MlpKernel.array(wlBar, type, h, 1);
         db[hidden] = new double[] {0};
         for (int k = top; k >= 0; k--) {
             int hk = width[k];
@@ -261,15 +271,24 @@ final class MlpScoreKernel {
                     zBar[i] = b0[i] * d1[i];
                 }
             }
-            for (int idx = 0, base = 0; idx < len; idx++, base = base + 1 == baseLen ? 0 : base + 1) {
-                double s = zd[idx];
-                zddBar[idx] = b2[idx] * d1[base];
-                zdBar[idx] = 2 * b2[idx] * d2[base] * s + b1[idx] * d1[base];
-                zBar[base] += b2[idx] * (d3[base] * s * s + d2[base] * zdd[idx]) + b1[idx] * d2[base] * s;
+            if (k > 0) {
+                for (int idx = 0, base = 0; idx < len; idx++, base = base + 1 == baseLen ? 0 : base + 1) {
+                    double s = zd[idx];
+                    zddBar[idx] = b2[idx] * d1[base];
+                    zdBar[idx] = 2 * b2[idx] * d2[base] * s + b1[idx] * d1[base];
+                    zBar[base] += b2[idx] * (d3[base] * s * s + d2[base] * zdd[idx]) + b1[idx] * d2[base] * s;
+                }
+                MlpKernel.write(zddBar, b.zddBarNd[k]);
+            } else {
+                // Layer 0: z̈ = 0 (the input has no second tangent), and z̈̄ feeds nothing below.
+                for (int idx = 0, base = 0; idx < len; idx++, base = base + 1 == baseLen ? 0 : base + 1) {
+                    double s = zd[idx];
+                    zdBar[idx] = 2 * b2[idx] * d2[base] * s + b1[idx] * d1[base];
+                    zBar[base] += (b2[idx] * d3[base] * s + b1[idx] * d2[base]) * s;
+                }
             }
             MlpKernel.write(zBar, b.zBarNd[k]);
             MlpKernel.write(zdBar, b.zdBarNd[k]);
-            MlpKernel.write(zddBar, b.zddBarNd[k]);
             INDArray prevA = k == 0 ? x : b.aNd[k - 1];
             INDArray prevAd = k == 0 ? v : b.adNd[k - 1];
             dW[k] = Nd4j.create(type, prevA.columns(), hk);
@@ -301,7 +320,7 @@ final class MlpScoreKernel {
         for (int k = 0; k <= hidden; k++) {
             grads.add(dW[k]);
             INDArray bias = model.bias(k).value();
-            grads.add(Nd4j.createFromArray(db[k]).castTo(type).reshape(bias.shape()));
+            grads.add(MlpKernel.array(db[k], type, bias.shape()));
         }
         return new Result(value, energies, grads);
     }

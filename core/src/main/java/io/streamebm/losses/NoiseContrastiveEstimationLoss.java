@@ -27,7 +27,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>c is a scalar {@link Tensor#parameter} exposed through {@link #parameters()}: give it to the
  * optimizer together with the model's parameters (see
  * {@code io.streamebm.optim.TrainingStep#trainableParameters}); its value is
- * {@link #logNormalizer()}. Data and noise go through the model in one batched pass.
+ * {@link #logNormalizer()}. Data and noise go through the model in one batched pass; for an
+ * {@link io.streamebm.core.MlpEnergy} the parameter gradient comes from a fused kernel.
  *
  * <p>Diagnostics: energyNegative is the mean energy of the noise samples. State keys:
  * {@code "logNormalizer"} (scalar) and {@code "random"} (the noise's source).

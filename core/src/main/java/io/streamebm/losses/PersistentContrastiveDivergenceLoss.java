@@ -32,6 +32,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * from the data; restarts from data carry no such bias at the optimum, where the data already
  * follow the model, and still keep chains fresh when a stream drifts. Hence DATA by default.
  *
+ * <p>Like CD, data and negatives go through the model in one stacked pass, with a fused gradient
+ * kernel for an {@link io.streamebm.core.MlpEnergy}.
+ *
  * <p>The diagnostics' chain-energy mean averages, over all chains, the energy each chain had when
  * it last moved (a cache filled from the energies this loss computes anyway), so it costs no extra
  * model evaluation. All randomness comes from the sampler's random source.

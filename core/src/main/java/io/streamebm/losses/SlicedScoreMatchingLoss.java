@@ -26,7 +26,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code nProjections} times, so the model runs once on {@code [nProjections·n, d]} rather than
  * {@code nProjections} times on {@code [n, d]}. For an {@link io.streamebm.core.MlpEnergy} the
  * loss and its gradient come from a fused kernel (second-order forward mode along v) instead of
- * the recorded graph. State key {@code "random"}.
+ * the recorded graph; with Rademacher projections in low dimension (2^(d−1) &lt; nProjections, so
+ * d = 2 with 3 or more projections) it evaluates each distinct direction once, weighted by how
+ * often it was drawn, which gives the same value and gradient. State key {@code "random"}.
  */
 public final class SlicedScoreMatchingLoss implements Loss, Stateful {
 
@@ -89,7 +91,9 @@ public final class SlicedScoreMatchingLoss implements Loss, Stateful {
         INDArray vv = projections(rows, d, xv.dataType());
         kernel = MlpScoreKernel.forModel(model, kernel);
         if (kernel != null) {
-            MlpScoreKernel.Result r = kernel.evaluate(xv, vv, 1.0 / rows);
+            MlpScoreKernel.Result r = projection == Projection.RADEMACHER && d < 31 && (1L << (d - 1)) < nProjections
+                    ? distinctRademacher(xv, vv, n, d)
+                    : kernel.evaluate(xv, vv, 1.0 / rows);
             diagnostics = new LossDiagnostics(LossSupport.mean(r.energies(), 0, (int) n), Double.NaN, Double.NaN,
                     Double.NaN, 0);
             return MlpKernel.surrogate(r.value(), kernel.model().parameters(), r.grads());
@@ -105,6 +109,48 @@ public final class SlicedScoreMatchingLoss implements Loss, Stateful {
         double[] ev = LossSupport.values(e.value());
         diagnostics = new LossDiagnostics(LossSupport.mean(ev, 0, (int) n), Double.NaN, Double.NaN, Double.NaN, 0);
         return loss;
+    }
+
+    /**
+     * The same loss through the distinct Rademacher directions only. Both terms are even in v, so
+     * v and −v contribute identically, and in d dimensions there are only 2^(d−1) directions up to
+     * sign. When that is fewer than the projections drawn (d = 2 has two: (1, 1) and (1, −1)), each
+     * data point's draws are counted per direction and the kernel evaluates every direction once,
+     * weighted by its count: the same value and gradient as the m drawn projections, for a fraction
+     * of the work. The draws themselves are unchanged, so the random stream is too.
+     */
+    private MlpScoreKernel.Result distinctRademacher(INDArray xv, INDArray vv, long n, long d) {
+        int c = 1 << (d - 1);
+        int ni = (int) n;
+        int di = (int) d;
+        double[] drawn = LossSupport.values(vv);
+        double[] weights = new double[c * ni];
+        double unit = 1.0 / ((double) n * nProjections);
+        for (int p = 0; p < nProjections; p++) {
+            for (int i = 0; i < ni; i++) {
+                int off = (p * ni + i) * di;
+                double flip = drawn[off] < 0 ? -1 : 1;
+                int code = 0;
+                for (int j = 1; j < di; j++) {
+                    if (drawn[off + j] * flip > 0) {
+                        code |= 1 << (j - 1);
+                    }
+                }
+                weights[code * ni + i] += unit;
+            }
+        }
+        double[] dirs = new double[c * ni * di];
+        for (int code = 0; code < c; code++) {
+            for (int i = 0; i < ni; i++) {
+                int off = (code * ni + i) * di;
+                dirs[off] = 1;
+                for (int j = 1; j < di; j++) {
+                    dirs[off + j] = (code >> (j - 1) & 1) == 1 ? 1 : -1;
+                }
+            }
+        }
+        INDArray directions = Nd4j.createFromArray(dirs).reshape('c', (long) c * ni, d).castTo(xv.dataType());
+        return kernel.evaluate(xv, directions, weights, 0);
     }
 
     private INDArray projections(long rows, long d, DataType type) {

@@ -62,7 +62,7 @@ class EightGaussiansTest {
             case "dsm":
                 return new DenoisingScoreMatchingLoss(0.1, new RandomSource(13));
             case "nce":
-                return new NoiseContrastiveEstimationLoss(new Normal(0, 2.0), 4, new RandomSource(14), DataType.FLOAT);
+                return new NoiseContrastiveEstimationLoss(new Normal(0, 2.0), 10, new RandomSource(14), DataType.FLOAT);
             default:
                 throw new IllegalArgumentException(name);
         }
@@ -111,7 +111,8 @@ class EightGaussiansTest {
     void dataGetsLowerEnergyThanTheBox(String name) {
         MlpEnergy model = mlp(5);
         Loss loss = lossFor(name, model);
-        train(model, loss, 400, 256, 2e-3, 21);
+        // NCE's gradient is small where the noise is rare; it needs a larger step to shape the box.
+        train(model, loss, 400, 256, name.equals("nce") ? 1e-2 : 2e-3, 21);
         assertDataBelowBox(name, model);
     }
 

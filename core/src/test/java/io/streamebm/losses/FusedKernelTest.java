@@ -104,6 +104,25 @@ class FusedKernelTest {
         assertEquals(plain, fused, (type == DataType.FLOAT ? 1e-4 : 1e-10) * (1 + Math.abs(plain)), name);
     }
 
+    @org.junit.jupiter.api.Test
+    void slicedScoreMatchingThroughDistinctRademacherDirectionsEqualsAllDraws() {
+        // d = 2 and 5 projections: the kernel evaluates the 2 distinct directions, weighted.
+        for (DataType type : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
+            MlpEnergy mlp = MlpEnergy.builder().inputDim(2).hidden(8, 8).activation(Activation.SILU).seed(3)
+                    .dataType(type).build();
+            INDArray data = new RandomSource(6).gaussian(type, 20, 2);
+            Tensor l1 = new SlicedScoreMatchingLoss(5, SlicedScoreMatchingLoss.Projection.RADEMACHER,
+                    new RandomSource(7)).apply(mlp, data);
+            l1.backward();
+            double[] g1 = grads(mlp);
+            Tensor l2 = new SlicedScoreMatchingLoss(5, SlicedScoreMatchingLoss.Projection.RADEMACHER,
+                    new RandomSource(7)).apply(new Opaque(mlp), data);
+            l2.backward();
+            assertClose(g1, grads(mlp), type, "ssm distinct directions " + type);
+            assertEquals(l2.item(), l1.item(), (type == DataType.FLOAT ? 1e-4 : 1e-10) * (1 + Math.abs(l2.item())));
+        }
+    }
+
     static void assertClose(double[] a, double[] b, DataType type, String what) {
         assertEquals(a.length, b.length);
         double scale = 0;

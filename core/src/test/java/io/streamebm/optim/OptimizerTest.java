@@ -214,6 +214,27 @@ class OptimizerTest {
     }
 
     @Test
+    void scalarParametersRoundTrip() {
+        // A rank-0 parameter, like NCE's log-normaliser.
+        Tensor c = Tensor.parameter(Nd4j.scalar(DataType.FLOAT, 0.5));
+        Adam adam = new Adam(List.of(c), 0.1);
+        c.mul(Tensor.scalar(2.0, DataType.FLOAT)).backward();
+        adam.step();
+        Map<String, INDArray> state = adam.exportState();
+        assertEquals(0, state.get("exp_avg.0").rank());
+        Tensor c2 = Tensor.parameter(c.value().dup());
+        Adam adam2 = new Adam(List.of(c2), 0.1);
+        adam2.importState(state);
+        c.zeroGrad();
+        c.mul(Tensor.scalar(2.0, DataType.FLOAT)).backward();
+        adam.step();
+        c2.mul(Tensor.scalar(2.0, DataType.FLOAT)).backward();
+        adam2.step();
+        assertEquals(c.value().getFloat(0), c2.value().getFloat(0), 0f);
+        assertEquals(0.5f - 0.2f, c.value().getFloat(0), 1e-6f);
+    }
+
+    @Test
     void badStateIsRefusedAndLeavesTheOptimizerIntact() {
         Adam adam = new Adam(params(DataType.DOUBLE), 0.01);
         run(adam, 3);
