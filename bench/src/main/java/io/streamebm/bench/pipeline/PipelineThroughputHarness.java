@@ -85,11 +85,25 @@ public final class PipelineThroughputHarness {
             PipelineConfig config = PipelineConfig.parse(Map.of(), settings);
             long rssStart = rssKb();
             long start = System.nanoTime();
+            Thread sampler = new Thread(() -> {
+                try {
+                    while (true) {
+                        Thread.sleep(5000);
+                        System.out.printf("  t=%3.0f s  RSS %d MB  heap used %d MB%n", (System.nanoTime() - start) / 1e9,
+                                rssKb() / 1024, (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20);
+                    }
+                } catch (InterruptedException | IOException e) {
+                    // stop sampling
+                }
+            }, "rss-sampler");
+            sampler.setDaemon(true);
+            sampler.start();
             TrainingJob.Summary summary;
             try (TrainingJob job = new TrainingJob(config, new PrintStream(OutputStream.nullOutputStream()))) {
                 summary = job.run(records);
             }
             long end = System.nanoTime();
+            sampler.interrupt();
             long rssEnd = rssKb();
             // From the first update on: start-up (ND4J, group join) is reported separately.
             double pipelineRate = summary.recordsSeen() / (summary.training().toNanos() / 1e9);
@@ -97,6 +111,10 @@ public final class PipelineThroughputHarness {
                     + " first update %d ms after the consumer started%n",
                     summary.recordsSeen(), summary.steps(), (end - start) / 1e9, pipelineRate,
                     100 * pipelineRate / standaloneRate, summary.untilFirstUpdate().toMillis());
+            double meanStepMs = summary.history().stream().mapToLong(r -> r.stepDuration().toNanos()).average().orElse(0) / 1e6;
+            System.out.printf("trainer thread: mean update %.2f ms (standalone %.2f ms), busy ≈ %.0f%% of the training time%n",
+                    meanStepMs, 256 * 1000.0 / standaloneRate,
+                    100 * meanStepMs * summary.steps() / summary.training().toMillis());
             System.out.printf("resident memory: %d MB at the start of the pipeline run, %d MB at the end%n",
                     rssStart / 1024, rssEnd / 1024);
         }

@@ -41,7 +41,9 @@ public final class SyntheticProducer {
      * records per second (0: as fast as the broker confirms), and returns how many were confirmed.
      */
     public long run(long count, double ratePerSecond) {
-        int chunk = 100;
+        // About 20 chunks a second at the requested rate; large chunks when unthrottled, so that
+        // many sends are in flight at once.
+        int chunk = ratePerSecond > 0 ? (int) Math.max(1, Math.min(5000, ratePerSecond / 20)) : 2000;
         Duration tick = ratePerSecond > 0 ? Duration.ofNanos((long) (chunk * 1e9 / ratePerSecond)) : null;
         Flux<Long> ticks = tick == null ? Flux.generate(s -> s.next(0L)) : Flux.interval(Duration.ZERO, tick).onBackpressureDrop();
         ticks.takeWhile(t -> !stopped.get() && (count <= 0 || sent.get() < count))
@@ -51,7 +53,7 @@ public final class SyntheticProducer {
                         int seq = (int) (sent.get() + i);
                         byte[] key = Integer.toString(seq).getBytes(StandardCharsets.UTF_8);
                         return SampleCodecs.record(topic, key, samples.get(), codec);
-                    }).flatMap(sender::send, 256).count().doOnNext(sent::addAndGet);
+                    }).flatMap(sender::send, 1024).count().doOnNext(sent::addAndGet);
                 }, 1)
                 .blockLast();
         return sent.get();

@@ -92,6 +92,7 @@ public final class TrainingJob implements AutoCloseable {
                 .checkpointEverySteps(c.integer("checkpoint.every-steps"))
                 .checkpointInterval(c.duration("checkpoint.interval"))
                 .snapshotEverySteps(c.integer("snapshot.every-steps"))
+                .goodStateEverySteps(c.integer("divergence.good-state-every"))
                 .energyBound(c.number("divergence.energy-bound"))
                 .reaction(TrainerOptions.Reaction.parse(c.string("divergence.reaction")))
                 .learningRateFactor(c.number("divergence.lr-factor"))

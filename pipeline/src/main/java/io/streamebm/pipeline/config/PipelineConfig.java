@@ -88,6 +88,7 @@ public final class PipelineConfig {
             new Key("metrics.host", "127.0.0.1", "metrics bind address", nonEmpty()),
             new Key("metrics.port", "9404", "metrics port (0: any free port)", port()),
             new Key("divergence.energy-bound", "10000", "largest |mean energy| before a rollback", positive()),
+            new Key("divergence.good-state-every", "10", "updates between copies of the state a rollback returns to", positiveInt()),
             new Key("divergence.reaction", "both", "after a rollback, one of " + REACTIONS, oneOf(REACTIONS)),
             new Key("divergence.lr-factor", "0.5", "learning-rate factor for lower-lr", openUnitInterval()));
 

@@ -164,6 +164,9 @@ public final class EbmLearner implements Learner {
         if (loss instanceof PersistentContrastiveDivergenceLoss pcd) {
             Map<String, INDArray> state = new HashMap<>(pcd.exportState());
             INDArray chains = state.get(PersistentContrastiveDivergenceLoss.KEY_CHAINS);
+            if (chains == null) {
+                return; // not started yet: the first update draws them from noise anyway
+            }
             state.put(PersistentContrastiveDivergenceLoss.KEY_CHAINS, sampler.random().fillGaussian(chains.ulike()));
             pcd.importState(state);
         }

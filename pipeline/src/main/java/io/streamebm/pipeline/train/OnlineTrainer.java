@@ -40,8 +40,10 @@ import reactor.core.scheduler.Schedulers;
  * source resumes exactly after the last durable state.
  *
  * <p>Divergence guard: an update the learner rejects (non-finite), or one after which the mean
- * energy leaves ±{@code energyBound}, is rolled back to the state after the last good update; then
- * the configured reaction is applied and training goes on.
+ * energy leaves ±{@code energyBound}, is rolled back to the last good state, kept every
+ * {@code goodStateEverySteps} updates (copying the whole state after every update would cost more
+ * than the guard is worth); then the configured reaction is applied and training goes on. The
+ * records of the updates dropped by a rollback still count as seen: their positions are passed.
  */
 public final class OnlineTrainer implements AutoCloseable {
 
@@ -260,7 +262,9 @@ public final class OnlineTrainer implements AutoCloseable {
             listener.diverged(step, rejected, reaction);
             outcome = StepResult.Outcome.ROLLED_BACK;
         } else {
-            lastGood = learner.exportState();
+            if (step % options.goodStateEverySteps() == 0) {
+                lastGood = learner.exportState();
+            }
             if (step % options.snapshotEverySteps() == 0) {
                 listener.snapshotDue(step / options.snapshotEverySteps(), learner.modelState(), recordsSeen);
             }
@@ -304,7 +308,7 @@ public final class OnlineTrainer implements AutoCloseable {
             long t0 = System.nanoTime();
             Map<String, String> meta = new LinkedHashMap<>(learner.shape());
             try {
-                store.save(new Checkpoint(step, recordsSeen, positions, meta, lastGood));
+                store.save(new Checkpoint(step, recordsSeen, positions, meta, learner.exportState()));
             } catch (IOException e) {
                 throw new UncheckedIOException("checkpoint at step " + step + " failed", e);
             }

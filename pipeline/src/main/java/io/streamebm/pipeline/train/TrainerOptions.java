@@ -12,13 +12,15 @@ import java.util.Objects;
  * @param checkpointEverySteps  steps between checkpoints (default 100)
  * @param checkpointInterval    longest time between checkpoints while updates happen (default 30 s)
  * @param snapshotEverySteps    steps between model snapshots (default 50)
+ * @param goodStateEverySteps   updates between copies of the last good state for rollbacks (default 10)
  * @param energyBound           a mean energy beyond ±this rolls the model back (default 1e4)
  * @param reaction              what follows a rollback (default {@link Reaction#BOTH})
  * @param learningRateFactor    factor applied by {@link Reaction#LOWER_LR} (default 0.5)
  * @param freshStart            ignore existing checkpoints (default false)
  */
 public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointEverySteps, Duration checkpointInterval,
-        int snapshotEverySteps, double energyBound, Reaction reaction, double learningRateFactor, boolean freshStart) {
+        int snapshotEverySteps, int goodStateEverySteps, double energyBound, Reaction reaction,
+        double learningRateFactor, boolean freshStart) {
 
     /** What the trainer does after rolling back a diverged update. */
     public enum Reaction {
@@ -50,6 +52,9 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
         if (snapshotEverySteps < 1) {
             throw new IllegalArgumentException("snapshotEverySteps must be >= 1, got " + snapshotEverySteps);
         }
+        if (goodStateEverySteps < 1) {
+            throw new IllegalArgumentException("goodStateEverySteps must be >= 1, got " + goodStateEverySteps);
+        }
         if (!(energyBound > 0)) {
             throw new IllegalArgumentException("energyBound must be > 0, got " + energyBound);
         }
@@ -77,6 +82,7 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
         private int checkpointEverySteps = 100;
         private Duration checkpointInterval = Duration.ofSeconds(30);
         private int snapshotEverySteps = 50;
+        private int goodStateEverySteps = 10;
         private double energyBound = 1e4;
         private Reaction reaction = Reaction.BOTH;
         private double learningRateFactor = 0.5;
@@ -115,6 +121,12 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
             return this;
         }
 
+        /** @see TrainerOptions#goodStateEverySteps() */
+        public Builder goodStateEverySteps(int v) {
+            goodStateEverySteps = v;
+            return this;
+        }
+
         /** @see TrainerOptions#energyBound() */
         public Builder energyBound(double v) {
             energyBound = v;
@@ -142,7 +154,7 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
         /** Validates and builds. */
         public TrainerOptions build() {
             return new TrainerOptions(maxBatchSize, maxWait, checkpointEverySteps, checkpointInterval,
-                    snapshotEverySteps, energyBound, reaction, learningRateFactor, freshStart);
+                    snapshotEverySteps, goodStateEverySteps, energyBound, reaction, learningRateFactor, freshStart);
         }
     }
 }

@@ -202,7 +202,7 @@ class OnlineTrainerTest {
             List<InputBatch.Sample> s = List.of(new InputBatch.Sample("t-0", b, new float[] {v, v}));
             return new InputBatch(s, Map.of("t-0", (long) b + 1), n::incrementAndGet);
         });
-        try (OnlineTrainer t = trainer(learner, options().maxBatchSize(1).energyBound(1e6).build())) {
+        try (OnlineTrainer t = trainer(learner, options().maxBatchSize(1).energyBound(1e6).goodStateEverySteps(1).build())) {
             StepVerifier.create(t.train(in))
                     .assertNext(r -> assertEquals(StepResult.Outcome.APPLIED, r.outcome()))
                     .assertNext(r -> assertEquals(StepResult.Outcome.ROLLED_BACK, r.outcome()))
