@@ -56,6 +56,7 @@ public final class TrainingJob implements AutoCloseable {
     private final Monitoring monitoring;
     private final KafkaSender sender;
     private final StepHistory history = new StepHistory(4096);
+    private volatile KafkaReceiver receiver;
 
     /**
      * Builds every part; nothing is consumed before {@link #run}.
@@ -164,7 +165,7 @@ public final class TrainingJob implements AutoCloseable {
             monitoring.training().onRecordDeadLettered(reason);
         });
         DecodingStage stage = new DecodingStage(KafkaParts.decoder(config), new DeadLetterPublisher(sender, counts));
-        KafkaReceiver receiver = KafkaReceiver.create(ReceiverOptions.builder()
+        receiver = KafkaReceiver.create(ReceiverOptions.builder()
                 .bootstrapServers(config.string("kafka.bootstrap-servers"))
                 .groupId(config.string("kafka.group"))
                 .topics(topic)
@@ -206,6 +207,12 @@ public final class TrainingJob implements AutoCloseable {
         if (stopped.compareAndSet(false, true)) {
             stopSignal.tryEmitEmpty();
         }
+    }
+
+    /** The counters of the Kafka receiver of the current or last run, if one started. */
+    public java.util.Optional<io.streamebm.connectors.ReceiverStats> receiverStats() {
+        KafkaReceiver r = receiver;
+        return r == null ? java.util.Optional.empty() : java.util.Optional.of(r.stats());
     }
 
     /** The trainer (for plots and tests, on its own thread via {@link OnlineTrainer#onThread}). */
