@@ -1,6 +1,5 @@
 package io.streamebm.monitoring;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.streamebm.connectors.broker.LocalKafkaBroker;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -12,32 +11,22 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.yaml.snakeyaml.Yaml;
 
-import java.io.IOException;
-import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The whole monitoring path against real things: a real broker and consumer (for the Kafka client
@@ -58,9 +47,7 @@ class LiveScrapeTest {
     private TrainingFeed feed;
     private Thread consumerThread;
     private volatile boolean consuming = true;
-    private Process prometheus;
-    private Path prometheusDir;
-    private URI prometheusUri;
+    private PrometheusServer prometheus;
 
     @BeforeAll
     void start() throws Exception {
@@ -115,10 +102,7 @@ class LiveScrapeTest {
     @AfterAll
     void stop() throws Exception {
         if (prometheus != null) {
-            prometheus.destroy();
-            if (!prometheus.waitFor(10, TimeUnit.SECONDS)) {
-                prometheus.destroyForcibly();
-            }
+            prometheus.close();
         }
         if (feed != null) {
             feed.close();
@@ -132,11 +116,6 @@ class LiveScrapeTest {
         }
         if (broker != null) {
             broker.close();
-        }
-        if (prometheusDir != null) {
-            try (Stream<Path> s = Files.walk(prometheusDir)) {
-                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
         }
     }
 
@@ -227,124 +206,23 @@ class LiveScrapeTest {
     @Test
     void everyDashboardPanelQueryReturnsDataFromPrometheus() throws Exception {
         startPrometheus();
-        List<PromQl.Query> queries = PromQl.dashboardQueries();
-        assertTrue(queries.size() >= 15, "dashboard targets: " + queries.size());
-        List<String> empty = new ArrayList<>();
-        for (PromQl.Query q : queries) {
-            String expr = PromQl.substituteGrafanaVariables(q.expr(), Map.of("model", ".*"));
-            if (!returnsData(expr)) {
-                empty.add(q.source() + ": " + expr);
-            }
-        }
+        assertTrue(PromQl.dashboardQueries().size() >= 15, "dashboard targets: " + PromQl.dashboardQueries().size());
+        List<String> empty = prometheus.dashboardQueriesWithoutData(QUERY_WAIT);
         assertTrue(empty.isEmpty(), "queries without data: " + empty);
     }
 
     @Test
     void everyAlertExpressionFindsItsSeriesInPrometheus() throws Exception {
         startPrometheus();
-        List<String> empty = new ArrayList<>();
-        for (PromQl.Query q : PromQl.ruleQueries()) {
-            String expr = PromQl.withBool(q.expr());
-            if (!returnsData(expr)) {
-                empty.add(q.source() + ": " + expr);
-            }
-        }
+        List<String> empty = prometheus.ruleQueriesWithoutData(QUERY_WAIT);
         assertTrue(empty.isEmpty(), "alert expressions without series: " + empty);
         // Prometheus loaded the very same file and evaluates every rule without error.
-        TestSupport.await("every rule evaluated with health ok", WAIT, () -> {
-            JsonNode groups = api("/api/v1/rules").path("data").path("groups");
-            int ok = 0;
-            int total = 0;
-            for (JsonNode g : groups) {
-                for (JsonNode rule : g.path("rules")) {
-                    total++;
-                    if ("ok".equals(rule.path("health").asText())) {
-                        ok++;
-                    }
-                }
-            }
-            return total == PromQl.ruleQueries().size() && ok == total;
-        });
+        prometheus.awaitRulesHealthy();
     }
 
-    /** Polls the query until it returns at least one series, or gives up after {@link #QUERY_WAIT}. */
-    private boolean returnsData(String expr) {
-        long deadline = System.nanoTime() + QUERY_WAIT.toNanos();
-        String encoded = URLEncoder.encode(expr, StandardCharsets.UTF_8);
-        while (System.nanoTime() < deadline) {
-            JsonNode r = api("/api/v1/query?query=" + encoded);
-            if (!"success".equals(r.path("status").asText())) {
-                fail("Prometheus refused " + expr + ": " + r);
-            }
-            if (r.path("data").path("result").size() > 0) {
-                return true;
-            }
-            TestSupport.sleep(500);
-        }
-        return false;
-    }
-
-    private JsonNode api(String pathAndQuery) {
-        HttpResponse<String> r = TestSupport.get(URI.create(prometheusUri + pathAndQuery), "application/json");
-        try {
-            return PromQl.JSON.readTree(r.body());
-        } catch (IOException e) {
-            throw new AssertionError("not JSON from Prometheus (" + r.statusCode() + "): " + r.body(), e);
-        }
-    }
-
-    /**
-     * Starts Prometheus once for this class: the repository's prometheus.yml with the pipeline
-     * job's target pointed at the test endpoint, a 1 s scrape interval, and the repository's rule file.
-     */
-    @SuppressWarnings("unchecked")
     private synchronized void startPrometheus() throws Exception {
-        if (prometheus != null) {
-            return;
-        }
-        Path binary = TestSupport.requireBinary("prometheus");
-        Map<String, Object> config = PromQl.readYaml(PromQl.prometheusConfigFile());
-        Map<String, Object> global = (Map<String, Object>) config.computeIfAbsent("global", k -> new LinkedHashMap<>());
-        global.put("scrape_interval", "1s");
-        global.put("evaluation_interval", "1s");
-        config.put("rule_files", List.of(PromQl.rulesFile().toAbsolutePath().toString()));
-        List<Map<String, Object>> jobs = (List<Map<String, Object>>) config.get("scrape_configs");
-        Map<String, Object> job = jobs.stream().filter(j -> "streamebm-pipeline".equals(j.get("job_name")))
-                .findFirst().orElseThrow(() -> new AssertionError("no streamebm-pipeline job in prometheus.yml"));
-        job.put("static_configs", List.of(Map.of("targets",
-                List.of("127.0.0.1:" + monitoring.port()))));
-        prometheusDir = Files.createTempDirectory("streamebm-prometheus-");
-        Path configFile = prometheusDir.resolve("prometheus.yml");
-        Files.writeString(configFile, new Yaml().dump(config));
-        int port = TestSupport.freePort();
-        prometheusUri = URI.create("http://127.0.0.1:" + port);
-        prometheus = new ProcessBuilder(binary.toString(),
-                "--config.file=" + configFile,
-                "--storage.tsdb.path=" + prometheusDir.resolve("data"),
-                "--web.listen-address=127.0.0.1:" + port)
-                .redirectErrorStream(true)
-                .redirectOutput(prometheusDir.resolve("prometheus.log").toFile())
-                .start();
-        TestSupport.await("Prometheus ready on " + prometheusUri, WAIT, () -> {
-            if (!prometheus.isAlive()) {
-                fail("Prometheus exited: " + readLog());
-            }
-            try {
-                return TestSupport.get(prometheusUri.resolve("/-/ready"), null).statusCode() == 200;
-            } catch (RuntimeException e) {
-                return false;
-            }
-        });
-        TestSupport.await("the pipeline target up in Prometheus", WAIT,
-                () -> api("/api/v1/query?query=" + URLEncoder.encode("up{job=\"streamebm-pipeline\"} == 1",
-                        StandardCharsets.UTF_8)).path("data").path("result").size() > 0);
-    }
-
-    private String readLog() {
-        try {
-            return Files.readString(prometheusDir.resolve("prometheus.log"));
-        } catch (IOException e) {
-            return "(no log: " + e + ")";
+        if (prometheus == null) {
+            prometheus = PrometheusServer.start(monitoring.port());
         }
     }
 

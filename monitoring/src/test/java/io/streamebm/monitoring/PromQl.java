@@ -21,9 +21,9 @@ import java.util.regex.Pattern;
  * Reads the PromQL out of the provisioning files (so the tests follow the files, not a copy)
  * and does the little PromQL surgery the tests need.
  */
-final class PromQl {
+public final class PromQl {
 
-    static final ObjectMapper JSON = new ObjectMapper();
+    public static final ObjectMapper JSON = new ObjectMapper();
 
     private static final Set<String> KEYWORDS = Set.of("and", "or", "unless", "bool", "offset", "by", "without",
             "on", "ignoring", "group_left", "group_right", "inf", "nan", "atan2");
@@ -36,22 +36,22 @@ final class PromQl {
     }
 
     /** A query with where it came from, for failure messages. */
-    record Query(String source, String expr) {
+    public record Query(String source, String expr) {
     }
 
-    static Path dashboardFile() {
+    public static Path dashboardFile() {
         return TestSupport.repoRoot().resolve("monitoring/grafana/dashboards/streamebm-training.json");
     }
 
-    static Path rulesFile() {
+    public static Path rulesFile() {
         return TestSupport.repoRoot().resolve("monitoring/prometheus/alerts.yml");
     }
 
-    static Path prometheusConfigFile() {
+    public static Path prometheusConfigFile() {
         return TestSupport.repoRoot().resolve("monitoring/prometheus/prometheus.yml");
     }
 
-    static JsonNode readJson(Path file) {
+    public static JsonNode readJson(Path file) {
         try {
             return JSON.readTree(file.toFile());
         } catch (IOException e) {
@@ -60,7 +60,7 @@ final class PromQl {
     }
 
     @SuppressWarnings("unchecked")
-    static Map<String, Object> readYaml(Path file) {
+    public static Map<String, Object> readYaml(Path file) {
         try {
             return (Map<String, Object>) new Yaml().load(Files.readString(file));
         } catch (IOException e) {
@@ -69,7 +69,7 @@ final class PromQl {
     }
 
     /** Every panel target's expression of the dashboard (rows included, recursively). */
-    static List<Query> dashboardQueries() {
+    public static List<Query> dashboardQueries() {
         List<Query> out = new ArrayList<>();
         collectPanels(readJson(dashboardFile()).path("panels"), out);
         return out;
@@ -90,7 +90,7 @@ final class PromQl {
 
     /** Every alerting and recording rule's expression. */
     @SuppressWarnings("unchecked")
-    static List<Query> ruleQueries() {
+    public static List<Query> ruleQueries() {
         List<Query> out = new ArrayList<>();
         for (Map<String, Object> group : (List<Map<String, Object>>) readYaml(rulesFile()).get("groups")) {
             for (Map<String, Object> rule : (List<Map<String, Object>>) group.get("rules")) {
@@ -105,7 +105,7 @@ final class PromQl {
      * Replaces Grafana's template variables by what Grafana would send for "All" over a short
      * range, and fails on any variable left over (a panel using an undefined variable).
      */
-    static String substituteGrafanaVariables(String expr, Map<String, String> variables) {
+    public static String substituteGrafanaVariables(String expr, Map<String, String> variables) {
         Map<String, String> all = new LinkedHashMap<>();
         all.put("__rate_interval", "15s");
         all.put("__interval", "15s");
@@ -126,7 +126,7 @@ final class PromQl {
      * series (as 0 or 1) whether or not the alert would fire; the test then proves that the
      * series exist. Comparisons inside label matchers and strings are left alone.
      */
-    static String withBool(String expr) {
+    public static String withBool(String expr) {
         StringBuilder out = new StringBuilder();
         int depthBraces = 0;
         int i = 0;
@@ -158,7 +158,7 @@ final class PromQl {
     }
 
     /** The metric names an expression selects. */
-    static Set<String> metricNames(String expr) {
+    public static Set<String> metricNames(String expr) {
         String s = stripStrings(expr);
         s = s.replaceAll("\\{[^}]*}", " ");
         s = s.replaceAll("\\[[^]]*]", " ");

@@ -20,15 +20,15 @@ import java.util.function.BooleanSupplier;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /** Helpers shared by the monitoring tests: the checkout, external binaries, HTTP, polling. */
-final class TestSupport {
+public final class TestSupport {
 
-    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    public static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private TestSupport() {
     }
 
     /** @return the repository root (surefire sets {@code streamebm.repo.root}; IDEs run from the module) */
-    static Path repoRoot() {
+    public static Path repoRoot() {
         String prop = System.getProperty("streamebm.repo.root");
         Path start = prop != null ? Path.of(prop) : Path.of("").toAbsolutePath();
         for (Path p = start.toAbsolutePath().normalize(); p != null; p = p.getParent()) {
@@ -43,7 +43,7 @@ final class TestSupport {
      * Finds an executable on the PATH, or fails the test (never skips: a missing tool must not
      * turn the metrics checks silently green).
      */
-    static Path requireBinary(String name) {
+    public static Path requireBinary(String name) {
         String path = System.getenv().getOrDefault("PATH", "");
         for (String dir : path.split(File.pathSeparator)) {
             Path candidate = Path.of(dir.isEmpty() ? "." : dir, name);
@@ -55,7 +55,7 @@ final class TestSupport {
                 + " 'prometheus': apt-get install -y prometheus); these tests need the real binary.");
     }
 
-    static int freePort() {
+    public static int freePort() {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         } catch (IOException e) {
@@ -63,7 +63,7 @@ final class TestSupport {
         }
     }
 
-    static HttpResponse<String> get(URI uri, String accept) {
+    public static HttpResponse<String> get(URI uri, String accept) {
         HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET();
         if (accept != null) {
             b.header("Accept", accept);
@@ -79,7 +79,7 @@ final class TestSupport {
     }
 
     /** Polls a condition until it holds; fails with {@code what} after {@code timeout}. */
-    static void await(String what, Duration timeout, BooleanSupplier condition) {
+    public static void await(String what, Duration timeout, BooleanSupplier condition) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
@@ -89,7 +89,7 @@ final class TestSupport {
         }
     }
 
-    static void sleep(long millis) {
+    public static void sleep(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
@@ -103,7 +103,7 @@ final class TestSupport {
     }
 
     /** Runs a command with optional standard input; stdout and stderr are merged. */
-    static Result run(List<String> command, String stdin, Duration timeout) {
+    public static Result run(List<String> command, String stdin, Duration timeout) {
         try {
             Path out = Files.createTempFile("streamebm-cmd-", ".log");
             try {

@@ -64,6 +64,15 @@ public final class TrainingJob implements AutoCloseable {
      * @param out where progress lines and notices go
      */
     public TrainingJob(PipelineConfig config, PrintStream out) {
+        this(config, out, java.util.function.UnaryOperator.identity());
+    }
+
+    /**
+     * Like {@link #TrainingJob(PipelineConfig, PrintStream)}, with the trainer driving
+     * {@code decorate.apply(learner)}: a hook to observe or perturb updates (tests inject faults).
+     */
+    public TrainingJob(PipelineConfig config, PrintStream out,
+            java.util.function.UnaryOperator<io.streamebm.pipeline.train.Learner> decorate) {
         this.config = config;
         this.out = out;
         String bootstrap = config.string("kafka.bootstrap-servers");
@@ -82,7 +91,7 @@ public final class TrainingJob implements AutoCloseable {
         FileCheckpointStore store = new FileCheckpointStore(Path.of(config.string("checkpoint.dir")),
                 config.integer("checkpoint.keep"),
                 (id, reason) -> out.println("checkpoint " + id + " skipped: " + reason + "; trying the previous one"));
-        this.trainer = new OnlineTrainer(learner, store, trainerOptions(config, false), new Listener());
+        this.trainer = new OnlineTrainer(decorate.apply(learner), store, trainerOptions(config, false), new Listener());
     }
 
     /** The trainer options a configuration implies. */

@@ -11,9 +11,7 @@ import io.streamebm.pipeline.checkpoint.FileCheckpointStore;
 import io.streamebm.pipeline.config.PipelineConfig;
 import io.streamebm.pipeline.train.EbmLearner;
 import io.streamebm.pipeline.train.InputBatch;
-import io.streamebm.pipeline.train.Learner;
 import io.streamebm.pipeline.train.OnlineTrainer;
-import io.streamebm.pipeline.train.TrainerOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -26,7 +24,6 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import reactor.core.publisher.Flux;
 
 /** The application around the trainer: configuration errors, checkpoint recovery, divergence, the demo. */
@@ -146,66 +143,6 @@ class ApplicationTest {
         String text = log.toString(StandardCharsets.UTF_8);
         assertTrue(text.contains("checkpoint ckpt-0000000000000005 skipped: checksum mismatch"), text);
         assertTrue(text.contains("resumed from checkpoint at step 4"), text);
-    }
-
-    /** Corrupts the model with NaN before one update, as a diverging run would. */
-    private static final class PoisonOnce implements Learner {
-        private final EbmLearner inner;
-        private final int poisonAt;
-        private int updates;
-
-        PoisonOnce(EbmLearner inner, int poisonAt) {
-            this.inner = inner;
-            this.poisonAt = poisonAt;
-        }
-
-        @Override
-        public Update update(INDArray batch) {
-            if (++updates == poisonAt) {
-                inner.model().parameters().get(0).value().putScalar(0, Double.NaN);
-            }
-            return inner.update(batch);
-        }
-
-        @Override
-        public INDArray energies(INDArray batch) {
-            return inner.energies(batch);
-        }
-
-        @Override
-        public int dimension() {
-            return inner.dimension();
-        }
-
-        @Override
-        public Map<String, String> shape() {
-            return inner.shape();
-        }
-
-        @Override
-        public void scaleLearningRate(double factor) {
-            inner.scaleLearningRate(factor);
-        }
-
-        @Override
-        public void reinitialiseChains() {
-            inner.reinitialiseChains();
-        }
-
-        @Override
-        public Map<String, INDArray> modelState() {
-            return inner.modelState();
-        }
-
-        @Override
-        public Map<String, INDArray> exportState() {
-            return inner.exportState();
-        }
-
-        @Override
-        public void importState(Map<String, INDArray> state) {
-            inner.importState(state);
-        }
     }
 
     @Test
