@@ -29,7 +29,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@link io.streamebm.core.MlpEnergy} the parameter gradient comes from a fused kernel (GEMMs into
  * reused buffers) rather than a recorded graph, with the same value and gradient.
  */
-public final class ContrastiveDivergenceLoss implements Loss, Stateful {
+public final class ContrastiveDivergenceLoss extends BaseLoss implements Stateful {
 
     private static final String NAME = "cd";
 
@@ -38,7 +38,6 @@ public final class ContrastiveDivergenceLoss implements Loss, Stateful {
     private double alpha = 0.001;
     private double dataNoise;
     private INDArray lastNegatives;
-    private LossDiagnostics diagnostics = LossDiagnostics.NONE;
     private MlpKernel kernel;
 
     /**
@@ -106,15 +105,11 @@ public final class ContrastiveDivergenceLoss implements Loss, Stateful {
         Tensor loss = LossSupport.contrastive(model, kernel, x, neg, alpha, e);
         int n = (int) x.rows();
         lastNegatives = neg;
-        diagnostics = new LossDiagnostics(LossSupport.mean(e[0], 0, n), LossSupport.mean(e[0], n, e[0].length),
-                acceptance, Double.NaN, sampling);
+        record(new LossDiagnostics(LossSupport.mean(e[0], 0, n), LossSupport.mean(e[0], n, e[0].length),
+                acceptance, Double.NaN, sampling));
         return loss;
     }
 
-    @Override
-    public LossDiagnostics lastDiagnostics() {
-        return diagnostics;
-    }
 
     @Override
     public String name() {

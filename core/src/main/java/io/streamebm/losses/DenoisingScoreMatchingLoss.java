@@ -28,13 +28,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Diagnostics: energyPositive is the mean energy of the noised batch x̃ (the energies this loss
  * computes; no extra pass on x). State key {@code "random"}.
  */
-public final class DenoisingScoreMatchingLoss implements Loss, Stateful {
+public final class DenoisingScoreMatchingLoss extends BaseLoss implements Stateful {
 
     private static final String NAME = "dsm";
 
     private final double sigma;
     private final RandomSource random;
-    private LossDiagnostics diagnostics = LossDiagnostics.NONE;
     private MlpKernel kernel;
 
     /** DSM with noise level {@code sigma}, seeded with 0. */
@@ -86,7 +85,7 @@ public final class DenoisingScoreMatchingLoss implements Loss, Stateful {
             }
             value *= 0.5 / n;
             Tensor loss = MlpKernel.surrogate(value, kernel.parameters(), kernel.backwardInputGradient(noisy, r));
-            diagnostics = new LossDiagnostics(mean, Double.NaN, Double.NaN, Double.NaN, 0);
+            record(new LossDiagnostics(mean, Double.NaN, Double.NaN, Double.NaN, 0));
             return loss;
         }
         Tensor x = Tensor.variable(noisy);
@@ -95,14 +94,10 @@ public final class DenoisingScoreMatchingLoss implements Loss, Stateful {
         Tensor r = g.sub(Tensor.constant(xi.div(sigma)));
         Tensor loss = r.square().sum().mul(0.5 / n);
         double[] ev = LossSupport.values(e.value());
-        diagnostics = new LossDiagnostics(LossSupport.mean(ev, 0, ev.length), Double.NaN, Double.NaN, Double.NaN, 0);
+        record(new LossDiagnostics(LossSupport.mean(ev, 0, ev.length), Double.NaN, Double.NaN, Double.NaN, 0));
         return loss;
     }
 
-    @Override
-    public LossDiagnostics lastDiagnostics() {
-        return diagnostics;
-    }
 
     @Override
     public String name() {

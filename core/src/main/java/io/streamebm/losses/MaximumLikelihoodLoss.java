@@ -15,11 +15,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * by pushing all energies down), so silently training it would diverge. Use a contrastive, score
  * matching or NCE loss for such energies.
  */
-public final class MaximumLikelihoodLoss implements Loss {
+public final class MaximumLikelihoodLoss extends BaseLoss {
 
     private static final String NAME = "mle";
 
-    private LossDiagnostics diagnostics = LossDiagnostics.NONE;
 
     /** The MLE loss; it has no configuration. */
     public MaximumLikelihoodLoss() {
@@ -39,14 +38,10 @@ public final class MaximumLikelihoodLoss implements Loss {
         Tensor e = model.energy(Tensor.constant(x));
         Tensor loss = e.mean().add(((NormalizedEnergy) model).logPartition());
         double[] ev = LossSupport.values(e.value());
-        diagnostics = new LossDiagnostics(LossSupport.mean(ev, 0, ev.length), Double.NaN, Double.NaN, Double.NaN, 0);
+        record(new LossDiagnostics(LossSupport.mean(ev, 0, ev.length), Double.NaN, Double.NaN, Double.NaN, 0));
         return loss;
     }
 
-    @Override
-    public LossDiagnostics lastDiagnostics() {
-        return diagnostics;
-    }
 
     @Override
     public String name() {

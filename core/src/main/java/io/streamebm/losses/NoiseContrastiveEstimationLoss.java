@@ -33,7 +33,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Diagnostics: energyNegative is the mean energy of the noise samples. State keys:
  * {@code "logNormalizer"} (scalar) and {@code "random"} (the noise's source).
  */
-public final class NoiseContrastiveEstimationLoss implements Loss, Stateful {
+public final class NoiseContrastiveEstimationLoss extends BaseLoss implements Stateful {
 
     /** State key of the learned log-normaliser c. */
     public static final String KEY_LOG_NORMALIZER = "logNormalizer";
@@ -44,7 +44,6 @@ public final class NoiseContrastiveEstimationLoss implements Loss, Stateful {
     private final int nu;
     private final RandomSource random;
     private final Tensor c;
-    private LossDiagnostics diagnostics = LossDiagnostics.NONE;
     private MlpKernel kernel;
 
     /** NCE with c = 0 in float32 and noise drawn from a source seeded with 0. */
@@ -169,8 +168,8 @@ public final class NoiseContrastiveEstimationLoss implements Loss, Stateful {
             loss = z.mul(Tensor.constant(signs)).logSigmoid().sum().mul(-1.0 / n);
             ev = LossSupport.values(e.value());
         }
-        diagnostics = new LossDiagnostics(LossSupport.mean(ev, 0, n), LossSupport.mean(ev, n, ev.length), Double.NaN,
-                Double.NaN, sampling);
+        record(new LossDiagnostics(LossSupport.mean(ev, 0, n), LossSupport.mean(ev, n, ev.length), Double.NaN,
+                Double.NaN, sampling));
         return loss;
     }
 
@@ -182,10 +181,6 @@ public final class NoiseContrastiveEstimationLoss implements Loss, Stateful {
         return e / (1 + e);
     }
 
-    @Override
-    public LossDiagnostics lastDiagnostics() {
-        return diagnostics;
-    }
 
     @Override
     public String name() {

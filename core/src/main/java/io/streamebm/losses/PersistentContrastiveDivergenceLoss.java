@@ -45,7 +45,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * uninterrupted run bit for bit (given a sampler without hidden state of its own beyond its random
  * source).
  */
-public final class PersistentContrastiveDivergenceLoss implements Loss, Stateful {
+public final class PersistentContrastiveDivergenceLoss extends BaseLoss implements Stateful {
 
     /** Where re-initialised chains restart. */
     public enum RestartSource {
@@ -74,7 +74,6 @@ public final class PersistentContrastiveDivergenceLoss implements Loss, Stateful
     private int cursor = -1;
     private final double[] chainEnergies;
     private INDArray lastNegatives;
-    private LossDiagnostics diagnostics = LossDiagnostics.NONE;
     private MlpKernel kernel;
 
     /**
@@ -196,8 +195,8 @@ public final class PersistentContrastiveDivergenceLoss implements Loss, Stateful
             chainEnergies[(from + i) % nChains] = e[0][n + i];
         }
         lastNegatives = neg;
-        diagnostics = new LossDiagnostics(LossSupport.mean(e[0], 0, n), LossSupport.mean(e[0], n, n + m),
-                acceptance, chainEnergyMean(), sampling);
+        record(new LossDiagnostics(LossSupport.mean(e[0], 0, n), LossSupport.mean(e[0], n, n + m),
+                acceptance, chainEnergyMean(), sampling));
         return loss;
     }
 
@@ -238,10 +237,6 @@ public final class PersistentContrastiveDivergenceLoss implements Loss, Stateful
         return c == 0 ? Double.NaN : s / c;
     }
 
-    @Override
-    public LossDiagnostics lastDiagnostics() {
-        return diagnostics;
-    }
 
     @Override
     public String name() {

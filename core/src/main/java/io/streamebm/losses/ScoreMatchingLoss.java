@@ -29,13 +29,12 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p>Diagnostics: the mean data energy (no negatives). State key {@code "random"} (the probes'
  * source; unused by the exact variant).
  */
-public final class ScoreMatchingLoss implements Loss, Stateful {
+public final class ScoreMatchingLoss extends BaseLoss implements Stateful {
 
     private static final String NAME = "sm";
 
     private final int probes;      // 0: exact trace
     private final RandomSource random;
-    private LossDiagnostics diagnostics = LossDiagnostics.NONE;
     private MlpScoreKernel kernel;
 
     /** Exact score matching, through the Hessian diagonal. */
@@ -77,8 +76,8 @@ public final class ScoreMatchingLoss implements Loss, Stateful {
                 basis.get(NDArrayIndex.interval(j * n, (j + 1) * n), NDArrayIndex.point(j)).assign(1.0);
             }
             MlpScoreKernel.Result r = kernel.evaluate(xv, basis, 1.0 / n);
-            diagnostics = new LossDiagnostics(LossSupport.mean(r.energies(), 0, (int) n), Double.NaN, Double.NaN,
-                    Double.NaN, 0);
+            record(new LossDiagnostics(LossSupport.mean(r.energies(), 0, (int) n), Double.NaN, Double.NaN,
+                    Double.NaN, 0));
             return MlpKernel.surrogate(r.value(), kernel.model().parameters(), r.grads());
         }
         Tensor x = Tensor.variable(xv);
@@ -104,14 +103,10 @@ public final class ScoreMatchingLoss implements Loss, Stateful {
         }
         Tensor loss = g.square().sum().mul(0.5).sub(trace).mul(1.0 / n);
         double[] ev = LossSupport.values(e.value());
-        diagnostics = new LossDiagnostics(LossSupport.mean(ev, 0, ev.length), Double.NaN, Double.NaN, Double.NaN, 0);
+        record(new LossDiagnostics(LossSupport.mean(ev, 0, ev.length), Double.NaN, Double.NaN, Double.NaN, 0));
         return loss;
     }
 
-    @Override
-    public LossDiagnostics lastDiagnostics() {
-        return diagnostics;
-    }
 
     @Override
     public String name() {

@@ -30,7 +30,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * d = 2 with 3 or more projections) it evaluates each distinct direction once, weighted by how
  * often it was drawn, which gives the same value and gradient. State key {@code "random"}.
  */
-public final class SlicedScoreMatchingLoss implements Loss, Stateful {
+public final class SlicedScoreMatchingLoss extends BaseLoss implements Stateful {
 
     /** The distribution of the projection vectors. */
     public enum Projection {
@@ -47,7 +47,6 @@ public final class SlicedScoreMatchingLoss implements Loss, Stateful {
     private final int nProjections;
     private final Projection projection;
     private final RandomSource random;
-    private LossDiagnostics diagnostics = LossDiagnostics.NONE;
     private MlpScoreKernel kernel;
 
     /** Rademacher projections, seeded with 0. */
@@ -94,8 +93,8 @@ public final class SlicedScoreMatchingLoss implements Loss, Stateful {
             MlpScoreKernel.Result r = projection == Projection.RADEMACHER && d < 31 && (1L << (d - 1)) < nProjections
                     ? distinctRademacher(xv, vv, n, d)
                     : kernel.evaluate(xv, vv, 1.0 / rows);
-            diagnostics = new LossDiagnostics(LossSupport.mean(r.energies(), 0, (int) n), Double.NaN, Double.NaN,
-                    Double.NaN, 0);
+            record(new LossDiagnostics(LossSupport.mean(r.energies(), 0, (int) n), Double.NaN, Double.NaN,
+                    Double.NaN, 0));
             return MlpKernel.surrogate(r.value(), kernel.model().parameters(), r.grads());
         }
         INDArray xr = nProjections == 1 ? xv : Nd4j.tile(xv, nProjections, 1);
@@ -107,7 +106,7 @@ public final class SlicedScoreMatchingLoss implements Loss, Stateful {
         Tensor hv = Autograd.grad(gv, x, true);
         Tensor loss = gv.square().sum().mul(0.5).sub(hv.mul(v).sum()).mul(1.0 / rows);
         double[] ev = LossSupport.values(e.value());
-        diagnostics = new LossDiagnostics(LossSupport.mean(ev, 0, (int) n), Double.NaN, Double.NaN, Double.NaN, 0);
+        record(new LossDiagnostics(LossSupport.mean(ev, 0, (int) n), Double.NaN, Double.NaN, Double.NaN, 0));
         return loss;
     }
 
@@ -191,10 +190,6 @@ public final class SlicedScoreMatchingLoss implements Loss, Stateful {
         return Nd4j.createFromArray(buf).reshape('c', rows, d).castTo(type);
     }
 
-    @Override
-    public LossDiagnostics lastDiagnostics() {
-        return diagnostics;
-    }
 
     @Override
     public String name() {
