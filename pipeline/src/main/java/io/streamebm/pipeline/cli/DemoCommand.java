@@ -69,6 +69,7 @@ public final class DemoCommand implements Callable<Integer> {
                     "kafka.group", "streamebm-demo",
                     "checkpoint.dir", checkpoints.toString(),
                     "model.name", "demo",
+                    "optimizer.lr", "0.002",
                     "optimizer.beta1", "0.0"));
             String topic = config.string("kafka.topic");
             if (broker != null) {
