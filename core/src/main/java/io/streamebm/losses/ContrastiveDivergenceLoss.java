@@ -3,10 +3,7 @@ package io.streamebm.losses;
 import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
 import io.streamebm.core.RandomSource;
-import io.streamebm.core.Stateful;
 import io.streamebm.samplers.Sampler;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -29,7 +26,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@link io.streamebm.core.MlpEnergy} the parameter gradient comes from a fused kernel (GEMMs into
  * reused buffers) rather than a recorded graph, with the same value and gradient.
  */
-public final class ContrastiveDivergenceLoss extends BaseLoss implements Stateful {
+public final class ContrastiveDivergenceLoss extends RandomizedLoss {
 
     private static final String NAME = "cd";
 
@@ -110,27 +107,13 @@ public final class ContrastiveDivergenceLoss extends BaseLoss implements Statefu
         return loss;
     }
 
-
     @Override
     public String name() {
         return NAME;
     }
 
-    /** {@code "random"}: the sampler's random source. */
-    @Override
-    public Map<String, INDArray> exportState() {
-        Map<String, INDArray> out = new LinkedHashMap<>();
-        out.put(LossSupport.KEY_RANDOM, LossSupport.exportRandom(sampler.random()));
-        return out;
-    }
-
-    @Override
-    public void importState(Map<String, INDArray> state) {
-        long[] r = LossSupport.readRandom(NAME, state);
-        sampler.random().restore(r);
-    }
-
     /** The random source the negatives draw from (the sampler's). */
+    @Override
     public RandomSource random() {
         return sampler.random();
     }

@@ -4,9 +4,6 @@ import io.streamebm.autograd.Autograd;
 import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
 import io.streamebm.core.RandomSource;
-import io.streamebm.core.Stateful;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -28,7 +25,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Diagnostics: energyPositive is the mean energy of the noised batch x̃ (the energies this loss
  * computes; no extra pass on x). State key {@code "random"}.
  */
-public final class DenoisingScoreMatchingLoss extends BaseLoss implements Stateful {
+public final class DenoisingScoreMatchingLoss extends RandomizedLoss {
 
     private static final String NAME = "dsm";
 
@@ -59,6 +56,7 @@ public final class DenoisingScoreMatchingLoss extends BaseLoss implements Statef
     }
 
     /** The random source of the noise. */
+    @Override
     public RandomSource random() {
         return random;
     }
@@ -98,21 +96,8 @@ public final class DenoisingScoreMatchingLoss extends BaseLoss implements Statef
         return loss;
     }
 
-
     @Override
     public String name() {
         return NAME;
-    }
-
-    @Override
-    public Map<String, INDArray> exportState() {
-        Map<String, INDArray> out = new LinkedHashMap<>();
-        out.put(LossSupport.KEY_RANDOM, LossSupport.exportRandom(random));
-        return out;
-    }
-
-    @Override
-    public void importState(Map<String, INDArray> state) {
-        random.restore(LossSupport.readRandom(NAME, state));
     }
 }

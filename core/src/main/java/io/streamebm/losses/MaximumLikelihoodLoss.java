@@ -19,7 +19,6 @@ public final class MaximumLikelihoodLoss extends BaseLoss {
 
     private static final String NAME = "mle";
 
-
     /** The MLE loss; it has no configuration. */
     public MaximumLikelihoodLoss() {
     }
@@ -41,7 +40,6 @@ public final class MaximumLikelihoodLoss extends BaseLoss {
         record(new LossDiagnostics(LossSupport.mean(ev, 0, ev.length), Double.NaN, Double.NaN, Double.NaN, 0));
         return loss;
     }
-
 
     @Override
     public String name() {

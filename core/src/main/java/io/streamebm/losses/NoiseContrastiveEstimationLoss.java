@@ -181,7 +181,6 @@ public final class NoiseContrastiveEstimationLoss extends BaseLoss implements St
         return e / (1 + e);
     }
 
-
     @Override
     public String name() {
         return NAME;

@@ -237,7 +237,6 @@ public final class PersistentContrastiveDivergenceLoss extends BaseLoss implemen
         return c == 0 ? Double.NaN : s / c;
     }
 
-
     @Override
     public String name() {
         return NAME;

@@ -4,9 +4,6 @@ import io.streamebm.autograd.Autograd;
 import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
 import io.streamebm.core.RandomSource;
-import io.streamebm.core.Stateful;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -29,7 +26,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p>Diagnostics: the mean data energy (no negatives). State key {@code "random"} (the probes'
  * source; unused by the exact variant).
  */
-public final class ScoreMatchingLoss extends BaseLoss implements Stateful {
+public final class ScoreMatchingLoss extends RandomizedLoss {
 
     private static final String NAME = "sm";
 
@@ -107,26 +104,14 @@ public final class ScoreMatchingLoss extends BaseLoss implements Stateful {
         return loss;
     }
 
-
     @Override
     public String name() {
         return NAME;
     }
 
     /** The random source of the Hutchinson probes. */
+    @Override
     public RandomSource random() {
         return random;
-    }
-
-    @Override
-    public Map<String, INDArray> exportState() {
-        Map<String, INDArray> out = new LinkedHashMap<>();
-        out.put(LossSupport.KEY_RANDOM, LossSupport.exportRandom(random));
-        return out;
-    }
-
-    @Override
-    public void importState(Map<String, INDArray> state) {
-        random.restore(LossSupport.readRandom(NAME, state));
     }
 }

@@ -4,9 +4,6 @@ import io.streamebm.autograd.Autograd;
 import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
 import io.streamebm.core.RandomSource;
-import io.streamebm.core.Stateful;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Objects;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -30,7 +27,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * d = 2 with 3 or more projections) it evaluates each distinct direction once, weighted by how
  * often it was drawn, which gives the same value and gradient. State key {@code "random"}.
  */
-public final class SlicedScoreMatchingLoss extends BaseLoss implements Stateful {
+public final class SlicedScoreMatchingLoss extends RandomizedLoss {
 
     /** The distribution of the projection vectors. */
     public enum Projection {
@@ -77,6 +74,7 @@ public final class SlicedScoreMatchingLoss extends BaseLoss implements Stateful 
     }
 
     /** The random source of the projections. */
+    @Override
     public RandomSource random() {
         return random;
     }
@@ -190,21 +188,8 @@ public final class SlicedScoreMatchingLoss extends BaseLoss implements Stateful 
         return Nd4j.createFromArray(buf).reshape('c', rows, d).castTo(type);
     }
 
-
     @Override
     public String name() {
         return NAME;
-    }
-
-    @Override
-    public Map<String, INDArray> exportState() {
-        Map<String, INDArray> out = new LinkedHashMap<>();
-        out.put(LossSupport.KEY_RANDOM, LossSupport.exportRandom(random));
-        return out;
-    }
-
-    @Override
-    public void importState(Map<String, INDArray> state) {
-        random.restore(LossSupport.readRandom(NAME, state));
     }
 }
