@@ -72,8 +72,9 @@ public final class OnlineTrainer implements AutoCloseable {
     private final Listener listener;
     private final Scheduler thread;
 
-    private long step;
-    private long recordsSeen;
+    // Written only on the trainer thread; volatile so that other threads may read progress.
+    private volatile long step;
+    private volatile long recordsSeen;
     private final Map<String, Long> positions = new HashMap<>();
     private final List<Runnable> pendingAcks = new ArrayList<>();
     private Map<String, INDArray> lastGood;
@@ -149,21 +150,12 @@ public final class OnlineTrainer implements AutoCloseable {
         if (!restored) {
             restore();
         }
-        Duration maxWait = options.maxWait();
         return input
                 .concatMapIterable(OnlineTrainer::items, 1)
-                .bufferTimeout(options.maxBatchSize(), maxWait, thread, true)
+                .bufferTimeout(options.maxBatchSize(), options.maxWait(), thread, true)
                 .concatMap(items -> Mono.fromCallable(() -> apply(items)).subscribeOn(thread), 1)
                 .flatMapIterable(r -> r)
                 .concatWith(Mono.fromRunnable(this::checkpointIfNeeded).subscribeOn(thread).then(Mono.empty()));
-    }
-
-    /** Writes a checkpoint now if any update happened since the last one, then acknowledges. */
-    public void checkpointNow() {
-        onThread(() -> {
-            checkpointIfNeeded();
-            return null;
-        });
     }
 
     /** The number of updates applied. */
@@ -181,7 +173,7 @@ public final class OnlineTrainer implements AutoCloseable {
         return learner;
     }
 
-    /** Runs {@code body} on the trainer thread and waits for it. */
+    /** Runs {@code body} on the trainer thread and waits for it; never call it from that thread. */
     public <T> T onThread(java.util.concurrent.Callable<T> body) {
         return Mono.fromCallable(body).subscribeOn(thread).block();
     }
