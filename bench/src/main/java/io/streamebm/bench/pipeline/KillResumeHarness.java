@@ -1,10 +1,10 @@
 package io.streamebm.bench.pipeline;
 
 import io.streamebm.connectors.KafkaSender;
-import io.streamebm.connectors.SenderOptions;
 import io.streamebm.connectors.broker.LocalKafkaBroker;
 import io.streamebm.connectors.codec.Float32SampleCodec;
 import io.streamebm.datasets.Datasets;
+import io.streamebm.pipeline.app.KafkaParts;
 import io.streamebm.pipeline.app.SyntheticProducer;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -33,8 +33,7 @@ public final class KillResumeHarness {
         Path work = Files.createTempDirectory("streamebm-kill");
         try (LocalKafkaBroker broker = LocalKafkaBroker.start(0, work.resolve("broker"), Map.of())) {
             broker.createTopic("ebm.samples", 3);
-            try (KafkaSender sender = KafkaSender.create(SenderOptions.builder()
-                    .bootstrapServers(broker.bootstrapServers()).property("linger.ms", 5).build())) {
+            try (KafkaSender sender = KafkaParts.sender(broker.bootstrapServers(), "kill-bench-producer")) {
                 new SyntheticProducer(sender, "ebm.samples", Float32SampleCodec.INSTANCE,
                         Datasets.stream("eight-gaussians", 5)::next).run(300_000, 0);
             }

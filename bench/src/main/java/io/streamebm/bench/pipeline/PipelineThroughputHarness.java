@@ -1,11 +1,11 @@
 package io.streamebm.bench.pipeline;
 
 import io.streamebm.connectors.KafkaSender;
-import io.streamebm.connectors.SenderOptions;
 import io.streamebm.connectors.broker.LocalKafkaBroker;
 import io.streamebm.connectors.codec.Float32SampleCodec;
 import io.streamebm.datasets.DatasetStream;
 import io.streamebm.datasets.Datasets;
+import io.streamebm.pipeline.app.KafkaParts;
 import io.streamebm.pipeline.app.SyntheticProducer;
 import io.streamebm.pipeline.app.TrainingJob;
 import io.streamebm.pipeline.config.PipelineConfig;
@@ -74,8 +74,7 @@ public final class PipelineThroughputHarness {
             String topic = "ebm.samples";
             broker.createTopic(topic, 3);
             long p0 = System.nanoTime();
-            try (KafkaSender sender = KafkaSender.create(SenderOptions.builder().bootstrapServers(broker.bootstrapServers())
-                    .property("linger.ms", 5).build())) {
+            try (KafkaSender sender = KafkaParts.sender(broker.bootstrapServers(), "bench-producer")) {
                 new SyntheticProducer(sender, topic, Float32SampleCodec.INSTANCE, Datasets.stream("eight-gaussians", 4)::next)
                         .run(records, 0);
             }

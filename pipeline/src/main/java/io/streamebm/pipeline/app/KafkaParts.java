@@ -15,8 +15,8 @@ import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.TopicPartition;
 
-/** Small translations between the configuration, the connectors and the trainer's input. */
-final class KafkaParts {
+/** Small translations between the configuration, the connectors and the trainer's input, and the one sender factory. */
+public final class KafkaParts {
 
     private KafkaParts() {
     }
@@ -60,8 +60,8 @@ final class KafkaParts {
         return b.build();
     }
 
-    /** A sender for dead letters, snapshots and scores. */
-    static KafkaSender sender(String bootstrap, String clientId) {
+    /** A sender with the project's producer defaults (client id, 5 ms linger, acks=all). */
+    public static KafkaSender sender(String bootstrap, String clientId) {
         return sender(bootstrap, clientId, Map.of());
     }
 

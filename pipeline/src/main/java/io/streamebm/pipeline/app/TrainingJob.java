@@ -91,11 +91,11 @@ public final class TrainingJob implements AutoCloseable {
         FileCheckpointStore store = new FileCheckpointStore(Path.of(config.string("checkpoint.dir")),
                 config.integer("checkpoint.keep"),
                 (id, reason) -> out.println("checkpoint " + id + " skipped: " + reason + "; trying the previous one"));
-        this.trainer = new OnlineTrainer(decorate.apply(learner), store, trainerOptions(config, false), new Listener());
+        this.trainer = new OnlineTrainer(decorate.apply(learner), store, trainerOptions(config), new Listener());
     }
 
     /** The trainer options a configuration implies. */
-    static TrainerOptions trainerOptions(PipelineConfig c, boolean freshStart) {
+    static TrainerOptions trainerOptions(PipelineConfig c) {
         return TrainerOptions.builder()
                 .maxBatchSize(c.integer("batch.max-size"))
                 .maxWait(c.duration("batch.max-wait"))
@@ -106,7 +106,7 @@ public final class TrainingJob implements AutoCloseable {
                 .energyBound(c.number("divergence.energy-bound"))
                 .reaction(TrainerOptions.Reaction.parse(c.string("divergence.reaction")))
                 .learningRateFactor(c.number("divergence.lr-factor"))
-                .freshStart(freshStart || Boolean.getBoolean("streamebm.fresh-start"))
+                .freshStart(Boolean.parseBoolean(c.string("checkpoint.fresh-start")))
                 .build();
     }
 

@@ -5,6 +5,7 @@ import io.streamebm.connectors.broker.LocalKafkaBroker;
 import io.streamebm.connectors.codec.JsonSampleCodec;
 import io.streamebm.core.StepResult;
 import io.streamebm.datasets.Datasets;
+import io.streamebm.pipeline.app.KafkaParts;
 import io.streamebm.pipeline.app.SyntheticProducer;
 import io.streamebm.pipeline.app.TrainingJob;
 import io.streamebm.pipeline.config.ConfigException;
@@ -83,8 +84,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     private int run(PipelineConfig config, String bootstrap, String topic) throws Exception {
-        try (KafkaSender sender = KafkaSender.create(io.streamebm.connectors.SenderOptions.builder()
-                .bootstrapServers(bootstrap).property("client.id", "streamebm-demo-producer").property("linger.ms", 5).build());
+        try (KafkaSender sender = KafkaParts.sender(bootstrap, "streamebm-demo-producer");
                 TrainingJob job = new TrainingJob(config, System.out)) {
             SyntheticProducer producer = new SyntheticProducer(sender, topic, JsonSampleCodec.INSTANCE,
                     Datasets.stream(dataset, config.longValue("seed") + 100)::next);

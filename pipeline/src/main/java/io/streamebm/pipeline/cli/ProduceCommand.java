@@ -5,6 +5,7 @@ import io.streamebm.connectors.codec.Float32SampleCodec;
 import io.streamebm.connectors.codec.JsonSampleCodec;
 import io.streamebm.datasets.DatasetStream;
 import io.streamebm.datasets.Datasets;
+import io.streamebm.pipeline.app.KafkaParts;
 import io.streamebm.pipeline.app.SyntheticProducer;
 import io.streamebm.pipeline.config.ConfigException;
 import java.util.List;
@@ -59,9 +60,7 @@ public final class ProduceCommand implements Callable<Integer> {
             throw new ConfigException(List.of("--rate and --records must be >= 0"));
         }
         DatasetStream stream = Datasets.stream(dataset, seed);
-        try (KafkaSender sender = io.streamebm.connectors.KafkaSender.create(
-                io.streamebm.connectors.SenderOptions.builder().bootstrapServers(bootstrapServer)
-                        .property("client.id", "streamebm-producer").property("linger.ms", 5).build())) {
+        try (KafkaSender sender = KafkaParts.sender(bootstrapServer, "streamebm-producer")) {
             SyntheticProducer producer = new SyntheticProducer(sender, topic,
                     format.equals("json") ? JsonSampleCodec.INSTANCE : Float32SampleCodec.INSTANCE, stream::next);
             long n = CleanStop.run(producer::stop, () -> producer.run(records, rate));

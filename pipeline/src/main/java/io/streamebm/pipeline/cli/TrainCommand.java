@@ -35,7 +35,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         PipelineConfig config = options.resolve(Map.of());
         if (freshStart) {
-            System.setProperty("streamebm.fresh-start", "true");
+            config = config.with(Map.of("checkpoint.fresh-start", "true"));
         }
         return runUntilStopped(config, records);
     }

@@ -85,6 +85,7 @@ public final class PipelineConfig {
             new Key("checkpoint.every-steps", "100", "steps between checkpoints", positiveInt()),
             new Key("checkpoint.interval", "PT30S", "longest time between checkpoints", duration()),
             new Key("checkpoint.keep", "3", "checkpoints kept", positiveInt()),
+            new Key("checkpoint.fresh-start", "false", "ignore existing checkpoints (train --fresh-start)", oneOf(List.of("true", "false"))),
             new Key("metrics.host", "127.0.0.1", "metrics bind address", nonEmpty()),
             new Key("metrics.port", "9404", "metrics port (0: any free port)", port()),
             new Key("divergence.energy-bound", "10000", "largest |mean energy| before a rollback", positive()),

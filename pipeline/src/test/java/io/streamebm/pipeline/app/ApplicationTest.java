@@ -103,7 +103,7 @@ class ApplicationTest {
     @Test
     void aCheckpointOfAnotherDimensionIsRefusedWithTwo() {
         PipelineConfig two = config(Map.of("kafka.bootstrap-servers", "127.0.0.1:1"));
-        try (OnlineTrainer t = new OnlineTrainer(new EbmLearner(two), store(), TrainingJob.trainerOptions(two, false),
+        try (OnlineTrainer t = new OnlineTrainer(new EbmLearner(two), store(), TrainingJob.trainerOptions(two),
                 new OnlineTrainer.Listener() { })) {
             t.train(batches(2, 50, 1)).blockLast();
         }
@@ -125,7 +125,7 @@ class ApplicationTest {
     @Test
     void aCorruptedNewestCheckpointFallsBackToThePreviousAndSaysSo() throws Exception {
         PipelineConfig cfg = config(Map.of("kafka.bootstrap-servers", TestBroker.get().bootstrapServers()));
-        try (OnlineTrainer t = new OnlineTrainer(new EbmLearner(cfg), store(), TrainingJob.trainerOptions(cfg, false),
+        try (OnlineTrainer t = new OnlineTrainer(new EbmLearner(cfg), store(), TrainingJob.trainerOptions(cfg),
                 new OnlineTrainer.Listener() { })) {
             t.train(batches(5, 50, 2)).blockLast(); // checkpoints at steps 2, 4 and the final 5
         }
@@ -151,7 +151,7 @@ class ApplicationTest {
         EbmLearner real = new EbmLearner(cfg);
         List<String> divergences = new ArrayList<>();
         List<StepResult> results;
-        try (OnlineTrainer t = new OnlineTrainer(new PoisonOnce(real, 3), store(), TrainingJob.trainerOptions(cfg, false),
+        try (OnlineTrainer t = new OnlineTrainer(new PoisonOnce(real, 3), store(), TrainingJob.trainerOptions(cfg),
                 new OnlineTrainer.Listener() {
                     @Override
                     public void diverged(long step, String reason, String reaction) {
