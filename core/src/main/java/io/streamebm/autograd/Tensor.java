@@ -99,6 +99,50 @@ public final class Tensor {
         return track ? new Tensor(value, true, parents, fn, op) : new Tensor(value, false, null, null, op);
     }
 
+    /**
+     * A scalar whose value is {@code value} and whose gradient with respect to each tensor of
+     * {@code inputs} is the matching array of {@code gradients}, computed elsewhere: the analogue
+     * of a {@code torch.autograd.Function} with a hand-written backward. Fused loss kernels use it
+     * to hand their exact parameter gradients to {@link #backward()} and the optimizers.
+     *
+     * <p>The gradients are constants of the graph, so differentiating this node a second time
+     * gives zero. Backward passes hand out the arrays themselves when the upstream gradient is 1
+     * (the usual {@code loss.backward()}), so each array must be fresh and not used elsewhere.
+     *
+     * @throws IllegalArgumentException if the lists differ in length, a gradient's shape or type
+     *                                  differs from its input's, or {@code value} is not a number
+     *                                  of the first input's type
+     */
+    public static Tensor scalarWithGradients(double value, List<Tensor> inputs, List<INDArray> gradients) {
+        if (inputs.isEmpty() || inputs.size() != gradients.size()) {
+            throw new IllegalArgumentException("scalarWithGradients needs one gradient per input, got "
+                    + inputs.size() + " inputs and " + gradients.size() + " gradients");
+        }
+        Tensor[] parents = inputs.toArray(new Tensor[0]);
+        INDArray[] grads = new INDArray[parents.length];
+        for (int k = 0; k < parents.length; k++) {
+            INDArray g = Objects.requireNonNull(gradients.get(k), "gradient " + k);
+            requireSameShape("gradient " + k, parents[k].value, g);
+            if (g.dataType() != parents[k].dataType()) {
+                throw new IllegalArgumentException("gradient " + k + " is " + g.dataType() + " but its input is "
+                        + parents[k].dataType());
+            }
+            grads[k] = g;
+        }
+        INDArray out = Nd4j.scalar(parents[0].dataType(), value);
+        return record(out, "scalarWithGradients", (self, g, need) -> {
+            Tensor[] result = new Tensor[grads.length];
+            boolean unit = !g.requiresGrad && g.value.getDouble(0) == 1.0;
+            for (int k = 0; k < grads.length; k++) {
+                if (need[k]) {
+                    Tensor gk = constant(grads[k]);
+                    result[k] = unit ? gk : gk.mul(g.castTo(gk.dataType()));
+                }
+            }
+            return result;
+        }, parents);
+    }
+
     // ------------------------------------------------------------------ accessors
 
     /** The array this tensor holds. Do not modify it unless this is a parameter being updated. */

@@ -52,11 +52,16 @@ public enum Activation {
 
     /**
      * Writes act(z) into {@code a} and act′(z) into {@code deriv}; {@code z} may be overwritten
-     * (it serves as scratch). All three are preallocated {@code [n, h]} C-order arrays.
+     * (it serves as scratch). All three are preallocated {@code [n, h]} C-order arrays. SiLU in
+     * float32 takes a vectorised Java path accurate to 2.5e-7 in σ (see {@code FastSilu}).
      */
     public void applyWithDerivative(INDArray z, INDArray a, INDArray deriv) {
         switch (this) {
             case SILU:
+                if (FastSilu.applies(z, a, deriv)) {
+                    FastSilu.siluWithDerivative(z, a, deriv);
+                    break;
+                }
                 // σ via the stable sigmoid op: ND4J's SwishDerivative evaluates eˣ(x+eˣ+1)/(eˣ+1)²,
                 // which is NaN once eˣ overflows. silu′ = s + a(1 − s) with s = σ(z), a = z·s.
                 Nd4j.exec(new Sigmoid(z, deriv));

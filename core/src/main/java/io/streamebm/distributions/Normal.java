@@ -6,7 +6,7 @@ import io.streamebm.core.Nd4jRuntime;
 import io.streamebm.core.RandomSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.ops.transforms.Transforms;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The isotropic normal N(μ·1, σ²I) in any dimension: each coordinate independently N(μ, σ²). The
@@ -78,9 +78,21 @@ public final class Normal implements Distribution {
     @Override
     public INDArray logProb(INDArray x) {
         Inputs.requireBatch(x, -1, "Normal.logProb input");
-        long d = x.size(1);
-        INDArray z = x.sub(mean).divi(std);
-        return Transforms.pow(z, 2, false).sum(1).muli(-0.5).subi(d * (Math.log(std) + 0.5 * Math.log(2 * Math.PI)));
+        // One Java pass over a bulk copy: the ND4J form takes six ops and four allocations.
+        int n = (int) x.size(0);
+        int d = (int) x.size(1);
+        double[] v = x.dup('c').castTo(DataType.DOUBLE).data().asDouble();
+        double[] out = new double[n];
+        double constant = d * (Math.log(std) + 0.5 * Math.log(2 * Math.PI));
+        for (int i = 0; i < n; i++) {
+            double sq = 0;
+            for (int j = i * d; j < (i + 1) * d; j++) {
+                double z = (v[j] - mean) / std;
+                sq += z * z;
+            }
+            out[i] = -0.5 * sq - constant;
+        }
+        return Nd4j.createFromArray(out).castTo(x.dataType());
     }
 
     @Override

@@ -82,7 +82,7 @@ public final class DenoisingScoreMatchingLoss extends RandomizedLoss {
                 r[i] = res / n;
             }
             value *= 0.5 / n;
-            Tensor loss = MlpKernel.surrogate(value, kernel.parameters(), kernel.backwardInputGradient(noisy, r));
+            Tensor loss = Tensor.scalarWithGradients(value, kernel.parameters(), kernel.backwardInputGradient(noisy, r));
             record(new LossDiagnostics(mean, Double.NaN, Double.NaN, Double.NaN, 0));
             return loss;
         }

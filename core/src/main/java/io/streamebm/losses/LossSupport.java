@@ -107,7 +107,7 @@ final class LossSupport {
                 c[i] = w[i] + 2 * u[i] * e[i];
             }
             energies[0] = e.clone();
-            return MlpKernel.surrogate(value, kernel.parameters(), kernel.backwardEnergies(all, c));
+            return Tensor.scalarWithGradients(value, kernel.parameters(), kernel.backwardEnergies(all, c));
         }
         Tensor e = model.energy(Tensor.constant(all));
         Tensor loss = e.mul(Tensor.constant(Nd4j.createFromArray(w).castTo(type))).sum();

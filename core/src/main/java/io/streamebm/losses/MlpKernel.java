@@ -1,15 +1,14 @@
 package io.streamebm.losses;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.Activation;
 import io.streamebm.core.EnergyFunction;
+import io.streamebm.core.KernelThreads;
 import io.streamebm.core.MlpEnergy;
-import java.nio.DoubleBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Fused parameter gradients of losses on an {@link MlpEnergy}, so that a training step costs a
@@ -17,11 +16,10 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Why: a recorded forward and backward pass of the 2→128→128→1 MLP runs about 40 ND4J ops and
  * allocates each result; at 4–20 µs per op plus allocation, that alone exceeds the time budget
- * of a DSM step, and the double backward of DSM triples it. This kernel keeps the matrix products
- * in ND4J ({@code gemm} into buffers reused per batch size) and does every element-wise step in
- * one Java pass over the layer, in double precision.
+ * of a DSM step, and the double backward of DSM triples it. Here the matrix products stay in ND4J
+ * and every element-wise step is one Java pass over a layer (see {@link MlpPass}).
  *
- * <p>Two computations, both for any number of hidden layers and every {@link Activation}:
+ * <p>Two computations, both for any number of hidden layers and every activation:
  * <ul>
  *   <li>{@link #backwardEnergies}: ∂/∂θ of Σᵢ cᵢE(xᵢ) for given per-row weights cᵢ — every loss that
  *       is a function of energies (CD, PCD, NCE).</li>
@@ -29,46 +27,45 @@ import org.nd4j.linalg.factory.Nd4j;
  *       backward that DSM needs (reverse mode through the input-gradient pass, which brings in the
  *       activation's second derivative).</li>
  * </ul>
- * The results become a loss tensor through {@link #surrogate}, whose value is the loss and whose
- * gradient with respect to each parameter is exactly the computed one; the finite-difference tests
- * check the whole path. Not thread-safe; one kernel per loss.
+ * A loss turns the gradients into its loss tensor with {@link Tensor#scalarWithGradients}; the
+ * finite-difference tests check the whole path.
+ *
+ * <p>A batch of at least {@value #MIN_ROWS_TO_SPLIT} rows is split into two halves that run side by
+ * side on {@link KernelThreads}; their parameter gradients are added in a fixed order. The split
+ * depends on the row count alone, so the numbers do not depend on the thread count. Not
+ * thread-safe; one kernel per loss.
  */
 final class MlpKernel {
 
-    private final MlpEnergy model;
-    private final Activation act;
-    private final DataType type;
-    private final int hidden;      // H, the number of hidden layers
-    private final int[] width;     // width[k] of hidden layer k
-    private final int d;
+    /**
+     * Smallest batch that is split in two. Why 256: a half of 128 rows still takes about 0.5 ms,
+     * far above the 10–20 µs of handing it to another thread.
+     */
+    static final int MIN_ROWS_TO_SPLIT = 256;
 
-    private int n = -1;
-    private double[][] z;
-    private double[][] a;
-    private double[][] s1;
-    private double[][] s2;
-    private double[][] delta;
-    private double[][] work;
-    private double[][] rhoBuf;
-    private double[][] muBuf;
-    private double[][] zetaBuf;
-    private INDArray[] zNd;
-    private INDArray[] aNd;
-    private INDArray[] bufNd;
-    private INDArray[] derivNd;
-    private INDArray inputNd;
-    private INDArray colNd;
-    private INDArray onesRow;
-    private double[] energies;
-    private double[] inputGrad;
+    private final MlpEnergy model;
+    private final MlpPass whole;
+    private final MlpPass first;
+    private final MlpPass second;
+    private final List<Tensor> parameters;
+    private int rows;
+    private int split;
+    private INDArray firstRows;
+    private INDArray secondRows;
+    private double[] energies = new double[0];
+    private double[] inputGradient = new double[0];
 
     MlpKernel(MlpEnergy model) {
         this.model = model;
-        this.act = model.config().activation();
-        this.type = model.dataType();
-        this.width = model.config().hidden();
-        this.hidden = width.length;
-        this.d = model.config().inputDim();
+        this.whole = new MlpPass(model);
+        this.first = new MlpPass(model);
+        this.second = new MlpPass(model);
+        List<Tensor> p = new ArrayList<>();
+        for (int k = 0; k < model.config().hidden().length + 1; k++) {
+            p.add(model.weight(k));
+            p.add(model.bias(k));
+        }
+        this.parameters = List.copyOf(p);
     }
 
     /** Whether {@code model} is one this kernel can differentiate. */
@@ -80,267 +77,65 @@ final class MlpKernel {
         return model;
     }
 
-    private void ensure(int rows) {
-        if (rows == n) {
-            return;
-        }
-        n = rows;
-        z = new double[hidden][];
-        a = new double[hidden][];
-        s1 = new double[hidden][];
-        s2 = new double[hidden][];
-        delta = new double[hidden][];
-        work = new double[hidden][];
-        rhoBuf = new double[hidden][];
-        muBuf = new double[hidden][];
-        zetaBuf = new double[hidden][];
-        zNd = new INDArray[hidden];
-        aNd = new INDArray[hidden];
-        bufNd = new INDArray[hidden];
-        derivNd = new INDArray[hidden];
-        for (int k = 0; k < hidden; k++) {
-            int len = rows * width[k];
-            z[k] = new double[len];
-            a[k] = new double[len];
-            s1[k] = new double[len];
-            s2[k] = new double[len];
-            delta[k] = new double[len];
-            work[k] = new double[len];
-            rhoBuf[k] = new double[len];
-            muBuf[k] = new double[len];
-            zetaBuf[k] = new double[len];
-            zNd[k] = Nd4j.create(type, rows, width[k]);
-            aNd[k] = Nd4j.create(type, rows, width[k]);
-            bufNd[k] = Nd4j.create(type, rows, width[k]);
-            derivNd[k] = Nd4j.create(type, rows, width[k]);
-        }
-        inputNd = Nd4j.create(type, rows, d);
-        colNd = Nd4j.create(type, rows, 1);
-        onesRow = Nd4j.ones(type, 1, rows);
-        energies = new double[rows];
-        inputGrad = new double[rows * d];
+    /** The model's weights and biases in the order the gradient lists use: W₀, b₀, W₁, b₁, … */
+    List<Tensor> parameters() {
+        return parameters;
     }
-
-    // ------------------------------------------------------------------ forward
 
     /**
      * The forward pass on {@code x} ({@code [n, d]} in the model's type, C order), keeping what the
      * backward passes need; returns the energies (owned by the kernel, valid until the next call).
      *
-     * @param second whether the double backward ({@link #inputGradient}, {@link #backwardInputGradient})
-     *               follows; it needs the activations and their first and second derivatives in Java,
-     *               while the first-order {@link #backwardEnergies} stays in ND4J
+     * @param secondOrder whether {@link #inputGradient} and {@link #backwardInputGradient} follow
      */
-    double[] forward(INDArray x, boolean second) {
-        ensure((int) x.rows());
-        INDArray in = x;
-        for (int k = 0; k < hidden; k++) {
-            Nd4j.gemm(in, model.weight(k).value(), zNd[k], false, false, 1.0, 0.0);
-            zNd[k].addiRowVector(model.bias(k).value());
-            if (second) {
-                // The transcendental part by one vectorised ND4J op, the rest in one Java pass.
-                if (act == Activation.TANH) {
-                    Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.strict.Tanh(zNd[k], aNd[k]));
-                } else {
-                    Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid(zNd[k], aNd[k]));
-                }
-                read(zNd[k], z[k]);
-                read(aNd[k], work[k]);
-                activate(z[k], work[k], a[k], s1[k], s2[k]);
-                write(a[k], aNd[k]);
-            } else if (act == Activation.SILU && type == DataType.FLOAT) {
-                siluWithDerivative(zNd[k], aNd[k], derivNd[k]);
-            } else {
-                act.applyWithDerivative(zNd[k], aNd[k], derivNd[k]);
-            }
-            in = aNd[k];
+    double[] forward(INDArray x, boolean secondOrder) {
+        rows = (int) x.rows();
+        if (rows < MIN_ROWS_TO_SPLIT) {
+            split = 0;
+            return whole.forward(x, secondOrder);
         }
-        Nd4j.gemm(aNd[hidden - 1], model.weight(hidden).value(), colNd, false, false, 1.0, 0.0);
-        read(colNd, energies);
-        double bl = model.bias(hidden).value().getDouble(0);
-        for (int i = 0; i < n; i++) {
-            energies[i] += bl;
-        }
+        split = rows / 2;
+        firstRows = x.get(NDArrayIndex.interval(0, split), NDArrayIndex.all()).dup('c');
+        secondRows = x.get(NDArrayIndex.interval(split, rows), NDArrayIndex.all()).dup('c');
+        double[][] parts = new double[2][];
+        KernelThreads.runAll(List.of(
+                () -> parts[0] = first.forward(firstRows, secondOrder),
+                () -> parts[1] = second.forward(secondRows, secondOrder)));
+        energies = concat(parts, energies);
         return energies;
     }
 
-    private float[] fz = new float[0];
-    private float[] fs = new float[0];
-
     /**
-     * SiLU and its derivative in float32: σ by one ND4J op (vectorised), then a = zσ and
-     * act′ = σ + a(1 − σ) in one Java pass. Why: the generic {@link Activation#applyWithDerivative}
-     * runs five full-size ND4J passes; this runs one plus bulk copies, about 40% less on [2816, 128].
-     */
-    private void siluWithDerivative(INDArray z, INDArray a, INDArray deriv) {
-        int len = (int) z.length();
-        if (fz.length < len) {
-            fz = new float[len];
-            fs = new float[len];
-        }
-        Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid(z, deriv));
-        z.data().asNioFloat().get(0, fz, 0, len);
-        deriv.data().asNioFloat().get(0, fs, 0, len);
-        for (int i = 0; i < len; i++) {
-            float sv = fs[i];
-            float av = fz[i] * sv;
-            fz[i] = av;
-            fs[i] = sv + av * (1 - sv);
-        }
-        a.data().asNioFloat().put(0, fz, 0, len);
-        deriv.data().asNioFloat().put(0, fs, 0, len);
-    }
-
-    /**
-     * act(z), act′ and act″ element-wise, given {@code t} = σ(z) (or tanh z for TANH) from ND4J,
-     * so that no exponential is evaluated here except for ELU and softplus values.
-     */
-    private void activate(double[] zz, double[] t, double[] out, double[] d1, double[] d2) {
-        int len = zz.length;
-        for (int idx = 0; idx < len; idx++) {
-            double v = zz[idx];
-            double s = t[idx];
-            switch (act) {
-                case SILU:
-                    out[idx] = v * s;
-                    d1[idx] = s * (1 + v * (1 - s));
-                    d2[idx] = s * (1 - s) * (2 + v * (1 - 2 * s));
-                    break;
-                case TANH:
-                    out[idx] = s;
-                    d1[idx] = 1 - s * s;
-                    d2[idx] = -2 * s * (1 - s * s);
-                    break;
-                case SOFTPLUS:
-                    out[idx] = Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
-                    d1[idx] = s;
-                    d2[idx] = s * (1 - s);
-                    break;
-                case SIGMOID:
-                    out[idx] = s;
-                    d1[idx] = s * (1 - s);
-                    d2[idx] = s * (1 - s) * (1 - 2 * s);
-                    break;
-                case ELU: {
-                    double e = v > 0 ? 1 : Math.exp(v);
-                    out[idx] = v > 0 ? v : e - 1;
-                    d1[idx] = e;
-                    d2[idx] = v > 0 ? 0 : e;
-                    break;
-                }
-                case RELU:
-                    out[idx] = v > 0 ? v : 0;
-                    d1[idx] = v > 0 ? 1 : 0;
-                    d2[idx] = 0;
-                    break;
-                default:
-                    throw new AssertionError(act);
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------ backward of Σ cᵢ Eᵢ
-
-    /**
-     * Parameter gradients of Σᵢ cᵢE(xᵢ) after {@code forward(x, false)} on the same x, entirely in
-     * ND4J in place: per layer one GEMM for the weight gradient, one column sum for the bias and
-     * one GEMM plus one multiply to go down. One new array per parameter, in the order of
-     * {@link #parameters()}.
+     * Parameter gradients of Σᵢ cᵢE(xᵢ) after {@code forward(x, false)} on the same x: one new array
+     * per parameter, in the order of {@link #parameters()}.
      */
     List<INDArray> backwardEnergies(INDArray x, double[] c) {
-        int top = hidden - 1;
-        INDArray[] dW = new INDArray[hidden + 1];
-        INDArray[] db = new INDArray[hidden + 1];
-        write(c, colNd);
-        double sc = 0;
-        for (double ci : c) {
-            sc += ci;
+        if (split == 0) {
+            return whole.backwardEnergies(x, c);
         }
-        dW[hidden] = Nd4j.create(type, width[top], 1);
-        Nd4j.gemm(aNd[top], colNd, dW[hidden], true, false, 1.0, 0.0);
-        db[hidden] = Nd4j.scalar(type, sc).reshape(1);
-        // dL/dz_top = c ⊗ w_L ∘ act′(z_top)
-        Nd4j.gemm(colNd, model.weight(hidden).value(), bufNd[top], false, true, 1.0, 0.0);
-        bufNd[top].muli(derivNd[top]);
-        for (int k = top; k >= 0; k--) {
-            INDArray prev = k == 0 ? x : aNd[k - 1];
-            dW[k] = Nd4j.create(type, prev.columns(), width[k]);
-            Nd4j.gemm(prev, bufNd[k], dW[k], true, false, 1.0, 0.0);
-            // Column sums as a [1, n] × [n, h] product: a GEMM streams the matrix once, faster
-            // than ND4J's axis reduction here.
-            db[k] = Nd4j.create(type, 1, width[k]);
-            Nd4j.gemm(onesRow, bufNd[k], db[k], false, false, 1.0, 0.0);
-            if (k > 0) {
-                Nd4j.gemm(bufNd[k], model.weight(k).value(), bufNd[k - 1], false, true, 1.0, 0.0);
-                bufNd[k - 1].muli(derivNd[k - 1]);
-            }
-        }
-        List<INDArray> out = new ArrayList<>(2 * hidden + 2);
-        for (int k = 0; k <= hidden; k++) {
-            out.add(dW[k]);
-            out.add(db[k].reshape(model.bias(k).value().shape()));
-        }
-        return out;
+        double[] c1 = Arrays.copyOfRange(c, 0, split);
+        double[] c2 = Arrays.copyOfRange(c, split, rows);
+        List<List<INDArray>> parts = new ArrayList<>(List.of(List.of(), List.of()));
+        KernelThreads.runAll(List.of(
+                () -> parts.set(0, first.backwardEnergies(firstRows, c1)),
+                () -> parts.set(1, second.backwardEnergies(secondRows, c2))));
+        return sum(parts);
     }
 
     /**
-     * From dL/dz_from = e (Java, row-major), accumulates dW, db of layers from..0, walking down;
-     * {@code zeta[k]} (null for first-order use) is the double backward's extra term of dL/dz_k.
-     */
-    private void backThroughLayers(INDArray x, int from, double[] e, double[][] zeta, INDArray[] dW,
-            double[][] db) {
-        for (int k = from; k >= 0; k--) {
-            int h = width[k];
-            write(e, bufNd[k]);
-            INDArray prev = k == 0 ? x : aNd[k - 1];
-            INDArray g = dW[k] == null ? Nd4j.create(type, prev.columns(), h) : dW[k];
-            Nd4j.gemm(prev, bufNd[k], g, true, false, 1.0, dW[k] == null ? 0.0 : 1.0);
-            dW[k] = g;
-            db[k] = add(db[k], colSum(e, h));
-            if (k > 0) {
-                Nd4j.gemm(bufNd[k], model.weight(k).value(), zNd[k - 1], false, true, 1.0, 0.0);
-                double[] t = work[k - 1];
-                read(zNd[k - 1], t);
-                double[] s = s1[k - 1];
-                double[] extra = zeta == null ? null : zeta[k - 1];
-                for (int idx = 0; idx < t.length; idx++) {
-                    t[idx] = t[idx] * s[idx] + (extra == null ? 0 : extra[idx]);
-                }
-                e = t;
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------ backward of Σ rᵢ·∇ₓEᵢ
-
-    /**
-     * ∇ₓE of the rows of the last {@link #forward(INDArray, boolean)} (with {@code second = true});
-     * returns {@code [n·d]} row-major, owned by the kernel.
+     * ∇ₓE of the rows of the last {@code forward(x, true)}; returns {@code [n·d]} row-major, owned
+     * by the kernel.
      */
     double[] inputGradient() {
-        int top = hidden - 1;
-        double[] wl = values(model.weight(hidden).value());
-        int h = width[top];
-        double[] dl = delta[top];
-        for (int i = 0; i < n; i++) {
-            int off = i * h;
-            for (int j = 0; j < h; j++) {
-                dl[off + j] = s1[top][off + j] * wl[j];
-            }
+        if (split == 0) {
+            return whole.inputGradient();
         }
-        // δ_k = (δ_{k+1} W_{k+1}ᵀ) ∘ act′(z_k); keep u_k = δ_{k+1} W_{k+1}ᵀ in work[k].
-        for (int k = top - 1; k >= 0; k--) {
-            write(delta[k + 1], bufNd[k + 1]);
-            Nd4j.gemm(bufNd[k + 1], model.weight(k + 1).value(), zNd[k], false, true, 1.0, 0.0);
-            read(zNd[k], work[k]);
-            for (int idx = 0; idx < work[k].length; idx++) {
-                delta[k][idx] = work[k][idx] * s1[k][idx];
-            }
-        }
-        write(delta[0], bufNd[0]);
-        Nd4j.gemm(bufNd[0], model.weight(0).value(), inputNd, false, true, 1.0, 0.0);
-        read(inputNd, inputGrad);
-        return inputGrad;
+        double[][] parts = new double[2][];
+        KernelThreads.runAll(List.of(
+                () -> parts[0] = first.inputGradient(),
+                () -> parts[1] = second.inputGradient()));
+        inputGradient = concat(parts, inputGradient);
+        return inputGradient;
     }
 
     /**
@@ -348,175 +143,34 @@ final class MlpKernel {
      * {@code [n·d]} row-major. One new array per parameter, in the order of {@link #parameters()}.
      */
     List<INDArray> backwardInputGradient(INDArray x, double[] r) {
-        int top = hidden - 1;
-        INDArray[] dW = new INDArray[hidden + 1];
-        double[][] db = new double[hidden + 1][];
-        double[][] zeta = new double[hidden][];
-        // g = δ_0 W_0ᵀ: dW_0 += rᵀ δ_0 and ρ_0 = r W_0. (bufNd[0] still holds δ_0.)
-        write(r, inputNd);
-        dW[0] = Nd4j.create(type, d, width[0]);
-        Nd4j.gemm(inputNd, bufNd[0], dW[0], true, false, 1.0, 0.0);
-        Nd4j.gemm(inputNd, model.weight(0).value(), zNd[0], false, false, 1.0, 0.0);
-        double[] rho = rhoBuf[0];
-        read(zNd[0], rho);
-        double[] wl = values(model.weight(hidden).value());
-        for (int k = 0; k <= top; k++) {
-            int h = width[k];
-            double[] mu = muBuf[k];
-            double[] zk = zetaBuf[k];
-            for (int idx = 0; idx < mu.length; idx++) {
-                mu[idx] = rho[idx] * s1[k][idx];
-                double u = k < top ? work[k][idx] : wl[idx % h];
-                zk[idx] = rho[idx] * u * s2[k][idx];
-            }
-            zeta[k] = zk;
-            if (k < top) {
-                // u_k = δ_{k+1} W_{k+1}ᵀ: dW_{k+1} += μ_kᵀ δ_{k+1}; ρ_{k+1} = μ_k W_{k+1}.
-                write(mu, bufNd[k]);
-                INDArray deltaNext = aNd[k + 1];
-                write(delta[k + 1], deltaNext);
-                dW[k + 1] = Nd4j.create(type, h, width[k + 1]);
-                Nd4j.gemm(bufNd[k], deltaNext, dW[k + 1], true, false, 1.0, 0.0);
-                Nd4j.gemm(bufNd[k], model.weight(k + 1).value(), zNd[k + 1], false, false, 1.0, 0.0);
-                rho = rhoBuf[k + 1];
-                read(zNd[k + 1], rho);
-            } else {
-                // δ_top = act′(z_top) ∘ w_L: dw_L = colsum(μ_top); the output bias gets nothing.
-                dW[hidden] = create(colSum(mu, h), h, 1);
-                db[hidden] = new double[] {0};
-            }
+        if (split == 0) {
+            return whole.backwardInputGradient(x, r);
         }
-        // The forward pass in reverse: dL/dz_k = ζ_k + (dL/dz_{k+1} W_{k+1}ᵀ) ∘ act′(z_k).
-        // aNd[k] was overwritten above with δ's, so restore the activations first.
-        for (int k = 0; k < hidden; k++) {
-            write(a[k], aNd[k]);
-        }
-        backThroughLayers(x, top, zeta[top], zeta, dW, db);
-        return pack(dW, db);
+        int d = (int) x.columns();
+        double[] r1 = Arrays.copyOfRange(r, 0, split * d);
+        double[] r2 = Arrays.copyOfRange(r, split * d, rows * d);
+        List<List<INDArray>> parts = new ArrayList<>(List.of(List.of(), List.of()));
+        KernelThreads.runAll(List.of(
+                () -> parts.set(0, first.backwardInputGradient(firstRows, r1)),
+                () -> parts.set(1, second.backwardInputGradient(secondRows, r2))));
+        return sum(parts);
     }
 
-    // ------------------------------------------------------------------ results
-
-    /** The model's weights and biases in the order the gradient lists use: W₀, b₀, W₁, b₁, … */
-    List<Tensor> parameters() {
-        List<Tensor> out = new ArrayList<>(2 * hidden + 2);
-        for (int k = 0; k <= hidden; k++) {
-            out.add(model.weight(k));
-            out.add(model.bias(k));
+    /** The halves' gradients added, first + second, into the first's fresh arrays. */
+    private static List<INDArray> sum(List<List<INDArray>> parts) {
+        List<INDArray> total = parts.get(0);
+        List<INDArray> other = parts.get(1);
+        for (int k = 0; k < total.size(); k++) {
+            total.get(k).addi(other.get(k));
         }
+        return total;
+    }
+
+    private static double[] concat(double[][] parts, double[] reuse) {
+        int len = parts[0].length + parts[1].length;
+        double[] out = reuse.length == len ? reuse : new double[len];
+        System.arraycopy(parts[0], 0, out, 0, parts[0].length);
+        System.arraycopy(parts[1], 0, out, parts[0].length, parts[1].length);
         return out;
-    }
-
-    private List<INDArray> pack(INDArray[] dW, double[][] db) {
-        List<INDArray> out = new ArrayList<>(2 * hidden + 2);
-        for (int k = 0; k <= hidden; k++) {
-            out.add(dW[k]);
-            INDArray b = model.bias(k).value();
-            out.add(create(db[k], b.length()).reshape(b.shape()));
-        }
-        return out;
-    }
-
-    /**
-     * A scalar tensor whose value is {@code value} and whose gradient with respect to each of
-     * {@code params} is the matching array of {@code grads}: Σₖ ⟨θₖ, Gₖ⟩ shifted by a constant.
-     *
-     * <p>Each inner product is a {@code [1, len] × [len, 1]} matmul of the flattened parameter with
-     * its gradient, because that is the cheapest recorded operation whose backward yields Gₖ: one
-     * tiny GEMM forward and one backward, with no element-wise pass or reduction over θₖ.
-     */
-    static Tensor surrogate(double value, List<Tensor> params, List<INDArray> grads) {
-        Tensor s = null;
-        for (int k = 0; k < params.size(); k++) {
-            Tensor p = params.get(k);
-            long len = p.value().length();
-            INDArray g = grads.get(k);
-            INDArray col = (g.isView() || g.ordering() != 'c' ? g.dup('c') : g).reshape('c', len, 1);
-            Tensor t = Tensor.matmul(p.reshape(1, len), Tensor.constant(col), false, false);
-            s = s == null ? t : s.add(t);
-        }
-        Tensor scalar = s.reshape();
-        return scalar.add(value - scalar.item());
-    }
-
-    // ------------------------------------------------------------------ array helpers
-
-    private static double[] add(double[] acc, double[] v) {
-        if (acc == null) {
-            return v;
-        }
-        for (int i = 0; i < v.length; i++) {
-            acc[i] += v[i];
-        }
-        return acc;
-    }
-
-    private double[] colSum(double[] e, int h) {
-        double[] out = new double[h];
-        for (int i = 0; i < n; i++) {
-            int off = i * h;
-            for (int j = 0; j < h; j++) {
-                out[j] += e[off + j];
-            }
-        }
-        return out;
-    }
-
-    private INDArray create(double[] v, long... shape) {
-        return array(v, type, shape);
-    }
-
-    /** A new C-order array of {@code type} and {@code shape} holding {@code v}: one allocation. */
-    static INDArray array(double[] v, DataType type, long... shape) {
-        INDArray a = Nd4j.create(type, shape);
-        write(v, a);
-        return a;
-    }
-
-    private static double[] values(INDArray p) {
-        double[] out = new double[(int) p.length()];
-        read(p, out);
-        return out;
-    }
-
-    /** Per-thread float scratch for bulk copies: a bulk get/put is a memcpy, element access is not. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
-
-    private static float[] scratch(int len) {
-        float[][] holder = SCRATCH.get();
-        if (holder[0].length < len) {
-            holder[0] = new float[len];
-        }
-        return holder[0];
-    }
-
-    /** Copies a C-order array (not a view) into {@code out}. */
-    static void read(INDArray src, double[] out) {
-        INDArray s = !src.isView() && src.ordering() == 'c' ? src : src.dup('c');
-        int len = out.length;
-        if (s.dataType() == DataType.FLOAT) {
-            float[] tmp = scratch(len);
-            s.data().asNioFloat().get(0, tmp, 0, len);
-            for (int i = 0; i < len; i++) {
-                out[i] = tmp[i];
-            }
-        } else {
-            DoubleBuffer db = s.data().asNioDouble();
-            db.get(0, out, 0, len);
-        }
-    }
-
-    /** Copies {@code v} into a C-order, non-view array of the same length. */
-    static void write(double[] v, INDArray dst) {
-        int len = v.length;
-        if (dst.dataType() == DataType.FLOAT) {
-            float[] tmp = scratch(len);
-            for (int i = 0; i < len; i++) {
-                tmp[i] = (float) v[i];
-            }
-            dst.data().asNioFloat().put(0, tmp, 0, len);
-        } else {
-            dst.data().asNioDouble().put(0, v, 0, len);
-        }
     }
 }

@@ -145,9 +145,11 @@ public final class NoiseContrastiveEstimationLoss extends BaseLoss implements St
             for (int i = 0; i < rows; i++) {
                 double s = i < n ? 1 : -1;
                 double sz = s * (-ev[i] - cv - lq[i] - logNu);
-                // log σ(y) = −softplus(−y), computed stably.
-                value += sz >= 0 ? -Math.log1p(Math.exp(-sz)) : sz - Math.log1p(Math.exp(sz));
-                double dz = -s * sigmoid(-sz) / n;   // d(loss)/dz_i
+                // With e = exp(−|sz|): log σ(sz) = min(sz, 0) − log(1 + e), stable for any sz, and
+                // σ(−sz) = e/(1 + e) or 1/(1 + e); one exponential serves both.
+                double e = Math.exp(-Math.abs(sz));
+                value += Math.min(sz, 0) - Math.log1p(e);
+                double dz = -s * (sz >= 0 ? e : 1) / (1 + e) / n;   // d(loss)/dz_i
                 dE[i] = -dz;
                 dc -= dz;
             }
@@ -156,7 +158,7 @@ public final class NoiseContrastiveEstimationLoss extends BaseLoss implements St
             List<INDArray> grads = new java.util.ArrayList<>(kernel.backwardEnergies(all, dE));
             params.add(c);
             grads.add(Nd4j.scalar(type, dc));
-            loss = MlpKernel.surrogate(value, params, grads);
+            loss = Tensor.scalarWithGradients(value, params, grads);
         } else {
             double[] sign = new double[rows];
             Arrays.fill(sign, 0, n, 1.0);
@@ -171,14 +173,6 @@ public final class NoiseContrastiveEstimationLoss extends BaseLoss implements St
         record(new LossDiagnostics(LossSupport.mean(ev, 0, n), LossSupport.mean(ev, n, ev.length), Double.NaN,
                 Double.NaN, sampling));
         return loss;
-    }
-
-    private static double sigmoid(double v) {
-        if (v >= 0) {
-            return 1 / (1 + Math.exp(-v));
-        }
-        double e = Math.exp(v);
-        return e / (1 + e);
     }
 
     @Override

@@ -75,7 +75,7 @@ public final class ScoreMatchingLoss extends RandomizedLoss {
             MlpScoreKernel.Result r = kernel.evaluate(xv, basis, 1.0 / n);
             record(new LossDiagnostics(LossSupport.mean(r.energies(), 0, (int) n), Double.NaN, Double.NaN,
                     Double.NaN, 0));
-            return MlpKernel.surrogate(r.value(), kernel.model().parameters(), r.grads());
+            return Tensor.scalarWithGradients(r.value(), kernel.model().parameters(), r.grads());
         }
         Tensor x = Tensor.variable(xv);
         Tensor e = model.energy(x);

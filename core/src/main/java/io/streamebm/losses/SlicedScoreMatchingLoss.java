@@ -93,7 +93,7 @@ public final class SlicedScoreMatchingLoss extends RandomizedLoss {
                     : kernel.evaluate(xv, vv, 1.0 / rows);
             record(new LossDiagnostics(LossSupport.mean(r.energies(), 0, (int) n), Double.NaN, Double.NaN,
                     Double.NaN, 0));
-            return MlpKernel.surrogate(r.value(), kernel.model().parameters(), r.grads());
+            return Tensor.scalarWithGradients(r.value(), kernel.model().parameters(), r.grads());
         }
         INDArray xr = nProjections == 1 ? xv : Nd4j.tile(xv, nProjections, 1);
         Tensor x = Tensor.variable(xr);
