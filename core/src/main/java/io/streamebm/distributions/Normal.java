@@ -1,12 +1,12 @@
 package io.streamebm.distributions;
 
 import io.streamebm.autograd.Tensor;
+import io.streamebm.core.HostArrays;
 import io.streamebm.core.Inputs;
 import io.streamebm.core.Nd4jRuntime;
 import io.streamebm.core.RandomSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The isotropic normal N(μ·1, σ²I) in any dimension: each coordinate independently N(μ, σ²). The
@@ -81,7 +81,7 @@ public final class Normal implements Distribution {
         // One Java pass over a bulk copy: the ND4J form takes six ops and four allocations.
         int n = (int) x.size(0);
         int d = (int) x.size(1);
-        double[] v = x.dup('c').castTo(DataType.DOUBLE).data().asDouble();
+        double[] v = HostArrays.toDoubles(x);
         double[] out = new double[n];
         double constant = d * (Math.log(std) + 0.5 * Math.log(2 * Math.PI));
         for (int i = 0; i < n; i++) {
@@ -92,7 +92,7 @@ public final class Normal implements Distribution {
             }
             out[i] = -0.5 * sq - constant;
         }
-        return Nd4j.createFromArray(out).castTo(x.dataType());
+        return HostArrays.create(out, x.dataType(), n);
     }
 
     @Override

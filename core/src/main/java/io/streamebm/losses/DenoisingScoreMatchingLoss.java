@@ -3,6 +3,7 @@ package io.streamebm.losses;
 import io.streamebm.autograd.Autograd;
 import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
+import io.streamebm.core.HostArrays;
 import io.streamebm.core.RandomSource;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -70,19 +71,19 @@ public final class DenoisingScoreMatchingLoss extends RandomizedLoss {
         kernel = LossSupport.kernelFor(model, kernel);
         if (kernel != null) {
             // Fused: ∇ₓE by the kernel, then the double backward of ½Σ‖∇E − ξ/σ‖²/n.
-            double[] ev = kernel.forward(noisy, true);
-            double mean = LossSupport.mean(ev, 0, ev.length);
-            double[] g = kernel.inputGradient();
-            double[] target = LossSupport.values(xi);
-            double[] r = new double[g.length];
-            double value = 0;
-            for (int i = 0; i < g.length; i++) {
-                double res = g[i] - target[i] / sigma;
-                value += res * res;
-                r[i] = res / n;
-            }
-            value *= 0.5 / n;
-            Tensor loss = Tensor.scalarWithGradients(value, kernel.parameters(), kernel.backwardInputGradient(noisy, r));
+            double[] target = HostArrays.toDoubles(xi);
+            int d = (int) xv.columns();
+            MlpKernel.Result result = kernel.inputGradientLoss(noisy, (first, g, slopes) -> {
+                double value = 0;
+                for (int j = 0; j < g.length; j++) {
+                    double res = g[j] - target[first * d + j] / sigma;
+                    value += res * res;
+                    slopes[j] = res / n;
+                }
+                return 0.5 * value / n;
+            });
+            double mean = LossSupport.mean(result.energies(), 0, (int) n);
+            Tensor loss = Tensor.scalarWithGradients(result.value(), kernel.parameters(), result.gradients());
             record(new LossDiagnostics(mean, Double.NaN, Double.NaN, Double.NaN, 0));
             return loss;
         }
@@ -91,7 +92,7 @@ public final class DenoisingScoreMatchingLoss extends RandomizedLoss {
         Tensor g = Autograd.grad(e, x, true);
         Tensor r = g.sub(Tensor.constant(xi.div(sigma)));
         Tensor loss = r.square().sum().mul(0.5 / n);
-        double[] ev = LossSupport.values(e.value());
+        double[] ev = HostArrays.toDoubles(e.value());
         record(new LossDiagnostics(LossSupport.mean(ev, 0, ev.length), Double.NaN, Double.NaN, Double.NaN, 0));
         return loss;
     }

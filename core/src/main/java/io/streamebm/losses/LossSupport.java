@@ -2,6 +2,7 @@ package io.streamebm.losses;
 
 import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
+import io.streamebm.core.HostArrays;
 import io.streamebm.core.Inputs;
 import io.streamebm.core.MlpEnergy;
 import io.streamebm.core.Nd4jRuntime;
@@ -56,11 +57,6 @@ final class LossSupport {
         }
     }
 
-    /** The values of a rank-1 (or any) array as doubles, in one transfer. */
-    static double[] values(INDArray a) {
-        return a.dup('c').data().asDouble();
-    }
-
     static double mean(double[] v, int from, int to) {
         double s = 0;
         for (int i = from; i < to; i++) {
@@ -99,22 +95,24 @@ final class LossSupport {
         Arrays.fill(u, n, n + m, alpha / m);
         INDArray all = Nd4j.concat(0, pos, neg);
         if (kernel != null) {
-            double[] e = kernel.forward(all, false);
-            double value = 0;
-            double[] c = new double[n + m];
-            for (int i = 0; i < n + m; i++) {
-                value += w[i] * e[i] + u[i] * e[i] * e[i];
-                c[i] = w[i] + 2 * u[i] * e[i];
-            }
-            energies[0] = e.clone();
-            return Tensor.scalarWithGradients(value, kernel.parameters(), kernel.backwardEnergies(all, c));
+            MlpKernel.Result r = kernel.energyLoss(all, (first, e, slopes) -> {
+                double value = 0;
+                for (int j = 0; j < e.length; j++) {
+                    int i = first + j;
+                    value += w[i] * e[j] + u[i] * e[j] * e[j];
+                    slopes[j] = w[i] + 2 * u[i] * e[j];
+                }
+                return value;
+            });
+            energies[0] = r.energies();
+            return Tensor.scalarWithGradients(r.value(), kernel.parameters(), r.gradients());
         }
         Tensor e = model.energy(Tensor.constant(all));
         Tensor loss = e.mul(Tensor.constant(Nd4j.createFromArray(w).castTo(type))).sum();
         if (alpha != 0) {
             loss = loss.add(e.square().mul(Tensor.constant(Nd4j.createFromArray(u).castTo(type))).sum());
         }
-        energies[0] = values(e.value());
+        energies[0] = HostArrays.toDoubles(e.value());
         return loss;
     }
 

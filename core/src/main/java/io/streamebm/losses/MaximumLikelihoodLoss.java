@@ -2,6 +2,7 @@ package io.streamebm.losses;
 
 import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
+import io.streamebm.core.HostArrays;
 import io.streamebm.core.NormalizedEnergy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -36,7 +37,7 @@ public final class MaximumLikelihoodLoss extends BaseLoss {
         INDArray x = LossSupport.checkData(NAME, model, data);
         Tensor e = model.energy(Tensor.constant(x));
         Tensor loss = e.mean().add(((NormalizedEnergy) model).logPartition());
-        double[] ev = LossSupport.values(e.value());
+        double[] ev = HostArrays.toDoubles(e.value());
         record(new LossDiagnostics(LossSupport.mean(ev, 0, ev.length), Double.NaN, Double.NaN, Double.NaN, 0));
         return loss;
     }

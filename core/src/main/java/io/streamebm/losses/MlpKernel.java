@@ -5,7 +5,6 @@ import io.streamebm.core.EnergyFunction;
 import io.streamebm.core.KernelThreads;
 import io.streamebm.core.MlpEnergy;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -21,13 +20,14 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *
  * <p>Two computations, both for any number of hidden layers and every activation:
  * <ul>
- *   <li>{@link #backwardEnergies}: ∂/∂θ of Σᵢ cᵢE(xᵢ) for given per-row weights cᵢ — every loss that
- *       is a function of energies (CD, PCD, NCE).</li>
- *   <li>{@link #backwardInputGradient}: ∂/∂θ of Σᵢ rᵢ·∇ₓE(xᵢ) for given rows rᵢ — the double
- *       backward that DSM needs (reverse mode through the input-gradient pass, which brings in the
+ *   <li>{@link #energyLoss}: a loss that is a function of the energies (CD, PCD, NCE).</li>
+ *   <li>{@link #inputGradientLoss}: a loss that is a function of ∇ₓE, through the double backward
+ *       that DSM needs (reverse mode through the input-gradient pass, which brings in the
  *       activation's second derivative).</li>
  * </ul>
- * A loss turns the gradients into its loss tensor with {@link Tensor#scalarWithGradients}; the
+ * Both take the loss as a sum of per-row terms ({@link RowTerms}), which is what lets the rows
+ * split into blocks that run forward, terms and backward without waiting for each other. A loss
+ * turns the {@link Result} into its loss tensor with {@link Tensor#scalarWithGradients}; the
  * finite-difference tests check the whole path.
  *
  * <p>A batch of at least {@value #MIN_ROWS_TO_SPLIT} rows is split into two halves that run side by
@@ -48,12 +48,6 @@ final class MlpKernel {
     private final MlpPass first;
     private final MlpPass second;
     private final List<Tensor> parameters;
-    private int rows;
-    private int split;
-    private INDArray firstRows;
-    private INDArray secondRows;
-    private double[] energies = new double[0];
-    private double[] inputGradient = new double[0];
 
     MlpKernel(MlpEnergy model) {
         this.model = model;
@@ -83,94 +77,88 @@ final class MlpKernel {
     }
 
     /**
-     * The forward pass on {@code x} ({@code [n, d]} in the model's type, C order), keeping what the
-     * backward passes need; returns the energies (owned by the kernel, valid until the next call).
-     *
-     * @param secondOrder whether {@link #inputGradient} and {@link #backwardInputGradient} follow
+     * A loss that is a sum of one term per row, each a function of one per-row quantity of the
+     * network: the row's energy ({@link #energyLoss}) or its input gradient ∇ₓE
+     * ({@link #inputGradientLoss}).
      */
-    double[] forward(INDArray x, boolean secondOrder) {
-        rows = (int) x.rows();
-        if (rows < MIN_ROWS_TO_SPLIT) {
-            split = 0;
-            return whole.forward(x, secondOrder);
-        }
-        split = rows / 2;
-        firstRows = x.get(NDArrayIndex.interval(0, split), NDArrayIndex.all()).dup('c');
-        secondRows = x.get(NDArrayIndex.interval(split, rows), NDArrayIndex.all()).dup('c');
-        double[][] parts = new double[2][];
-        KernelThreads.runAll(List.of(
-                () -> parts[0] = first.forward(firstRows, secondOrder),
-                () -> parts[1] = second.forward(secondRows, secondOrder)));
-        energies = concat(parts, energies);
-        return energies;
+    @FunctionalInterface
+    interface RowTerms {
+        /**
+         * The terms of a block of consecutive rows that starts at row {@code first} of the batch.
+         * Reads the block's quantities ({@code values}: one energy per row, or ∇ₓE row-major),
+         * writes d(loss)/d(value) into {@code slopes} (same layout) and returns the sum of the
+         * block's terms. Blocks may run concurrently: write nothing but {@code slopes}.
+         */
+        double apply(int first, double[] values, double[] slopes);
     }
 
     /**
-     * Parameter gradients of Σᵢ cᵢE(xᵢ) after {@code forward(x, false)} on the same x: one new array
-     * per parameter, in the order of {@link #parameters()}.
+     * A loss value, its parameter gradients (one fresh array per parameter, in the order of
+     * {@link #parameters()}) and the energies of all rows.
      */
-    List<INDArray> backwardEnergies(INDArray x, double[] c) {
-        if (split == 0) {
-            return whole.backwardEnergies(x, c);
-        }
-        double[] c1 = Arrays.copyOfRange(c, 0, split);
-        double[] c2 = Arrays.copyOfRange(c, split, rows);
-        List<List<INDArray>> parts = new ArrayList<>(List.of(List.of(), List.of()));
-        KernelThreads.runAll(List.of(
-                () -> parts.set(0, first.backwardEnergies(firstRows, c1)),
-                () -> parts.set(1, second.backwardEnergies(secondRows, c2))));
-        return sum(parts);
+    record Result(double value, List<INDArray> gradients, double[] energies) {
     }
 
     /**
-     * ∇ₓE of the rows of the last {@code forward(x, true)}; returns {@code [n·d]} row-major, owned
-     * by the kernel.
+     * Σᵢ ℓᵢ(E(xᵢ)) over the rows of {@code x} ({@code [n, d]} in the model's type, C order) and its
+     * parameter gradients: per block one forward pass, the terms, one backward pass.
      */
-    double[] inputGradient() {
-        if (split == 0) {
-            return whole.inputGradient();
-        }
-        double[][] parts = new double[2][];
-        KernelThreads.runAll(List.of(
-                () -> parts[0] = first.inputGradient(),
-                () -> parts[1] = second.inputGradient()));
-        inputGradient = concat(parts, inputGradient);
-        return inputGradient;
+    Result energyLoss(INDArray x, RowTerms terms) {
+        return run(x, (pass, rows, first) -> {
+            double[] e = pass.forward(rows, false);
+            double[] slopes = new double[e.length];
+            double value = terms.apply(first, e, slopes);
+            return new Result(value, pass.backwardEnergies(rows, slopes), e);
+        });
     }
 
     /**
-     * Parameter gradients of Σᵢ rᵢ·∇ₓE(xᵢ), after {@link #inputGradient()}; {@code r} is
-     * {@code [n·d]} row-major. One new array per parameter, in the order of {@link #parameters()}.
+     * Σᵢ ℓᵢ(∇ₓE(xᵢ)) over the rows of {@code x} and its parameter gradients, through the double
+     * backward: per block a forward pass keeping second derivatives, the input gradients, the
+     * terms, and reverse mode through the input-gradient pass.
      */
-    List<INDArray> backwardInputGradient(INDArray x, double[] r) {
-        if (split == 0) {
-            return whole.backwardInputGradient(x, r);
+    Result inputGradientLoss(INDArray x, RowTerms terms) {
+        return run(x, (pass, rows, first) -> {
+            double[] e = pass.forward(rows, true);
+            double[] g = pass.inputGradient();
+            double[] slopes = new double[g.length];
+            double value = terms.apply(first, g, slopes);
+            return new Result(value, pass.backwardInputGradient(rows, slopes), e);
+        });
+    }
+
+    /** The work of one block of rows. */
+    @FunctionalInterface
+    private interface BlockWork {
+        Result run(MlpPass pass, INDArray rows, int first);
+    }
+
+    private Result run(INDArray x, BlockWork work) {
+        int n = (int) x.rows();
+        if (n < MIN_ROWS_TO_SPLIT) {
+            Result r = work.run(whole, x, 0);
+            return new Result(r.value(), r.gradients(), r.energies().clone());
         }
-        int d = (int) x.columns();
-        double[] r1 = Arrays.copyOfRange(r, 0, split * d);
-        double[] r2 = Arrays.copyOfRange(r, split * d, rows * d);
-        List<List<INDArray>> parts = new ArrayList<>(List.of(List.of(), List.of()));
+        int split = n / 2;
+        INDArray firstRows = x.get(NDArrayIndex.interval(0, split), NDArrayIndex.all()).dup('c');
+        INDArray secondRows = x.get(NDArrayIndex.interval(split, n), NDArrayIndex.all()).dup('c');
+        Result[] parts = new Result[2];
         KernelThreads.runAll(List.of(
-                () -> parts.set(0, first.backwardInputGradient(firstRows, r1)),
-                () -> parts.set(1, second.backwardInputGradient(secondRows, r2))));
-        return sum(parts);
+                () -> parts[0] = work.run(first, firstRows, 0),
+                () -> parts[1] = work.run(second, secondRows, split)));
+        double[] energies = new double[n];
+        System.arraycopy(parts[0].energies(), 0, energies, 0, split);
+        System.arraycopy(parts[1].energies(), 0, energies, split, n - split);
+        // A fixed order of addition: the same numbers whatever thread finished first.
+        return new Result(parts[0].value() + parts[1].value(), sum(parts[0].gradients(), parts[1].gradients()),
+                energies);
     }
 
-    /** The halves' gradients added, first + second, into the first's fresh arrays. */
-    private static List<INDArray> sum(List<List<INDArray>> parts) {
-        List<INDArray> total = parts.get(0);
-        List<INDArray> other = parts.get(1);
-        for (int k = 0; k < total.size(); k++) {
-            total.get(k).addi(other.get(k));
+    /** first + second, into the first's fresh arrays. */
+    private static List<INDArray> sum(List<INDArray> first, List<INDArray> second) {
+        for (int k = 0; k < first.size(); k++) {
+            first.get(k).addi(second.get(k));
         }
-        return total;
-    }
-
-    private static double[] concat(double[][] parts, double[] reuse) {
-        int len = parts[0].length + parts[1].length;
-        double[] out = reuse.length == len ? reuse : new double[len];
-        System.arraycopy(parts[0], 0, out, 0, parts[0].length);
-        System.arraycopy(parts[1], 0, out, parts[0].length, parts[1].length);
-        return out;
+        return first;
     }
 }

@@ -1,6 +1,7 @@
 package io.streamebm.losses;
 
 import io.streamebm.core.Activation;
+import io.streamebm.core.HostArrays;
 import io.streamebm.core.MlpEnergy;
 import java.util.ArrayList;
 import java.util.List;
@@ -177,15 +178,15 @@ final class MlpScoreKernel {
             } else {
                 Nd4j.exec(new Sigmoid(b.aNd[k], b.tNd[k]));
             }
-            NdCopy.read(b.aNd[k], b.zz[k]);
-            NdCopy.read(b.tNd[k], b.tt[k]);
+            HostArrays.read(b.aNd[k], b.zz[k]);
+            HostArrays.read(b.tNd[k], b.tt[k]);
             derivatives(b.zz[k], b.tt[k], b.a[k], b.f1[k], b.f2[k], b.f3[k]);
-            NdCopy.write(b.a[k], b.aNd[k]);
+            HostArrays.write(b.aNd[k], b.a[k]);
             Nd4j.gemm(inD, w, b.adNd[k], false, false, 1.0, 0.0);
-            NdCopy.read(b.adNd[k], b.zd[k]);
+            HostArrays.read(b.adNd[k], b.zd[k]);
             if (inDD != null) {
                 Nd4j.gemm(inDD, w, b.addNd[k], false, false, 1.0, 0.0);
-                NdCopy.read(b.addNd[k], b.zdd[k]);
+                HostArrays.read(b.addNd[k], b.zdd[k]);
             }
             double[] d1 = b.f1[k];
             double[] d2 = b.f2[k];
@@ -198,8 +199,8 @@ final class MlpScoreKernel {
                 ad[idx] = d1[base] * s;
                 add[idx] = d2[base] * s * s + d1[base] * zdd[idx];
             }
-            NdCopy.write(ad, b.adNd[k]);
-            NdCopy.write(add, b.addNd[k]);
+            HostArrays.write(b.adNd[k], ad);
+            HostArrays.write(b.addNd[k], add);
             in = b.aNd[k];
             inD = b.adNd[k];
             inDD = b.addNd[k];
@@ -211,7 +212,7 @@ final class MlpScoreKernel {
         double[] adTop = b.ad[top];
         double[] addTop = b.add[top];
         double[] wl = new double[h];
-        NdCopy.read(model.weight(hidden).value(), wl);
+        HostArrays.read(model.weight(hidden).value(), wl);
         double bl = model.bias(hidden).value().getDouble(0);
         double[] energies = new double[n];
         for (int i = 0; i < n; i++) {
@@ -246,7 +247,7 @@ final class MlpScoreKernel {
         }
         INDArray[] dW = new INDArray[hidden + 1];
         double[][] db = new double[hidden + 1][];
-        dW[hidden] = NdCopy.array(wlBar, type, h, 1);
+        dW[hidden] = HostArrays.create(wlBar, type, h, 1);
         db[hidden] = new double[] {0};
         for (int k = top; k >= 0; k--) {
             int hk = width[k];
@@ -278,7 +279,7 @@ final class MlpScoreKernel {
                     zdBar[idx] = 2 * b2[idx] * d2[base] * s + b1[idx] * d1[base];
                     zBar[base] += b2[idx] * (d3[base] * s * s + d2[base] * zdd[idx]) + b1[idx] * d2[base] * s;
                 }
-                NdCopy.write(zddBar, b.zddBarNd[k]);
+                HostArrays.write(b.zddBarNd[k], zddBar);
             } else {
                 // Layer 0: z̈ = 0 (the input has no second tangent), and z̈̄ feeds nothing below.
                 for (int idx = 0, base = 0; idx < len; idx++, base = base + 1 == baseLen ? 0 : base + 1) {
@@ -287,8 +288,8 @@ final class MlpScoreKernel {
                     zBar[base] += (b2[idx] * d3[base] * s + b1[idx] * d2[base]) * s;
                 }
             }
-            NdCopy.write(zBar, b.zBarNd[k]);
-            NdCopy.write(zdBar, b.zdBarNd[k]);
+            HostArrays.write(b.zBarNd[k], zBar);
+            HostArrays.write(b.zdBarNd[k], zdBar);
             INDArray prevA = k == 0 ? x : b.aNd[k - 1];
             INDArray prevAd = k == 0 ? v : b.adNd[k - 1];
             dW[k] = Nd4j.create(type, prevA.columns(), hk);
@@ -309,18 +310,18 @@ final class MlpScoreKernel {
                 INDArray w = model.weight(k).value();
                 // The layer below's adjoint buffers are free until its iteration writes them.
                 Nd4j.gemm(b.zBarNd[k], w, b.zBarNd[k - 1], false, true, 1.0, 0.0);
-                NdCopy.read(b.zBarNd[k - 1], b.aBar[k - 1]);
+                HostArrays.read(b.zBarNd[k - 1], b.aBar[k - 1]);
                 Nd4j.gemm(b.zdBarNd[k], w, b.zdBarNd[k - 1], false, true, 1.0, 0.0);
-                NdCopy.read(b.zdBarNd[k - 1], b.adBar[k - 1]);
+                HostArrays.read(b.zdBarNd[k - 1], b.adBar[k - 1]);
                 Nd4j.gemm(b.zddBarNd[k], w, b.zdBarNd[k - 1], false, true, 1.0, 0.0);
-                NdCopy.read(b.zdBarNd[k - 1], b.addBar[k - 1]);
+                HostArrays.read(b.zdBarNd[k - 1], b.addBar[k - 1]);
             }
         }
         List<INDArray> grads = new ArrayList<>(2 * hidden + 2);
         for (int k = 0; k <= hidden; k++) {
             grads.add(dW[k]);
             INDArray bias = model.bias(k).value();
-            grads.add(NdCopy.array(db[k], type, bias.shape()));
+            grads.add(HostArrays.create(db[k], type, bias.shape()));
         }
         return new Result(value, energies, grads);
     }

@@ -2,9 +2,11 @@ package io.streamebm.losses;
 
 import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
+import io.streamebm.core.HostArrays;
 import io.streamebm.core.RandomSource;
 import io.streamebm.core.Stateful;
 import io.streamebm.distributions.Distribution;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -135,30 +137,36 @@ public final class NoiseContrastiveEstimationLoss extends BaseLoss implements St
         Tensor loss;
         double[] ev;
         if (kernel != null && c.dataType() == type) {
-            ev = kernel.forward(all, false).clone();
-            double[] lq = LossSupport.values(logq);
+            double[] lq = HostArrays.toDoubles(logq);
             double cv = c.value().getDouble(0);
             double logNu = Math.log(nu);
-            double value = 0;
-            double dc = 0;
-            double[] dE = new double[rows];
-            for (int i = 0; i < rows; i++) {
-                double s = i < n ? 1 : -1;
-                double sz = s * (-ev[i] - cv - lq[i] - logNu);
-                // With e = exp(−|sz|): log σ(sz) = min(sz, 0) − log(1 + e), stable for any sz, and
-                // σ(−sz) = e/(1 + e) or 1/(1 + e); one exponential serves both.
-                double e = Math.exp(-Math.abs(sz));
-                value += Math.min(sz, 0) - Math.log1p(e);
-                double dz = -s * (sz >= 0 ? e : 1) / (1 + e) / n;   // d(loss)/dz_i
-                dE[i] = -dz;
-                dc -= dz;
+            double[] dc = new double[rows];
+            MlpKernel.Result r = kernel.energyLoss(all, (first, e, slopes) -> {
+                double value = 0;
+                for (int j = 0; j < e.length; j++) {
+                    int i = first + j;
+                    double s = i < n ? 1 : -1;
+                    double sz = s * (-e[j] - cv - lq[i] - logNu);
+                    // With q = exp(−|sz|): log σ(sz) = min(sz, 0) − log(1 + q), stable for any sz,
+                    // and σ(−sz) = q/(1 + q) or 1/(1 + q); one exponential serves both.
+                    double q = Math.exp(-Math.abs(sz));
+                    value -= (Math.min(sz, 0) - Math.log1p(q)) / n;
+                    double dz = -s * (sz >= 0 ? q : 1) / (1 + q) / n;   // d(loss)/dz_i
+                    slopes[j] = -dz;
+                    dc[i] = -dz;
+                }
+                return value;
+            });
+            ev = r.energies();
+            double dcSum = 0;
+            for (double v : dc) {
+                dcSum += v;
             }
-            value = -value / n;
-            List<Tensor> params = new java.util.ArrayList<>(kernel.parameters());
-            List<INDArray> grads = new java.util.ArrayList<>(kernel.backwardEnergies(all, dE));
+            List<Tensor> params = new ArrayList<>(kernel.parameters());
+            List<INDArray> grads = new ArrayList<>(r.gradients());
             params.add(c);
-            grads.add(Nd4j.scalar(type, dc));
-            loss = Tensor.scalarWithGradients(value, params, grads);
+            grads.add(Nd4j.scalar(type, dcSum));
+            loss = Tensor.scalarWithGradients(r.value(), params, grads);
         } else {
             double[] sign = new double[rows];
             Arrays.fill(sign, 0, n, 1.0);
@@ -168,7 +176,7 @@ public final class NoiseContrastiveEstimationLoss extends BaseLoss implements St
             Tensor cc = c.dataType() == type ? c : c.castTo(type);
             Tensor z = e.neg().sub(cc).sub(Tensor.constant(logq.add(Math.log(nu))));
             loss = z.mul(Tensor.constant(signs)).logSigmoid().sum().mul(-1.0 / n);
-            ev = LossSupport.values(e.value());
+            ev = HostArrays.toDoubles(e.value());
         }
         record(new LossDiagnostics(LossSupport.mean(ev, 0, n), LossSupport.mean(ev, n, ev.length), Double.NaN,
                 Double.NaN, sampling));

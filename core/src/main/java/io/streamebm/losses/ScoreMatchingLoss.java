@@ -3,6 +3,7 @@ package io.streamebm.losses;
 import io.streamebm.autograd.Autograd;
 import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
+import io.streamebm.core.HostArrays;
 import io.streamebm.core.RandomSource;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -99,7 +100,7 @@ public final class ScoreMatchingLoss extends RandomizedLoss {
             trace = trace.mul(1.0 / probes);
         }
         Tensor loss = g.square().sum().mul(0.5).sub(trace).mul(1.0 / n);
-        double[] ev = LossSupport.values(e.value());
+        double[] ev = HostArrays.toDoubles(e.value());
         record(new LossDiagnostics(LossSupport.mean(ev, 0, ev.length), Double.NaN, Double.NaN, Double.NaN, 0));
         return loss;
     }

@@ -3,6 +3,7 @@ package io.streamebm.losses;
 import io.streamebm.autograd.Autograd;
 import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
+import io.streamebm.core.HostArrays;
 import io.streamebm.core.RandomSource;
 import java.util.Objects;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -103,7 +104,7 @@ public final class SlicedScoreMatchingLoss extends RandomizedLoss {
         Tensor gv = g.mul(v).sum(1);
         Tensor hv = Autograd.grad(gv, x, true);
         Tensor loss = gv.square().sum().mul(0.5).sub(hv.mul(v).sum()).mul(1.0 / rows);
-        double[] ev = LossSupport.values(e.value());
+        double[] ev = HostArrays.toDoubles(e.value());
         record(new LossDiagnostics(LossSupport.mean(ev, 0, (int) n), Double.NaN, Double.NaN, Double.NaN, 0));
         return loss;
     }
@@ -120,7 +121,7 @@ public final class SlicedScoreMatchingLoss extends RandomizedLoss {
         int c = 1 << (d - 1);
         int ni = (int) n;
         int di = (int) d;
-        double[] drawn = LossSupport.values(vv);
+        double[] drawn = HostArrays.toDoubles(vv);
         double[] weights = new double[c * ni];
         double unit = 1.0 / ((double) n * nProjections);
         for (int p = 0; p < nProjections; p++) {

@@ -1,6 +1,7 @@
 package io.streamebm.optim;
 
 import io.streamebm.autograd.Tensor;
+import io.streamebm.core.HostArrays;
 import io.streamebm.core.Nd4jRuntime;
 import io.streamebm.losses.LossDiagnostics;
 import io.streamebm.schedules.Schedule;
@@ -85,7 +86,7 @@ public abstract class AbstractOptimizer implements Optimizer {
                 state[s][i] = new double[len];
                 nextState[s][i] = new double[len];
             }
-            ArrayIO.read(params.get(i).value(), values[i]);
+            HostArrays.read(params.get(i).value(), values[i]);
             for (double v : values[i]) {
                 sq += v * v;
             }
@@ -168,7 +169,7 @@ public abstract class AbstractOptimizer implements Optimizer {
             Tensor g = p.grad();
             updated[i] = g != null;
             if (g == null) {
-                ArrayIO.read(p.value(), values[i]);
+                HostArrays.read(p.value(), values[i]);
                 sq += sumSquares(values[i]);
                 continue;
             }
@@ -176,8 +177,8 @@ public abstract class AbstractOptimizer implements Optimizer {
                 throw new IllegalStateException("gradient of parameter " + i + " has shape "
                         + Arrays.toString(g.shape()) + " but the parameter has " + Arrays.toString(p.shape()));
             }
-            ArrayIO.read(p.value(), values[i]);
-            ArrayIO.read(g.value(), grads[i]);
+            HostArrays.read(p.value(), values[i]);
+            HostArrays.read(g.value(), grads[i]);
             int bad = firstNonFinite(grads[i]);
             if (bad >= 0) {
                 throw new NonFiniteUpdateException("gradient of parameter " + i + " " + Arrays.toString(p.shape())
@@ -192,7 +193,7 @@ public abstract class AbstractOptimizer implements Optimizer {
             boolean f32 = p.dataType() == DataType.FLOAT;
             for (int s = 0; s < slots.length; s++) {
                 if (f32) {
-                    ArrayIO.roundToFloat(next[s]);
+                    roundToFloat(next[s]);
                 }
                 bad = firstNonFinite(next[s]);
                 if (bad >= 0) {
@@ -202,7 +203,7 @@ public abstract class AbstractOptimizer implements Optimizer {
                 }
             }
             if (f32) {
-                ArrayIO.roundToFloat(values[i]);
+                roundToFloat(values[i]);
             }
             bad = firstNonFinite(values[i]);
             if (bad >= 0) {
@@ -217,7 +218,7 @@ public abstract class AbstractOptimizer implements Optimizer {
             if (!updated[i]) {
                 continue;
             }
-            ArrayIO.write(params.get(i).value(), values[i]);
+            HostArrays.write(params.get(i).value(), values[i]);
             for (int s = 0; s < slots.length; s++) {
                 double[] tmp = state[s][i];
                 state[s][i] = nextState[s][i];
@@ -253,7 +254,7 @@ public abstract class AbstractOptimizer implements Optimizer {
         for (int s = 0; s < slots.length; s++) {
             for (int i = 0; i < params.size(); i++) {
                 INDArray p = params.get(i).value();
-                out.put(slots[s] + "." + i, ArrayIO.create(state[s][i], p.dataType(), p.shape()));
+                out.put(slots[s] + "." + i, HostArrays.create(state[s][i], p.dataType(), p.shape()));
             }
         }
         return out;
@@ -278,7 +279,7 @@ public abstract class AbstractOptimizer implements Optimizer {
             for (int i = 0; i < params.size(); i++) {
                 String key = slots[s] + "." + i;
                 INDArray a = require(in, key, params.get(i).shape());
-                loaded[s][i] = ArrayIO.read(a);
+                loaded[s][i] = HostArrays.toDoubles(a);
                 if (firstNonFinite(loaded[s][i]) >= 0) {
                     throw new IllegalArgumentException("state '" + key + "' holds a non-finite value");
                 }
@@ -293,7 +294,7 @@ public abstract class AbstractOptimizer implements Optimizer {
         learningRate = newLr;
         double sq = 0;
         for (int i = 0; i < params.size(); i++) {
-            ArrayIO.read(params.get(i).value(), values[i]);
+            HostArrays.read(params.get(i).value(), values[i]);
             sq += sumSquares(values[i]);
         }
         parameterNorm = Math.sqrt(sq);
@@ -317,5 +318,12 @@ public abstract class AbstractOptimizer implements Optimizer {
             n *= s;
         }
         return n;
+    }
+
+    /** Rounds every value to the nearest float, so that Java-side state equals what a FLOAT array holds. */
+    private static void roundToFloat(double[] values) {
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) values[i];
+        }
     }
 }

@@ -1,6 +1,7 @@
 package io.streamebm.optim;
 
 import io.streamebm.autograd.Tensor;
+import io.streamebm.core.HostArrays;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -78,7 +79,7 @@ public final class GradientClipping {
             Integer k = index.get(key);
             double[] d;
             if (k == null) {
-                d = ArrayIO.read(a);
+                d = HostArrays.toDoubles(a);
                 index.put(key, arrays.size());
                 arrays.add(a);
                 data.add(d);
@@ -102,7 +103,7 @@ public final class GradientClipping {
                     for (int j = 0; j < d.length; j++) {
                         d[j] *= coef;
                     }
-                    ArrayIO.write(arrays.get(k), d);
+                    HostArrays.write(arrays.get(k), d);
                 }
             }
         } else {
@@ -119,7 +120,7 @@ public final class GradientClipping {
                     }
                 }
                 if (changed) {
-                    ArrayIO.write(arrays.get(k), d);
+                    HostArrays.write(arrays.get(k), d);
                 }
             }
         }
