@@ -140,8 +140,8 @@ final class MlpKernel {
             return new Result(r.value(), r.gradients(), r.energies().clone());
         }
         int split = n / 2;
-        INDArray firstRows = x.get(NDArrayIndex.interval(0, split), NDArrayIndex.all()).dup('c');
-        INDArray secondRows = x.get(NDArrayIndex.interval(split, n), NDArrayIndex.all()).dup('c');
+        INDArray firstRows = x.get(NDArrayIndex.interval(0, split), NDArrayIndex.all());
+        INDArray secondRows = x.get(NDArrayIndex.interval(split, n), NDArrayIndex.all());
         Result[] parts = new Result[2];
         KernelThreads.runAll(List.of(
                 () -> parts[0] = work.run(first, firstRows, 0),
