@@ -9,6 +9,7 @@ import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * A multilayer perceptron energy E(x) = W_L·act(… act(x W₁ + b₁) …) + b_L with a scalar output,
@@ -152,12 +153,21 @@ public final class MlpEnergy extends BaseEnergyFunction implements FusedGradient
     private final Map<Long, Buffers> buffers = new LinkedHashMap<>(8, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Long, Buffers> eldest) {
-            return size() > MAX_CACHED_BATCH_SIZES;
+            return size() > 2 * MAX_CACHED_BATCH_SIZES;
         }
     };
 
     /** How many batch sizes keep preallocated buffers. */
     public static final int MAX_CACHED_BATCH_SIZES = 4;
+
+    /**
+     * Smallest batch whose input gradient is split into two halves that run side by side on
+     * {@link KernelThreads}. Why 512: below it the per-op costs of ND4J dominate a half and the
+     * split gained nothing (256 chains: 0.56–0.69 ms either way); 1,000 chains went from 1.1–1.2 ms
+     * to 0.9–1.0 ms. The split depends on the row count only, so the results do not depend on the
+     * thread count.
+     */
+    public static final int MIN_ROWS_TO_SPLIT = 512;
 
     /** A new model with weights drawn from {@code config.seed()}. */
     public MlpEnergy(Config config) {
@@ -234,8 +244,30 @@ public final class MlpEnergy extends BaseEnergyFunction implements FusedGradient
     @Override
     public void gradientInto(INDArray x, INDArray out) {
         long n = x.size(0);
-        Buffers b = buffers.computeIfAbsent(n, Buffers::new);
         INDArray in = x.dataType() == dataType() ? x : x.castTo(dataType());
+        if (n < MIN_ROWS_TO_SPLIT) {
+            gradientOfRows(in, out, buffers(n, 0));
+            return;
+        }
+        // Two halves side by side on the kernel threads; each writes its own rows of out.
+        long split = n / 2;
+        Buffers first = buffers(split, 0);
+        Buffers second = buffers(n - split, 1);
+        KernelThreads.runAll(List.of(
+                () -> gradientOfRows(rows(in, 0, split), rows(out, 0, split), first),
+                () -> gradientOfRows(rows(in, split, n), rows(out, split, n), second)));
+    }
+
+    private static INDArray rows(INDArray a, long from, long to) {
+        return a.get(NDArrayIndex.interval(from, to), NDArrayIndex.all());
+    }
+
+    /** Buffers for a block of n rows; block 0 and 1 are the halves of a split batch. */
+    private Buffers buffers(long n, int block) {
+        return buffers.computeIfAbsent(2 * n + block, key -> new Buffers(n));
+    }
+
+    private void gradientOfRows(INDArray in, INDArray out, Buffers b) {
         int hiddenLayers = layers - 1;
         // Forward: keep act′(z_k) for the backward pass; the last (linear) layer is not needed.
         INDArray a = in;

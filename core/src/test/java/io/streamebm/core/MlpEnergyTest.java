@@ -24,11 +24,14 @@ class MlpEnergyTest {
             for (DataType t : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
                 MlpEnergy m = MlpEnergy.builder().inputDim(3).hidden(16, 8, 12).activation(act).seed(7).dataType(t)
                         .build();
-                INDArray x = new RandomSource(11).gaussian(t, 33, 3).muli(2);
-                double tol = t == DataType.DOUBLE ? 1e-10 : 2e-4;
-                assertTrue(relErr(m.gradient(x), m.autogradGradient(x)) < tol, act + " " + t);
-                // A second call reuses the buffers and must give the same answer.
-                assertTrue(relErr(m.gradient(x), m.autogradGradient(x)) < tol, act + " " + t + " reuse");
+                // 601 rows (odd, at least MIN_ROWS_TO_SPLIT) run as two halves on two threads.
+                for (int rows : new int[] {33, MlpEnergy.MIN_ROWS_TO_SPLIT + 89}) {
+                    INDArray x = new RandomSource(11).gaussian(t, rows, 3).muli(2);
+                    double tol = t == DataType.DOUBLE ? 1e-10 : 2e-4;
+                    assertTrue(relErr(m.gradient(x), m.autogradGradient(x)) < tol, act + " " + t + " " + rows);
+                    // A second call reuses the buffers and must give the same answer.
+                    assertTrue(relErr(m.gradient(x), m.autogradGradient(x)) < tol, act + " " + t + " reuse");
+                }
             }
         }
     }
