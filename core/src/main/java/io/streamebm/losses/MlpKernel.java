@@ -100,11 +100,34 @@ final class MlpKernel {
     }
 
     /**
+     * The rows of one block, produced on the thread that runs the block: lets a loss build its
+     * input (NCE draws its noise) in parallel too.
+     */
+    @FunctionalInterface
+    interface BlockRows {
+        /** Rows {@code [from, to)} of the batch, {@code [to − from, d]} in the model's type. */
+        INDArray rows(int block, int from, int to);
+    }
+
+    /**
+     * The blocks a batch of {@code rows} rows is split into, as boundaries: {@code {0, rows}} or
+     * {@code {0, rows / 2, rows}}. Depends on the row count alone.
+     */
+    static int[] blockBounds(int rows) {
+        return rows < MIN_ROWS_TO_SPLIT ? new int[] {0, rows} : new int[] {0, rows / 2, rows};
+    }
+
+    /**
      * Σᵢ ℓᵢ(E(xᵢ)) over the rows of {@code x} ({@code [n, d]} in the model's type, C order) and its
      * parameter gradients: per block one forward pass, the terms, one backward pass.
      */
     Result energyLoss(INDArray x, RowTerms terms) {
-        return run(x, (pass, rows, first) -> {
+        return energyLoss((int) x.rows(), rowsOf(x), terms);
+    }
+
+    /** {@link #energyLoss(INDArray, RowTerms)} on a batch of {@code n} rows built block by block. */
+    Result energyLoss(int n, BlockRows input, RowTerms terms) {
+        return run(n, input, (pass, rows, first) -> {
             double[] e = pass.forward(rows, false);
             double[] slopes = new double[e.length];
             double value = terms.apply(first, e, slopes);
@@ -118,7 +141,7 @@ final class MlpKernel {
      * terms, and reverse mode through the input-gradient pass.
      */
     Result inputGradientLoss(INDArray x, RowTerms terms) {
-        return run(x, (pass, rows, first) -> {
+        return run((int) x.rows(), rowsOf(x), (pass, rows, first) -> {
             double[] e = pass.forward(rows, true);
             double[] g = pass.inputGradient();
             double[] slopes = new double[g.length];
@@ -127,25 +150,29 @@ final class MlpKernel {
         });
     }
 
+    /** Row ranges of x as views (the passes' GEMMs read them in place). */
+    private static BlockRows rowsOf(INDArray x) {
+        return (block, from, to) -> from == 0 && to == x.rows() ? x
+                : x.get(NDArrayIndex.interval(from, to), NDArrayIndex.all());
+    }
+
     /** The work of one block of rows. */
     @FunctionalInterface
     private interface BlockWork {
         Result run(MlpPass pass, INDArray rows, int first);
     }
 
-    private Result run(INDArray x, BlockWork work) {
-        int n = (int) x.rows();
-        if (n < MIN_ROWS_TO_SPLIT) {
-            Result r = work.run(whole, x, 0);
+    private Result run(int n, BlockRows input, BlockWork work) {
+        int[] bounds = blockBounds(n);
+        if (bounds.length == 2) {
+            Result r = work.run(whole, input.rows(0, 0, n), 0);
             return new Result(r.value(), r.gradients(), r.energies().clone());
         }
-        int split = n / 2;
-        INDArray firstRows = x.get(NDArrayIndex.interval(0, split), NDArrayIndex.all());
-        INDArray secondRows = x.get(NDArrayIndex.interval(split, n), NDArrayIndex.all());
+        int split = bounds[1];
         Result[] parts = new Result[2];
         KernelThreads.runAll(List.of(
-                () -> parts[0] = work.run(first, firstRows, 0),
-                () -> parts[1] = work.run(second, secondRows, split)));
+                () -> parts[0] = work.run(first, input.rows(0, 0, split), 0),
+                () -> parts[1] = work.run(second, input.rows(1, split, n), split)));
         double[] energies = new double[n];
         System.arraycopy(parts[0].energies(), 0, energies, 0, split);
         System.arraycopy(parts[1].energies(), 0, energies, split, n - split);

@@ -204,10 +204,11 @@ final class MlpPass {
         for (double ci : c) {
             sc += ci;
         }
-        dW[hidden] = Nd4j.create(type, width[top]);
-        matVec(aNd[top], true, colNd, dW[hidden]);
-        dW[hidden] = dW[hidden].reshape(width[top], 1);
-        db[hidden] = Nd4j.scalar(type, sc).reshape(1);
+        // Gradients are created in their parameters' shapes and filled through vector views, so
+        // that none is a view itself (autograd would copy each view it receives).
+        dW[hidden] = Nd4j.create(type, model.weight(hidden).value().shape());
+        matVec(aNd[top], true, colNd, dW[hidden].reshape(width[top]));
+        db[hidden] = Nd4j.create(type, model.bias(hidden).value().shape()).assign(sc);
         // dL/dz_top = c ⊗ w_L ∘ act′(z_top)
         Nd4j.gemm(colNd.reshape(n, 1), model.weight(hidden).value(), bufNd[top], false, true, 1.0, 0.0);
         bufNd[top].muli(derivNd[top]);
@@ -215,8 +216,8 @@ final class MlpPass {
             INDArray prev = k == 0 ? x : aNd[k - 1];
             dW[k] = Nd4j.create(type, prev.columns(), width[k]);
             Nd4j.gemm(prev, bufNd[k], dW[k], true, false, 1.0, 0.0);
-            db[k] = Nd4j.create(type, width[k]);
-            matVec(bufNd[k], true, ones, db[k]);
+            db[k] = Nd4j.create(type, model.bias(k).value().shape());
+            matVec(bufNd[k], true, ones, db[k].reshape(width[k]));
             if (k > 0) {
                 Nd4j.gemm(bufNd[k], model.weight(k).value(), bufNd[k - 1], false, true, 1.0, 0.0);
                 bufNd[k - 1].muli(derivNd[k - 1]);
@@ -225,7 +226,7 @@ final class MlpPass {
         List<INDArray> out = new ArrayList<>(2 * hidden + 2);
         for (int k = 0; k <= hidden; k++) {
             out.add(dW[k]);
-            out.add(db[k].reshape(model.bias(k).value().shape()));
+            out.add(db[k]);
         }
         return out;
     }
@@ -357,7 +358,7 @@ final class MlpPass {
         for (int k = 0; k <= hidden; k++) {
             out.add(dW[k]);
             INDArray b = model.bias(k).value();
-            out.add(create(db[k], b.length()).reshape(b.shape()));
+            out.add(create(db[k], b.shape()));
         }
         return out;
     }

@@ -15,6 +15,7 @@ import java.util.Objects;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Noise-contrastive estimation (Gutmann and Hyvärinen 2010): logistic regression between the data
@@ -31,6 +32,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code io.streamebm.optim.TrainingStep#trainableParameters}); its value is
  * {@link #logNormalizer()}. Data and noise go through the model in one batched pass; for an
  * {@link io.streamebm.core.MlpEnergy} the parameter gradient comes from a fused kernel.
+ *
+ * <p>Noise: each call draws one seed per block of rows from the loss's source (the fused kernel
+ * splits a large batch into two blocks, by row count alone) and samples each block's noise from
+ * its own seeded stream, on the block's thread. So noise is drawn in parallel, and a seed gives the
+ * same noise on any machine and along either path. The noise distribution must allow concurrent
+ * calls; the library's distributions are immutable.
  *
  * <p>Diagnostics: energyNegative is the mean energy of the noise samples. State keys:
  * {@code "logNormalizer"} (scalar) and {@code "random"} (the noise's source).
@@ -119,29 +126,26 @@ public final class NoiseContrastiveEstimationLoss extends BaseLoss implements St
                     + " but the data has " + d);
         }
         DataType type = x.dataType();
-        long t0 = System.nanoTime();
-        INDArray y = noise.sample(random, n * nu, d);
-        if (y.dataType() != type) {
-            y = y.castTo(type);
-        }
-        long sampling = System.nanoTime() - t0;
-        INDArray all = Nd4j.concat(0, x, y);
-        INDArray logq = noise.logProb(all).reshape(n + (long) n * nu);
-        if (logq.dataType() != type) {
-            logq = logq.castTo(type);
-        }
         // s·z with s = +1 for data and −1 for noise, z = −E − c − log q − log ν:
         // loss = −(1/n) Σ log σ(s·z), which is the NCE objective above written once for all rows.
         int rows = n + n * nu;
+        int[] bounds = MlpKernel.blockBounds(rows);
+        long[] seeds = new long[bounds.length - 1];
+        for (int b = 0; b < seeds.length; b++) {
+            seeds[b] = random.nextLong();
+        }
+        double[] lq = new double[rows];
+        long[] samplingNanos = new long[seeds.length];
+        MlpKernel.BlockRows input = (block, from, to) -> blockRows(x, type, seeds[block], from, to, lq,
+                samplingNanos, block);
         kernel = LossSupport.kernelFor(model, kernel);
         Tensor loss;
         double[] ev;
         if (kernel != null && c.dataType() == type) {
-            double[] lq = HostArrays.toDoubles(logq);
             double cv = c.value().getDouble(0);
             double logNu = Math.log(nu);
             double[] dc = new double[rows];
-            MlpKernel.Result r = kernel.energyLoss(all, (first, e, slopes) -> {
+            MlpKernel.Result r = kernel.energyLoss(rows, input, (first, e, slopes) -> {
                 double value = 0;
                 for (int j = 0; j < e.length; j++) {
                     int i = first + j;
@@ -168,19 +172,55 @@ public final class NoiseContrastiveEstimationLoss extends BaseLoss implements St
             grads.add(Nd4j.scalar(type, dcSum));
             loss = Tensor.scalarWithGradients(r.value(), params, grads);
         } else {
+            INDArray[] blocks = new INDArray[seeds.length];
+            for (int b = 0; b < blocks.length; b++) {
+                blocks[b] = input.rows(b, bounds[b], bounds[b + 1]);
+            }
+            INDArray all = blocks.length == 1 ? blocks[0] : Nd4j.concat(0, blocks);
             double[] sign = new double[rows];
             Arrays.fill(sign, 0, n, 1.0);
             Arrays.fill(sign, n, rows, -1.0);
             INDArray signs = Nd4j.createFromArray(sign).castTo(type);
             Tensor e = model.energy(Tensor.constant(all));
             Tensor cc = c.dataType() == type ? c : c.castTo(type);
-            Tensor z = e.neg().sub(cc).sub(Tensor.constant(logq.add(Math.log(nu))));
+            INDArray offset = Nd4j.createFromArray(lq).addi(Math.log(nu)).castTo(type);
+            Tensor z = e.neg().sub(cc).sub(Tensor.constant(offset));
             loss = z.mul(Tensor.constant(signs)).logSigmoid().sum().mul(-1.0 / n);
             ev = HostArrays.toDoubles(e.value());
+        }
+        long sampling = 0;
+        for (long t : samplingNanos) {
+            sampling += t;
         }
         record(new LossDiagnostics(LossSupport.mean(ev, 0, n), LossSupport.mean(ev, n, ev.length), Double.NaN,
                 Double.NaN, sampling));
         return loss;
+    }
+
+    /**
+     * Rows {@code [from, to)} of the stacked batch [data; noise]: the data rows that fall in the
+     * range, then this block's noise, drawn from a source seeded with {@code seed}. Writes log q of
+     * the block's rows into {@code lq} and the sampling time into {@code nanos[block]}. Runs on the
+     * block's thread, so it touches nothing shared but its own slots.
+     */
+    private INDArray blockRows(INDArray x, DataType type, long seed, int from, int to, double[] lq, long[] nanos,
+            int block) {
+        int n = (int) x.rows();
+        int noiseFrom = Math.max(from, n);
+        INDArray y = null;
+        if (to > noiseFrom) {
+            long t0 = System.nanoTime();
+            y = noise.sample(new RandomSource(seed), to - noiseFrom, (int) x.columns());
+            if (y.dataType() != type) {
+                y = y.castTo(type);
+            }
+            nanos[block] = System.nanoTime() - t0;
+        }
+        INDArray dataRows = from < n ? x.get(NDArrayIndex.interval(from, Math.min(to, n)), NDArrayIndex.all()) : null;
+        INDArray rows = y == null ? dataRows : dataRows == null ? y : Nd4j.concat(0, dataRows, y);
+        double[] logq = HostArrays.toDoubles(noise.logProb(rows));
+        System.arraycopy(logq, 0, lq, from, to - from);
+        return rows;
     }
 
     @Override
