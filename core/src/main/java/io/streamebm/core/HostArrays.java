@@ -54,6 +54,25 @@ public final class HostArrays {
         }
     }
 
+    /** Σ aᵢ² in double precision, without allocating (NaN or infinite if some element is). */
+    public static double sumOfSquares(INDArray a) {
+        INDArray src = isDense(a) ? a : a.dup('c');
+        int len = Math.toIntExact(src.length());
+        double s = 0;
+        if (src.dataType() == DataType.FLOAT) {
+            float[] tmp = scratch(len);
+            src.data().asNioFloat().get(0, tmp, 0, len);
+            for (int i = 0; i < len; i++) {
+                s += (double) tmp[i] * tmp[i];
+            }
+        } else {
+            for (double v : toDoubles(src)) {
+                s += v * v;
+            }
+        }
+        return s;
+    }
+
     /** A new {@code double[]} holding {@code a} in C order. */
     public static double[] toDoubles(INDArray a) {
         double[] out = new double[Math.toIntExact(a.length())];

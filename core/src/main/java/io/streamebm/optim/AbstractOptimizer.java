@@ -192,20 +192,14 @@ public abstract class AbstractOptimizer implements Optimizer {
             update(values[i], grads[i], cur, next, lr, t);
             boolean f32 = p.dataType() == DataType.FLOAT;
             for (int s = 0; s < slots.length; s++) {
-                if (f32) {
-                    roundToFloat(next[s]);
-                }
-                bad = firstNonFinite(next[s]);
+                bad = roundAndFindNonFinite(next[s], f32);
                 if (bad >= 0) {
                     throw new NonFiniteUpdateException("optimizer state '" + slots[s] + "' of parameter " + i
                             + " would become " + next[s][bad] + "; no parameter was changed",
                             NonFiniteUpdateException.Cause.UPDATE, LossDiagnostics.NONE, Double.NaN, Double.NaN);
                 }
             }
-            if (f32) {
-                roundToFloat(values[i]);
-            }
-            bad = firstNonFinite(values[i]);
+            bad = roundAndFindNonFinite(values[i], f32);
             if (bad >= 0) {
                 throw new NonFiniteUpdateException("parameter " + i + " " + Arrays.toString(p.shape())
                         + " would become " + values[i][bad] + " at element " + bad + "; no parameter was changed",
@@ -320,10 +314,20 @@ public abstract class AbstractOptimizer implements Optimizer {
         return n;
     }
 
-    /** Rounds every value to the nearest float, so that Java-side state equals what a FLOAT array holds. */
-    private static void roundToFloat(double[] values) {
+    /**
+     * Rounds every value to the nearest float when {@code toFloat} (so that Java-side state equals
+     * what a FLOAT array holds) and returns the index of the first non-finite value, or −1: one
+     * pass instead of two.
+     */
+    private static int roundAndFindNonFinite(double[] values, boolean toFloat) {
+        int bad = -1;
         for (int i = 0; i < values.length; i++) {
-            values[i] = (float) values[i];
+            double v = toFloat ? (float) values[i] : values[i];
+            values[i] = v;
+            if (bad < 0 && !Double.isFinite(v)) {
+                bad = i;
+            }
         }
+        return bad;
     }
 }

@@ -74,16 +74,20 @@ public class Adam extends AbstractOptimizer {
         double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
         double stepSize = lr / bc1;
         double decay = decoupled ? 1 - lr * weightDecay : 1;
+        // Weight decay folded into the inputs first, so that the main loop has no branch and
+        // the JIT vectorises it.
+        if (weightDecay != 0) {
+            for (int j = 0; j < value.length; j++) {
+                if (decoupled) {
+                    value[j] *= decay;
+                } else {
+                    grad[j] += weightDecay * value[j];
+                }
+            }
+        }
         for (int j = 0; j < value.length; j++) {
             double g = grad[j];
             double p = value[j];
-            if (weightDecay != 0) {
-                if (decoupled) {
-                    p *= decay;
-                } else {
-                    g += weightDecay * p;
-                }
-            }
             double mj = beta1 * m[j] + (1 - beta1) * g;
             double vj = beta2 * v[j] + (1 - beta2) * g * g;
             nm[j] = mj;

@@ -64,6 +64,16 @@ public final class GradientClipping {
      *         case nothing was modified
      */
     public double clip(List<Tensor> parameters) {
+        if (kind == Kind.NONE) {
+            // Only the norm: no copies kept, no sharing to track.
+            double sq = 0;
+            for (Tensor p : parameters) {
+                if (p.grad() != null) {
+                    sq += HostArrays.sumOfSquares(p.grad().value());
+                }
+            }
+            return Math.sqrt(sq);
+        }
         // Each parameter counts in the norm, but an array shared by two parameters is clipped once.
         List<INDArray> arrays = new ArrayList<>(parameters.size());
         List<double[]> data = new ArrayList<>(parameters.size());
@@ -91,7 +101,7 @@ public final class GradientClipping {
             }
         }
         double norm = Math.sqrt(sq);
-        if (!Double.isFinite(norm) || kind == Kind.NONE) {
+        if (!Double.isFinite(norm)) {
             return norm;
         }
         if (kind == Kind.NORM) {
