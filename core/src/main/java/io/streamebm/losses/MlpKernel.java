@@ -127,11 +127,11 @@ final class MlpKernel {
 
     /** {@link #energyLoss(INDArray, RowTerms)} on a batch of {@code n} rows built block by block. */
     Result energyLoss(int n, BlockRows input, RowTerms terms) {
-        return run(n, input, (pass, rows, first) -> {
+        return run(n, input, (pass, rows, first, fresh) -> {
             double[] e = pass.forward(rows, false);
             double[] slopes = new double[e.length];
             double value = terms.apply(first, e, slopes);
-            return new Result(value, pass.backwardEnergies(rows, slopes), e);
+            return new Result(value, pass.backwardEnergies(rows, slopes, fresh), e);
         });
     }
 
@@ -141,7 +141,7 @@ final class MlpKernel {
      * terms, and reverse mode through the input-gradient pass.
      */
     Result inputGradientLoss(INDArray x, RowTerms terms) {
-        return run((int) x.rows(), rowsOf(x), (pass, rows, first) -> {
+        return run((int) x.rows(), rowsOf(x), (pass, rows, first, fresh) -> {
             double[] e = pass.forward(rows, true);
             double[] g = pass.inputGradient();
             double[] slopes = new double[g.length];
@@ -156,23 +156,26 @@ final class MlpKernel {
                 : x.get(NDArrayIndex.interval(from, to), NDArrayIndex.all());
     }
 
-    /** The work of one block of rows. */
+    /**
+     * The work of one block of rows. {@code fresh}: whether the gradients must be new arrays (they
+     * reach the caller) or may be the pass's own buffers (they are only added to the first block's).
+     */
     @FunctionalInterface
     private interface BlockWork {
-        Result run(MlpPass pass, INDArray rows, int first);
+        Result run(MlpPass pass, INDArray rows, int first, boolean fresh);
     }
 
     private Result run(int n, BlockRows input, BlockWork work) {
         int[] bounds = blockBounds(n);
         if (bounds.length == 2) {
-            Result r = work.run(whole, input.rows(0, 0, n), 0);
+            Result r = work.run(whole, input.rows(0, 0, n), 0, true);
             return new Result(r.value(), r.gradients(), r.energies().clone());
         }
         int split = bounds[1];
         Result[] parts = new Result[2];
         KernelThreads.runAll(List.of(
-                () -> parts[0] = work.run(first, input.rows(0, 0, split), 0),
-                () -> parts[1] = work.run(second, input.rows(1, split, n), split)));
+                () -> parts[0] = work.run(first, input.rows(0, 0, split), 0, true),
+                () -> parts[1] = work.run(second, input.rows(1, split, n), split, false)));
         double[] energies = new double[n];
         System.arraycopy(parts[0].energies(), 0, energies, 0, split);
         System.arraycopy(parts[1].energies(), 0, energies, split, n - split);

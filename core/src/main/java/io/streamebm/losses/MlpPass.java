@@ -47,6 +47,7 @@ final class MlpPass {
     private INDArray colNd;
     private INDArray ones;
     private double[] energies;
+    private INDArray[] ownGradients;
     private double[] inputGrad;
 
     MlpPass(MlpEnergy model) {
@@ -193,13 +194,15 @@ final class MlpPass {
     /**
      * Parameter gradients of Σᵢ cᵢE(xᵢ) after {@code forward(x, false)} on the same x, entirely in
      * ND4J in place: per layer one GEMM for the weight gradient, one gemv with a vector of ones for
-     * the bias and one GEMM plus one multiply to go down. One new array per parameter, in the order of
-     * {@link MlpKernel#parameters()}.
+     * the bias and one GEMM plus one multiply to go down. One array per parameter, in the order of
+     * {@link MlpKernel#parameters()}: new ones if {@code fresh}, else the pass's own, overwritten by
+     * its next call (for gradients that are only added to others).
      */
-    List<INDArray> backwardEnergies(INDArray x, double[] c) {
+    List<INDArray> backwardEnergies(INDArray x, double[] c, boolean fresh) {
         int top = hidden - 1;
         INDArray[] dW = new INDArray[hidden + 1];
         INDArray[] db = new INDArray[hidden + 1];
+        INDArray[] own = fresh ? null : ownGradients();
         HostArrays.write(colNd, c);
         double sc = 0;
         for (double ci : c) {
@@ -207,17 +210,18 @@ final class MlpPass {
         }
         // Gradients are created in their parameters' shapes and filled through vector views, so
         // that none is a view itself (autograd would copy each view it receives).
-        dW[hidden] = Nd4j.create(type, model.weight(hidden).value().shape());
+        dW[hidden] = own != null ? own[2 * hidden] : Nd4j.create(type, model.weight(hidden).value().shape());
         matVec(aNd[top], true, colNd, dW[hidden].reshape(width[top]));
-        db[hidden] = Nd4j.create(type, model.bias(hidden).value().shape()).assign(sc);
+        db[hidden] = (own != null ? own[2 * hidden + 1] : Nd4j.create(type, model.bias(hidden).value().shape()))
+                .assign(sc);
         // dL/dz_top = c ⊗ w_L ∘ act′(z_top)
         Nd4j.gemm(colNd.reshape(n, 1), model.weight(hidden).value(), bufNd[top], false, true, 1.0, 0.0);
         bufNd[top].muli(derivNd[top]);
         for (int k = top; k >= 0; k--) {
             INDArray prev = k == 0 ? x : aNd[k - 1];
-            dW[k] = Nd4j.create(type, prev.columns(), width[k]);
+            dW[k] = own != null ? own[2 * k] : Nd4j.create(type, prev.columns(), width[k]);
             Nd4j.gemm(prev, bufNd[k], dW[k], true, false, 1.0, 0.0);
-            db[k] = Nd4j.create(type, model.bias(k).value().shape());
+            db[k] = own != null ? own[2 * k + 1] : Nd4j.create(type, model.bias(k).value().shape());
             matVec(bufNd[k], true, ones, db[k].reshape(width[k]));
             if (k > 0) {
                 Nd4j.gemm(bufNd[k], model.weight(k).value(), bufNd[k - 1], false, true, 1.0, 0.0);
@@ -238,6 +242,18 @@ final class MlpPass {
      */
     private static void matVec(INDArray a, boolean transpose, INDArray v, INDArray y) {
         Nd4j.getBlasWrapper().level2().gemv('c', 'N', 1.0, transpose ? a.transpose() : a, v, 0.0, y);
+    }
+
+    /** The pass's own gradient buffers W₀, b₀, W₁, b₁, …, made on first use. */
+    private INDArray[] ownGradients() {
+        if (ownGradients == null) {
+            ownGradients = new INDArray[2 * hidden + 2];
+            for (int k = 0; k <= hidden; k++) {
+                ownGradients[2 * k] = Nd4j.create(type, model.weight(k).value().shape());
+                ownGradients[2 * k + 1] = Nd4j.create(type, model.bias(k).value().shape());
+            }
+        }
+        return ownGradients;
     }
 
     /**
