@@ -130,6 +130,24 @@ class FusedKernelTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void aSplitBatchGivesTheSameNumbersOnEveryCall() {
+        // The second half writes into buffers its pass keeps; a second call must not see the first.
+        MlpEnergy mlp = MlpEnergy.builder().inputDim(2).hidden(16, 16).seed(5).build();
+        MlpKernel kernel = new MlpKernel(mlp);
+        INDArray pos = new RandomSource(1).gaussian(DataType.FLOAT, 200, 2);
+        INDArray neg = new RandomSource(2).gaussian(DataType.FLOAT, 300, 2);
+        double[][] e = new double[1][];
+        LossSupport.contrastive(mlp, kernel, pos, neg, 0.1, e).backward();
+        double[] first = grads(mlp);
+        LossSupport.contrastive(mlp, kernel, pos.mul(2), neg, 0.1, e).backward();
+        double[] other = grads(mlp);
+        LossSupport.contrastive(mlp, kernel, pos, neg, 0.1, e).backward();
+        double[] again = grads(mlp);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(first, again, "same batch, same gradients, bit for bit");
+        assertTrue(!java.util.Arrays.equals(first, other), "a different batch changes the gradients");
+    }
+
     static void assertClose(double[] a, double[] b, DataType type, String what) {
         assertEquals(a.length, b.length);
         double scale = 0;
