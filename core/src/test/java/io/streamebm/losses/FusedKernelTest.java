@@ -148,6 +148,23 @@ class FusedKernelTest {
         assertTrue(!java.util.Arrays.equals(first, other), "a different batch changes the gradients");
     }
 
+    @org.junit.jupiter.api.Test
+    void aSplitBatchGivesTheSameNumbersOnOneThreadAsOnTwo() {
+        // Called from a kernel thread, the kernel runs both halves on that one thread: the same
+        // path as STREAMEBM_KERNEL_THREADS=1. The numbers must not change, bit for bit.
+        MlpEnergy mlp = MlpEnergy.builder().inputDim(2).hidden(16, 16).seed(6).build();
+        INDArray data = new RandomSource(3).gaussian(DataType.FLOAT, 64, 2);
+        java.util.function.Supplier<double[]> nceGradients = () -> {
+            new NoiseContrastiveEstimationLoss(new Normal(0, 2), 10, new RandomSource(8), DataType.FLOAT)
+                    .apply(mlp, data).backward();
+            return grads(mlp);
+        };
+        double[] twoThreads = nceGradients.get();
+        double[][] oneThread = new double[1][];
+        io.streamebm.core.KernelThreads.runAll(List.of(() -> { }, () -> oneThread[0] = nceGradients.get()));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(twoThreads, oneThread[0]);
+    }
+
     static void assertClose(double[] a, double[] b, DataType type, String what) {
         assertEquals(a.length, b.length);
         double scale = 0;
