@@ -42,6 +42,16 @@ public final class KernelThreads {
     }
 
     /**
+     * How a kernel splits a batch of {@code rows} rows, as block boundaries: {@code {0, rows}} below
+     * {@code minRowsToSplit}, else two halves {@code {0, rows / 2, rows}}. The one rule every kernel
+     * uses, and it depends on the row count alone: that is what keeps results independent of the
+     * thread count.
+     */
+    public static int[] blockBounds(int rows, int minRowsToSplit) {
+        return rows < minRowsToSplit ? new int[] {0, rows} : new int[] {0, rows / 2, rows};
+    }
+
+    /**
      * Runs every task and returns when all have finished: the first on the calling thread, the
      * others on the pool. A task that fails does not stop the others; the first failure is
      * rethrown (unchecked exceptions and errors as they are) once all have finished. Called from a

@@ -246,12 +246,13 @@ public final class MlpEnergy extends BaseEnergyFunction implements FusedGradient
     public void gradientInto(INDArray x, INDArray out) {
         long n = x.size(0);
         INDArray in = x.dataType() == dataType() ? x : x.castTo(dataType());
-        if (n < MIN_ROWS_TO_SPLIT) {
+        int[] bounds = KernelThreads.blockBounds(Math.toIntExact(n), MIN_ROWS_TO_SPLIT);
+        if (bounds.length == 2) {
             gradientOfRows(in, out, buffers(n, 0));
             return;
         }
         // Two halves side by side on the kernel threads; each writes its own rows of out.
-        long split = n / 2;
+        long split = bounds[1];
         Buffers first = buffers(split, 0);
         Buffers second = buffers(n - split, 1);
         KernelThreads.runAll(List.of(

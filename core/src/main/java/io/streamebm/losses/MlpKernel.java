@@ -114,7 +114,7 @@ final class MlpKernel {
      * {@code {0, rows / 2, rows}}. Depends on the row count alone.
      */
     static int[] blockBounds(int rows) {
-        return rows < MIN_ROWS_TO_SPLIT ? new int[] {0, rows} : new int[] {0, rows / 2, rows};
+        return KernelThreads.blockBounds(rows, MIN_ROWS_TO_SPLIT);
     }
 
     /**

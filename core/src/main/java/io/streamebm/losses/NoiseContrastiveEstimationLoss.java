@@ -144,7 +144,6 @@ public final class NoiseContrastiveEstimationLoss extends BaseLoss implements St
         if (kernel != null && c.dataType() == type) {
             double cv = c.value().getDouble(0);
             double logNu = Math.log(nu);
-            double[] dc = new double[rows];
             MlpKernel.Result r = kernel.energyLoss(rows, input, (first, e, slopes) -> {
                 double value = 0;
                 for (int j = 0; j < e.length; j++) {
@@ -157,19 +156,16 @@ public final class NoiseContrastiveEstimationLoss extends BaseLoss implements St
                     value -= (Math.min(sz, 0) - Math.log1p(q)) / n;
                     double dz = -s * (sz >= 0 ? q : 1) / (1 + q) / n;   // d(loss)/dz_i
                     slopes[j] = -dz;
-                    dc[i] = -dz;
                 }
                 return value;
             });
             ev = r.energies();
-            double dcSum = 0;
-            for (double v : dc) {
-                dcSum += v;
-            }
             List<Tensor> params = new ArrayList<>(kernel.parameters());
             List<INDArray> grads = new ArrayList<>(r.gradients());
+            // c enters z exactly as the output bias b_L does (z = −E − c − …, E = … + b_L), so
+            // ∂loss/∂c = ∂loss/∂b_L = Σᵢ ∂loss/∂Eᵢ: the kernel has already summed it.
             params.add(c);
-            grads.add(Nd4j.scalar(type, dcSum));
+            grads.add(grads.get(grads.size() - 1).dup().reshape(c.value().shape()));
             loss = Tensor.scalarWithGradients(r.value(), params, grads);
         } else {
             INDArray[] blocks = new INDArray[seeds.length];
