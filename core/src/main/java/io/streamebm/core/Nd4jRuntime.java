@@ -24,11 +24,17 @@ public final class Nd4jRuntime {
 
     private static volatile boolean configured;
     private static int threads;
+    /** Set when the native backend failed to load; every later call fails the same clear way. */
+    private static NativeBackendUnavailableException unavailable;
 
     private Nd4jRuntime() {
     }
 
-    /** Applies the thread configuration once per JVM; cheap on every later call. */
+    /**
+     * Applies the thread configuration once per JVM; cheap on every later call.
+     *
+     * @throws NativeBackendUnavailableException when ND4J's native library cannot be loaded here
+     */
     public static void ensureConfigured() {
         if (configured) {
             return;
@@ -36,6 +42,17 @@ public final class Nd4jRuntime {
         synchronized (Nd4jRuntime.class) {
             if (configured) {
                 return;
+            }
+            if (unavailable != null) {
+                throw unavailable;
+            }
+            try {
+                Nd4j.getBackend();
+            } catch (LinkageError | RuntimeException e) {
+                // ND4J fails in its static initialiser (ExceptionInInitializerError) and with
+                // NoClassDefFoundError after that; both bury an UnsatisfiedLinkError.
+                unavailable = new NativeBackendUnavailableException(e);
+                throw unavailable;
             }
             String setting = System.getProperty(THREADS_PROPERTY);
             if (setting == null || setting.isBlank()) {

@@ -1,5 +1,6 @@
 package io.streamebm.pipeline;
 
+import io.streamebm.core.NativeBackendUnavailableException;
 import io.streamebm.pipeline.cli.BrokerCommand;
 import io.streamebm.pipeline.cli.DemoCommand;
 import io.streamebm.pipeline.cli.ProduceCommand;
@@ -40,7 +41,26 @@ public final class StreamEbmCli implements Runnable {
     /** Runs the command line and returns its exit code (for tests). */
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new StreamEbmCli());
+        try {
+            return execute(cli, args);
+        } catch (Error e) {
+            // Errors bypass picocli's handler; a platform without ND4J natives is the one users meet.
+            var nativeFailure = NativeBackendUnavailableException.findIn(e);
+            if (nativeFailure.isPresent()) {
+                cli.getErr().println("streamebm: " + nativeFailure.get().getMessage());
+                return 1;
+            }
+            throw e;
+        }
+    }
+
+    private static int execute(CommandLine cli, String... args) {
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            var nativeFailure = NativeBackendUnavailableException.findIn(e);
+            if (nativeFailure.isPresent()) {
+                cmd.getErr().println("streamebm " + cmd.getCommandName() + ": " + nativeFailure.get().getMessage());
+                return 1;
+            }
             Throwable cause = e;
             while (cause.getCause() != null && !(cause instanceof ConfigException)
                     && !(cause instanceof IncompatibleCheckpointException)) {
