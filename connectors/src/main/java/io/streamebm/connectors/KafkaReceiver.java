@@ -501,6 +501,13 @@ public final class KafkaReceiver {
                     consumer.seek(tp, offset);
                 });
             }
+            if (options.onPositioned().isPresent()) {
+                Map<TopicPartition, Long> positions = new HashMap<>();
+                for (TopicPartition tp : partitions) {
+                    positions.put(tp, consumer.position(tp));
+                }
+                options.onPositioned().get().accept(Map.copyOf(positions));
+            }
             if (paused || stopRequested) {
                 consumer.pause(partitions);
             }

@@ -48,6 +48,7 @@ public final class ReceiverOptions {
     private final long maxInFlightRecords;
     private final Function<Collection<TopicPartition>, Map<TopicPartition, Long>> onAssigned;
     private final Consumer<Collection<TopicPartition>> onRevoked;
+    private final Consumer<Map<TopicPartition, Long>> onPositioned;
     private final Consumer<org.apache.kafka.clients.consumer.Consumer<?, ?>> onConsumerCreated;
     private final Consumer<org.apache.kafka.clients.consumer.Consumer<?, ?>> onConsumerClosing;
 
@@ -63,6 +64,7 @@ public final class ReceiverOptions {
         this.maxInFlightRecords = b.maxInFlightRecords;
         this.onAssigned = b.onAssigned;
         this.onRevoked = b.onRevoked;
+        this.onPositioned = b.onPositioned;
         this.onConsumerCreated = b.onConsumerCreated;
         this.onConsumerClosing = b.onConsumerClosing;
     }
@@ -86,6 +88,7 @@ public final class ReceiverOptions {
         b.maxInFlightRecords = maxInFlightRecords;
         b.onAssigned = onAssigned;
         b.onRevoked = onRevoked;
+        b.onPositioned = onPositioned;
         b.onConsumerCreated = onConsumerCreated;
         b.onConsumerClosing = onConsumerClosing;
         return b;
@@ -170,6 +173,17 @@ public final class ReceiverOptions {
         return onRevoked;
     }
 
+    /**
+     * @return hook called on the poll thread after every assignment, once {@link #onAssigned()}'s seeks are
+     *         done, with the offset each newly assigned partition will be read from (its seek target, else the
+     *         group's committed offset, else the reset policy's). An owner that keeps its own positions learns
+     *         here where it starts on partitions it has not read yet. Absent by default, and then no position
+     *         is looked up.
+     */
+    public java.util.Optional<Consumer<Map<TopicPartition, Long>>> onPositioned() {
+        return java.util.Optional.ofNullable(onPositioned);
+    }
+
     /** @return hook called with the new consumer before its first poll, e.g. to bind client metrics; default: none */
     public Consumer<org.apache.kafka.clients.consumer.Consumer<?, ?>> onConsumerCreated() {
         return onConsumerCreated;
@@ -219,6 +233,7 @@ public final class ReceiverOptions {
         private long maxInFlightRecords = Long.MAX_VALUE;
         private Function<Collection<TopicPartition>, Map<TopicPartition, Long>> onAssigned = parts -> Map.of();
         private Consumer<Collection<TopicPartition>> onRevoked = parts -> { };
+        private Consumer<Map<TopicPartition, Long>> onPositioned;
         private Consumer<org.apache.kafka.clients.consumer.Consumer<?, ?>> onConsumerCreated = c -> { };
         private Consumer<org.apache.kafka.clients.consumer.Consumer<?, ?>> onConsumerClosing = c -> { };
 
@@ -304,6 +319,12 @@ public final class ReceiverOptions {
         /** @param hook see {@link ReceiverOptions#onRevoked()} @return this */
         public Builder onRevoked(Consumer<Collection<TopicPartition>> hook) {
             this.onRevoked = Objects.requireNonNull(hook, "onRevoked");
+            return this;
+        }
+
+        /** @param hook see {@link ReceiverOptions#onPositioned()} @return this */
+        public Builder onPositioned(Consumer<Map<TopicPartition, Long>> hook) {
+            this.onPositioned = Objects.requireNonNull(hook, "onPositioned");
             return this;
         }
 

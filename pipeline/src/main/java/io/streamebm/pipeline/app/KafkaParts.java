@@ -26,6 +26,18 @@ public final class KafkaParts {
         return topic + "-" + partition;
     }
 
+    /** The "topic-partition" names of {@code partitions}. */
+    static List<String> sourceKeys(java.util.Collection<TopicPartition> partitions) {
+        return partitions.stream().map(tp -> sourceKey(tp.topic(), tp.partition())).toList();
+    }
+
+    /** {@code offsets} keyed by "topic-partition" names. */
+    static Map<String, Long> sourcePositions(Map<TopicPartition, Long> offsets) {
+        Map<String, Long> out = new java.util.HashMap<>();
+        offsets.forEach((tp, offset) -> out.put(sourceKey(tp.topic(), tp.partition()), offset));
+        return out;
+    }
+
     /** The start offsets of {@code assigned} partitions that {@code positions} knows. */
     static Map<TopicPartition, Long> seekTargets(java.util.Collection<TopicPartition> assigned, Map<String, Long> positions) {
         Map<TopicPartition, Long> out = new java.util.HashMap<>();

@@ -163,7 +163,7 @@ public final class TrainingJob implements AutoCloseable {
      * Writes the final checkpoint before returning.
      */
     public Summary run(long maxRecords) {
-        Map<String, Long> positions = trainer.restore();
+        trainer.restore();
         if (maxRecords > 0 && trainer.recordsSeen() >= maxRecords) {
             return new Summary(trainer.step(), trainer.recordsSeen(), history.snapshot(), Duration.ZERO, Duration.ZERO);
         }
@@ -179,7 +179,12 @@ public final class TrainingJob implements AutoCloseable {
                 .groupId(config.string("kafka.group"))
                 .topics(topic)
                 .properties(KafkaParts.consumerProperties(config, "streamebm-trainer"))
-                .onAssigned(assigned -> KafkaParts.seekTargets(assigned, positions))
+                // The model's own positions decide where each partition resumes, at start and at
+                // every rebalance; revoked partitions are made durable before they are released.
+                .onAssigned(assigned -> KafkaParts.seekTargets(assigned,
+                        trainer.resume(KafkaParts.sourceKeys(assigned))))
+                .onPositioned(starts -> trainer.startAt(KafkaParts.sourcePositions(starts)))
+                .onRevoked(revoked -> trainer.release(KafkaParts.sourceKeys(revoked)))
                 .onConsumerCreated(monitoring::bindKafkaClient)
                 .build());
         Progress progress = new Progress(out, receiver::lag);

@@ -8,12 +8,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -44,6 +47,13 @@ import reactor.core.scheduler.Schedulers;
  * {@code goodStateEverySteps} updates (copying the whole state after every update would cost more
  * than the guard is worth); then the configured reaction is applied and training goes on. The
  * records of the updates dropped by a rollback still count as seen: their positions are passed.
+ *
+ * <p>Rebalances: the model's own positions are the truth, not the group's committed offsets. A
+ * sample below its source's position was counted already and is dropped. When sources leave this
+ * trainer ({@link #release}), samples of theirs still in flight are dropped uncounted and a
+ * checkpoint makes what was learned from them durable before the caller releases them; when
+ * sources arrive ({@link #resume}), the caller seeks them to the model's positions. So a record
+ * counts exactly once whatever the group does: a member joining or leaving, a broker restart.
  */
 public final class OnlineTrainer implements AutoCloseable {
 
@@ -76,6 +86,8 @@ public final class OnlineTrainer implements AutoCloseable {
     private volatile long step;
     private volatile long recordsSeen;
     private final Map<String, Long> positions = new HashMap<>();
+    /** Sources released to the group: their samples still in flight are dropped until resumed. */
+    private final Set<String> released = new HashSet<>();
     private final List<Runnable> pendingAcks = new ArrayList<>();
     private Map<String, INDArray> lastGood;
     private long lastCheckpointStep;
@@ -158,6 +170,61 @@ public final class OnlineTrainer implements AutoCloseable {
                 .concatWith(Mono.fromRunnable(this::checkpointIfNeeded).subscribeOn(thread).then(Mono.empty()));
     }
 
+    /**
+     * Sources leave this trainer: a rebalance revoked them, or the group lost them. From now on
+     * their samples still in flight are dropped uncounted (whoever reads them next reads them
+     * again); then a checkpoint makes what the model learned from them durable and acknowledges
+     * it, so that the caller may commit and let them go. Blocks until that is done: call it from
+     * the consumer's rebalance callback, never from the trainer thread.
+     *
+     * @param sources "topic-partition" names
+     */
+    public void release(Collection<String> sources) {
+        onThread(() -> {
+            released.addAll(sources);
+            checkpointIfNeeded();
+            return null;
+        });
+    }
+
+    /**
+     * Sources arrive at this trainer. Returns the model's next position for each source it has
+     * counted records of; the caller seeks there, so nothing the model holds is read twice and
+     * nothing it lacks is skipped. Sources it has never seen are absent (the group's committed
+     * offset or the reset policy applies). Blocks; call it from the consumer's rebalance callback.
+     *
+     * @param sources "topic-partition" names
+     * @return next position per known source
+     */
+    public Map<String, Long> resume(Collection<String> sources) {
+        return onThread(() -> {
+            released.removeAll(sources);
+            Map<String, Long> out = new HashMap<>();
+            for (String s : sources) {
+                Long p = positions.get(s);
+                if (p != null) {
+                    out.put(s, p);
+                }
+            }
+            return out;
+        });
+    }
+
+    /**
+     * Where sources the model has not counted anything of yet start: the group's committed offset
+     * or the reset policy's choice, as the consumer resolved it. Known sources keep their own
+     * position. Recording the start makes it the model's: should the source go to another member
+     * and come back, the model resumes there rather than at what the other member committed.
+     *
+     * @param starts next position per "topic-partition"
+     */
+    public void startAt(Map<String, Long> starts) {
+        onThread(() -> {
+            starts.forEach(positions::putIfAbsent);
+            return null;
+        });
+    }
+
     /** The number of updates applied. */
     public long step() {
         return step;
@@ -207,12 +274,17 @@ public final class OnlineTrainer implements AutoCloseable {
         Map<String, Long> covered = new LinkedHashMap<>();
         List<Runnable> acks = new ArrayList<>();
         for (Item item : items) {
-            if (item.sample() != null) {
-                rows.add(item.sample().values());
-                covered.merge(item.sample().source(), item.sample().position() + 1, Math::max);
+            InputBatch.Sample sample = item.sample();
+            if (sample != null && counts(sample, covered)) {
+                rows.add(sample.values());
+                covered.merge(sample.source(), sample.position() + 1, Math::max);
             }
             if (item.batchEnd() != null) {
-                item.batchEnd().endPositions().forEach((k, v) -> covered.merge(k, v, Math::max));
+                item.batchEnd().endPositions().forEach((k, v) -> {
+                    if (!released.contains(k)) {
+                        covered.merge(k, v, Math::max);
+                    }
+                });
                 acks.add(item.batchEnd().acknowledge());
             }
         }
@@ -227,6 +299,20 @@ public final class OnlineTrainer implements AutoCloseable {
             checkpointIfNeeded();
         }
         return out;
+    }
+
+    /**
+     * Whether a sample is new to the model: its source is still this trainer's, and it lies at or
+     * after the source's next position (records before it were counted already, for instance
+     * when a rebalance or a broker restart delivers them again).
+     */
+    private boolean counts(InputBatch.Sample sample, Map<String, Long> coveredInThisBatch) {
+        if (released.contains(sample.source())) {
+            return false;
+        }
+        long next = Math.max(positions.getOrDefault(sample.source(), 0L),
+                coveredInThisBatch.getOrDefault(sample.source(), 0L));
+        return sample.position() >= next;
     }
 
     private StepResult update(List<float[]> rows, long started, Map<String, Long> covered) {
