@@ -3,6 +3,7 @@ package io.streamebm.connectors;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -130,6 +131,62 @@ class DeadLetterTest {
         assertEquals(expectedCounts, fromHeaders);
         try (Admin admin = broker.admin()) {
             assertEquals(KafkaTestSupport.endOffsets(admin, topic, 2), KafkaTestSupport.committed(admin, "poison-g"));
+        }
+    }
+
+    @Test
+    void aRecordTooLargeToCopyIsDeadLetteredAsAReferenceAndTheStreamGoesOn() throws Exception {
+        LocalKafkaBroker broker = SharedBroker.get();
+        String topic = "oversized";
+        // The input topic takes 3 MiB records; the dead-letter topic and the producer keep their 1 MiB limits.
+        broker.createTopic(topic, 1, Map.of("max.message.bytes", Integer.toString(4 << 20)));
+        broker.createTopic(topic + ".dlq", 1);
+        byte[] huge = new byte[3 << 20];
+        new Random(5).nextBytes(huge);
+        huge[0] = '[';
+        Properties big = new Properties();
+        big.put("max.request.size", Integer.toString(4 << 20));
+        try (KafkaProducer<byte[], byte[]> producer = KafkaTestSupport.producer(broker.bootstrapServers(), big)) {
+            producer.send(new ProducerRecord<>(topic, "huge".getBytes(), huge)).get();
+            producer.send(SampleCodecs.record(topic, "ok".getBytes(), new float[] {1f, 2f}, JsonSampleCodec.INSTANCE)).get();
+        }
+
+        AtomicLong delivered = new AtomicLong();
+        AtomicLong deadLettered = new AtomicLong();
+        try (KafkaSender sender = KafkaSender.create(SenderOptions.builder().bootstrapServers(broker.bootstrapServers()).build())) {
+            DecodingStage stage = new DecodingStage(SampleDecoder.builder().expectedDimension(2).build(),
+                    new DeadLetterPublisher(sender, new DeadLetterCounts()));
+            KafkaReceiver receiver = KafkaReceiver.create(KafkaTestSupport.options(broker.bootstrapServers(), "oversized-g", topic)
+                    .property("max.partition.fetch.bytes", Integer.toString(8 << 20))
+                    .property("fetch.max.bytes", Integer.toString(8 << 20)).build());
+            receiver.receive()
+                    .concatMap(stage::decode)
+                    .doOnNext(batch -> {
+                        delivered.addAndGet(batch.samples().size());
+                        deadLettered.addAndGet(batch.deadLettered());
+                        batch.acknowledge();
+                    })
+                    .takeUntil(b -> delivered.get() + deadLettered.get() >= 2)
+                    .blockLast(Duration.ofSeconds(60));
+            receiver.closed().block(Duration.ofSeconds(30));
+        }
+        assertEquals(1, delivered.get(), "the valid record after the huge one was delivered");
+        assertEquals(1, deadLettered.get());
+
+        ConsumerRecord<byte[], byte[]> dl = readAll(broker, topic + ".dlq", 1).get(0);
+        assertEquals("true", header(dl, DeadLetterPublisher.REFERENCE_HEADER));
+        assertEquals("too_large", header(dl, DeadLetterPublisher.REASON_HEADER));
+        assertEquals("0", header(dl, DeadLetterPublisher.SOURCE_OFFSET_HEADER));
+        String json = new String(dl.value(), StandardCharsets.UTF_8);
+        String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(huge));
+        assertTrue(json.contains("\"valueBytes\":" + huge.length), json);
+        assertTrue(json.contains("\"valueSha256\":\"" + sha + "\""), json);
+        assertTrue(json.contains("\"topic\":\"oversized\",\"partition\":0,\"offset\":0"), json);
+        String prefix = java.util.Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(huge, 64));
+        assertTrue(json.contains("\"valuePrefixBase64\":\"" + prefix + "\""), json);
+        try (Admin admin = broker.admin()) {
+            assertEquals(KafkaTestSupport.endOffsets(admin, topic, 1), KafkaTestSupport.committed(admin, "oversized-g"),
+                    "both records committed: the huge one is not met again on restart");
         }
     }
 

@@ -25,6 +25,11 @@ final class KafkaTestSupport {
     }
 
     static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
+        return producer(bootstrap, new Properties());
+    }
+
+    /** The test producer with {@code extra} properties on top (such as a larger {@code max.request.size}). */
+    static KafkaProducer<byte[], byte[]> producer(String bootstrap, Properties extra) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
@@ -36,6 +41,7 @@ final class KafkaTestSupport {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
         p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.putAll(extra);
         return new KafkaProducer<>(p);
     }
 

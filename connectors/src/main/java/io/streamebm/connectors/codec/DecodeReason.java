@@ -12,6 +12,13 @@ public enum DecodeReason {
     WRONG_DIMENSION("wrong_dimension"),
     /** A value is NaN or infinite (including JSON numbers beyond the float range). */
     NON_FINITE("non_finite"),
+    /**
+     * A value is finite but beyond the configured bound on |x|: no sane data gets there, and one such
+     * sample would throw its whole micro-batch's update out of range.
+     */
+    OUT_OF_RANGE("out_of_range"),
+    /** A value declared as float32 whose bytes are number text (such as {@code [1,2]} or {@code 12345678}). */
+    TEXT_AS_FLOAT32("text_as_float32"),
     /** The value is larger than the configured maximum record size. */
     TOO_LARGE("too_large"),
     /** A float32 value whose length is not a multiple of 4 bytes. */

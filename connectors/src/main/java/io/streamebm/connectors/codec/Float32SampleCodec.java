@@ -34,11 +34,34 @@ public final class Float32SampleCodec implements SampleCodec {
             throw new SampleFormatException(DecodeReason.BAD_FLOAT32_LENGTH,
                     "float32 value has " + value.length + " bytes, not a multiple of 4");
         }
+        if (isNumberText(value)) {
+            throw new SampleFormatException(DecodeReason.TEXT_AS_FLOAT32, "float32 value is number text (\""
+                    + new String(value, 0, Math.min(value.length, 32), java.nio.charset.StandardCharsets.US_ASCII)
+                    + (value.length > 32 ? "..." : "") + "\"): send it as JSON, or encode the floats");
+        }
         float[] out = new float[value.length >>> 2];
         for (int i = 0; i < out.length; i++) {
             out[i] = (float) LE_FLOAT.get(value, i << 2);
         }
         return out;
+    }
+
+    /**
+     * Whether every byte is a character of written numbers (digits, sign, point, exponent, comma,
+     * brackets, blanks). Real float32 data almost never is: any float with a zero byte fails, and a
+     * random mantissa byte falls in this 20-character set with probability 20/256, so an 8-byte
+     * sample passes by chance about once in 10^9. A producer that sent text under this content type
+     * would otherwise train on meaningless numbers.
+     */
+    private static boolean isNumberText(byte[] value) {
+        for (byte b : value) {
+            boolean numberChar = (b >= '0' && b <= '9') || b == '.' || b == ',' || b == '-' || b == '+'
+                    || b == 'e' || b == 'E' || b == '[' || b == ']' || b == ' ' || b == '\t' || b == '\n' || b == '\r';
+            if (!numberChar) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

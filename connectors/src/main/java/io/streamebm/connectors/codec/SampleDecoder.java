@@ -8,21 +8,26 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * <p>The codec is chosen by the record's {@code content-type} header ({@code application/json} or
  * {@code application/x-float32}); records without it use the configured default codec. With
  * {@link Builder#forceCodec(SampleCodec)} the header is ignored. Validation: the value is at most
- * {@link #maxRecordBytes()} bytes, has {@link #expectedDimension()} values (when set), and every value is finite.
+ * {@link #maxRecordBytes()} bytes, has {@link #expectedDimension()} values (when set), and every value is finite
+ * and at most {@link #maxAbsValue()} in magnitude.
  */
 public final class SampleDecoder {
 
     /** Default {@link #maxRecordBytes()}: 1 MiB. */
     public static final int DEFAULT_MAX_RECORD_BYTES = 1 << 20;
+    /** Default {@link #maxAbsValue()}: 1e6, far beyond any sane (scaled) input. */
+    public static final double DEFAULT_MAX_ABS_VALUE = 1e6;
 
     private final int expectedDimension;
     private final int maxRecordBytes;
+    private final double maxAbsValue;
     private final SampleCodec defaultCodec;
     private final boolean forced;
 
     private SampleDecoder(Builder b) {
         this.expectedDimension = b.expectedDimension;
         this.maxRecordBytes = b.maxRecordBytes;
+        this.maxAbsValue = b.maxAbsValue;
         this.defaultCodec = b.codec;
         this.forced = b.forced;
     }
@@ -40,6 +45,11 @@ public final class SampleDecoder {
     /** @return the largest accepted value in bytes */
     public int maxRecordBytes() {
         return maxRecordBytes;
+    }
+
+    /** @return the largest accepted |value| of any coordinate */
+    public double maxAbsValue() {
+        return maxAbsValue;
     }
 
     /** @return the codec used when the header is absent (or always, when forced) */
@@ -95,6 +105,10 @@ public final class SampleDecoder {
                 throw new SampleFormatException(DecodeReason.NON_FINITE, "value " + k + " is " + v
                         + (codec == JsonSampleCodec.INSTANCE && !Float.isNaN(v) ? " (or beyond the float range)" : ""));
             }
+            if (Math.abs(v) > maxAbsValue) {
+                throw new SampleFormatException(DecodeReason.OUT_OF_RANGE, "value " + k + " is " + v
+                        + ", beyond the bound |x| <= " + maxAbsValue);
+            }
         }
         return sample;
     }
@@ -103,6 +117,7 @@ public final class SampleDecoder {
     public static final class Builder {
         private int expectedDimension;
         private int maxRecordBytes = DEFAULT_MAX_RECORD_BYTES;
+        private double maxAbsValue = DEFAULT_MAX_ABS_VALUE;
         private SampleCodec codec = JsonSampleCodec.INSTANCE;
         private boolean forced;
 
@@ -124,6 +139,15 @@ public final class SampleDecoder {
                 throw new IllegalArgumentException("maxRecordBytes must be >= 1, got " + bytes);
             }
             this.maxRecordBytes = bytes;
+            return this;
+        }
+
+        /** @param bound largest accepted |value|, a finite number > 0; @return this */
+        public Builder maxAbsValue(double bound) {
+            if (!(bound > 0) || Double.isInfinite(bound)) {
+                throw new IllegalArgumentException("maxAbsValue must be a finite number > 0, got " + bound);
+            }
+            this.maxAbsValue = bound;
             return this;
         }
 

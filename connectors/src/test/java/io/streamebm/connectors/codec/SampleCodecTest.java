@@ -125,6 +125,39 @@ class SampleCodecTest {
                 assertThrows(SampleFormatException.class, () -> Float32SampleCodec.INSTANCE.decode(new byte[0])).reason());
     }
 
+    @Test
+    void numberTextSentAsFloat32IsRejectedNotReadAsFloats() {
+        for (String text : new String[] {"12345678", "[1.5,2.]", "1e10,-3 ", "0.25,0.5"}) {
+            SampleFormatException e = assertThrows(SampleFormatException.class,
+                    () -> Float32SampleCodec.INSTANCE.decode(text.getBytes(StandardCharsets.US_ASCII)), text);
+            assertEquals(DecodeReason.TEXT_AS_FLOAT32, e.reason(), text);
+            assertTrue(e.getMessage().contains(text), e.getMessage());
+        }
+        // Real float32 samples pass: 100,000 random ones, none of them is taken for text.
+        Random rnd = new Random(3);
+        for (int i = 0; i < 100_000; i++) {
+            float[] v = {(float) rnd.nextGaussian() * 10, (float) rnd.nextGaussian() * 10};
+            assertArrayEquals(v, Float32SampleCodec.INSTANCE.decode(Float32SampleCodec.INSTANCE.encode(v)));
+        }
+    }
+
+    @Test
+    void finiteValuesBeyondTheBoundAreOutOfRange() {
+        SampleDecoder d = SampleDecoder.builder().expectedDimension(2).build();
+        assertEquals(1e6, d.maxAbsValue());
+        SampleDecodeException e = assertThrows(SampleDecodeException.class, () -> d.decode(record("[1e38,1e38]".getBytes(), null)));
+        assertEquals(DecodeReason.OUT_OF_RANGE, e.reason());
+        assertTrue(e.getMessage().contains("out_of_range: value 0 is 1.0E38, beyond the bound |x| <= 1000000.0"), e.getMessage());
+        assertEquals(DecodeReason.OUT_OF_RANGE, assertThrows(SampleDecodeException.class,
+                () -> d.decode(record(Float32SampleCodec.INSTANCE.encode(new float[] {0f, -2e6f}), "application/x-float32"))).reason());
+        assertArrayEquals(new float[] {-1e6f, 1e6f}, d.decode(record("[-1e6,1e6]".getBytes(), null)));
+        SampleDecoder tight = SampleDecoder.builder().maxAbsValue(10).build();
+        assertEquals(DecodeReason.OUT_OF_RANGE, assertThrows(SampleDecodeException.class,
+                () -> tight.decode(record("[10.5]".getBytes(), null))).reason());
+        assertThrows(IllegalArgumentException.class, () -> SampleDecoder.builder().maxAbsValue(0));
+        assertThrows(IllegalArgumentException.class, () -> SampleDecoder.builder().maxAbsValue(Double.POSITIVE_INFINITY));
+    }
+
     private static ConsumerRecord<byte[], byte[]> record(byte[] value, String contentType) {
         RecordHeaders h = new RecordHeaders();
         if (contentType != null) {

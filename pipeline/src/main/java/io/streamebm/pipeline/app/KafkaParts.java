@@ -63,7 +63,8 @@ public final class KafkaParts {
     static SampleDecoder decoder(PipelineConfig c) {
         SampleDecoder.Builder b = SampleDecoder.builder()
                 .expectedDimension(c.integer("model.dim"))
-                .maxRecordBytes(c.integer("kafka.max-record-bytes"));
+                .maxRecordBytes(c.integer("kafka.max-record-bytes"))
+                .maxAbsValue(c.number("kafka.max-abs-value"));
         switch (c.string("kafka.format")) {
             case "json" -> b.forceCodec(JsonSampleCodec.INSTANCE);
             case "float32" -> b.forceCodec(Float32SampleCodec.INSTANCE);

@@ -78,6 +78,7 @@ public final class PipelineConfig {
             new Key("kafka.group", "streamebm", "consumer group", nonEmpty()),
             new Key("kafka.format", "auto", "record format, one of " + FORMATS + " (auto: content-type header)", oneOf(FORMATS)),
             new Key("kafka.max-record-bytes", "65536", "largest accepted record value", positiveInt()),
+            new Key("kafka.max-abs-value", "1e6", "largest accepted |x| of a sample value; beyond it the record is dead-lettered as out_of_range", positive()),
             new Key("snapshot.topic", "ebm.models", "model snapshot topic, empty to disable", any()),
             new Key("snapshot.every-steps", "50", "steps between snapshots", positiveInt()),
             new Key("score.topic", "ebm.scores", "score output topic", nonEmpty()),
