@@ -4,6 +4,7 @@ import io.streamebm.connectors.DecodingStage;
 import io.streamebm.connectors.KafkaReceiver;
 import io.streamebm.connectors.KafkaSender;
 import io.streamebm.connectors.ReceiverOptions;
+import io.streamebm.connectors.codec.DecodeReason;
 import io.streamebm.connectors.dlq.DeadLetterCounts;
 import io.streamebm.connectors.dlq.DeadLetterPublisher;
 import io.streamebm.core.StepResult;
@@ -86,6 +87,11 @@ public final class TrainingJob implements AutoCloseable {
                         .port(config.integer("metrics.port"))
                         .build(),
                 config.string("model.name"), config.string("loss.type"), bootstrap);
+        // Every labelled series from the first scrape on, at zero: the closed sets of dead-letter
+        // reasons and divergence reactions are known here, not in monitoring.
+        monitoring.training().declareRecordReasons(DecodeReason.tags());
+        monitoring.training().declareDivergenceReactions(
+                java.util.Arrays.stream(TrainerOptions.Reaction.values()).map(TrainerOptions.Reaction::label).toList());
         this.sender = KafkaParts.sender(config, "streamebm-trainer-producer");
         monitoring.bindKafkaClient(sender.producer());
         FileCheckpointStore store = new FileCheckpointStore(Path.of(config.string("checkpoint.dir")),
