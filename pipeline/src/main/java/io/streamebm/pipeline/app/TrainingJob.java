@@ -176,6 +176,9 @@ public final class TrainingJob implements AutoCloseable {
         String topic = config.string("kafka.topic");
         DeadLetterCounts counts = new DeadLetterCounts();
         counts.addListener(reason -> {
+            // Consumed counts every record read, bad ones too (the steps count only the valid
+            // ones), so that the dead-letter alert's ratio is a share of the input.
+            monitoring.training().onRecordsConsumed(1);
             monitoring.training().onRecordRejected(reason);
             monitoring.training().onRecordDeadLettered(reason);
         });
