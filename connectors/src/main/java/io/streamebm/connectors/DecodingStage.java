@@ -50,7 +50,7 @@ public final class DecodingStage {
                     if (writes == null) {
                         writes = new ArrayList<>();
                     }
-                    writes.add(deadLetters.publish(r, e.reason().tag(), e.detail())
+                    writes.add(deadLetters.publish(r, e.reason(), e.detail())
                             .doOnSuccess(md -> batch.acknowledge(r)));
                 }
             }

@@ -41,7 +41,15 @@ import java.util.function.ToDoubleFunction;
  *   <li>timers {@code ebm_train_step_seconds} (a histogram, for step-time quantiles),
  *       {@code ebm_train_sampling_seconds}, {@code ebm_checkpoint_seconds}</li>
  *   <li>{@code ebm_checkpoints_total}, {@code ebm_divergences_total{reaction}}</li>
+ *   <li>gauge {@code ebm_model_mmd}, the latest model-quality measurement</li>
  * </ul>
+ *
+ * <p>Every series exists from the first scrape on, at zero (counters) or NaN (gauges with no
+ * measurement yet): a panel or alert on a series that appears only with its first increment shows
+ * "No data" on a healthy run and cannot tell "nothing happened" from "not scraped". The labelled
+ * counters get their label values from the caller, which knows the closed sets
+ * ({@link #declareRecordReasons}, {@link #declareDivergenceReactions}); monitoring does not depend
+ * on the modules that define them. Full reference: {@code docs/METRICS.md}.
  *
  * <p>Base units are declared where the contract name already carries them (seconds, steps,
  * checkpoints, divergences, rollbacks). The record counters and the dimensionless gauges declare none on
@@ -98,6 +106,9 @@ public final class TrainingMetrics implements MeterBinder {
     private volatile double acceptanceRate = Double.NaN;
     private volatile double chainEnergyMean = Double.NaN;
     private volatile double modelVersion = Double.NaN;
+    // NaN, not 0, before the first measurement: 0 would read as a perfect model, and NaN makes
+    // every comparison in an alert false, so an unmeasured model neither fires nor looks healthy.
+    private volatile double modelMmd = Double.NaN;
     private volatile long lastAppliedStepNanos;
     private volatile boolean anyAppliedStep;
 
@@ -164,6 +175,9 @@ public final class TrainingMetrics implements MeterBinder {
                     "Mean energy of the persistent chains; NaN without persistent chains", m -> m.chainEnergyMean);
             gauge(registry, "ebm.model.version", "Version of the latest published model snapshot",
                     m -> m.modelVersion);
+            gauge(registry, "ebm.model.mmd",
+                    "Latest maximum mean discrepancy between recent input and the model's samples; lower is better,"
+                            + " NaN before the first measurement", m -> m.modelMmd);
 
             stepTimers.add(Timer.builder("ebm.train.step")
                     .description("Wall time of one training update (sampling, loss, backward, optimizer)")
@@ -237,7 +251,7 @@ public final class TrainingMetrics implements MeterBinder {
     /**
      * Counts one record refused by decoding or validation.
      *
-     * @param reason short, low-cardinality reason such as {@code "not-a-number"} or {@code "wrong-dimension"}
+     * @param reason short, low-cardinality reason such as {@code "malformed_json"} or {@code "wrong_dimension"}
      */
     public void onRecordRejected(String reason) {
         labelled(rejected, reason, this::registerRejected).incrementAndGet();
@@ -275,9 +289,52 @@ public final class TrainingMetrics implements MeterBinder {
     }
 
     /**
+     * Sets the latest model-quality measurement: the maximum mean discrepancy between recent input
+     * records and samples of the model (its persistent chains). Near 0 when the model's samples
+     * look like the data; an unbiased MMD² estimate may dip slightly below 0, so any finite value
+     * is shown as given. Its healthy level depends on the data, which is why the alert on it
+     * compares it with its own history rather than with a fixed bound (docs/METRICS.md).
+     *
+     * @param mmd the measurement; NaN means "not measured" and is shown as such
+     */
+    public void onModelQuality(double mmd) {
+        modelMmd = mmd;
+    }
+
+    /**
+     * Creates the {@code ebm_records_rejected_total} and {@code ebm_records_dead_lettered_total}
+     * series of every given reason at zero, so that panels and alerts on them have data before the
+     * first bad record. Call it once at start-up with the closed set of reasons the decoder can
+     * report; values count against {@link #MAX_DISTINCT_LABELS} like any other. Idempotent.
+     *
+     * @param reasons machine reasons, as later passed to {@link #onRecordRejected} and
+     *                {@link #onRecordDeadLettered}
+     */
+    public void declareRecordReasons(Iterable<String> reasons) {
+        Objects.requireNonNull(reasons, "reasons");
+        for (String reason : reasons) {
+            labelled(rejected, reason, this::registerRejected);
+            labelled(deadLettered, reason, this::registerDeadLettered);
+        }
+    }
+
+    /**
+     * Creates the {@code ebm_divergences_total} series of every given reaction at zero, so that
+     * the divergence panels and alert have data (zero) on a run that never diverged. Idempotent.
+     *
+     * @param reactions reactions, as later passed to {@link #onDivergence}
+     */
+    public void declareDivergenceReactions(Iterable<String> reactions) {
+        Objects.requireNonNull(reactions, "reactions");
+        for (String reaction : reactions) {
+            labelled(divergences, reaction, this::registerDivergence);
+        }
+    }
+
+    /**
      * Counts one detected divergence and the reaction taken.
      *
-     * @param reaction what the trainer did about it, such as {@code "rollback"} or {@code "restart-chains"}
+     * @param reaction what the trainer did about it after rolling back, such as {@code "lower-lr"} or {@code "reinit-chains"}
      */
     public void onDivergence(String reaction) {
         labelled(divergences, reaction, this::registerDivergence).incrementAndGet();

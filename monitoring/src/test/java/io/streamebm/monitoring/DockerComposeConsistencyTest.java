@@ -1,16 +1,20 @@
 package io.streamebm.monitoring;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -22,7 +26,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * There is no Docker engine here, so docker-compose.yml is checked for consistency instead:
  * the services exist, every mounted host path is in the repository, the Kafka listeners agree with
  * the clients' command lines, and the trainer's metrics port, MetricsServer's default and the
- * Prometheus target are one and the same. The provisioning files are cross-checked too.
+ * Prometheus target are one and the same. The image is built once, Kafka's log is on a named volume,
+ * and the trainer's healthcheck is run against a real {@link MetricsServer}. The provisioning files
+ * are cross-checked too.
  */
 class DockerComposeConsistencyTest {
 
@@ -121,6 +127,71 @@ class DockerComposeConsistencyTest {
         assertTrue(Files.exists(root.resolve("Dockerfile")));
         assertEquals(service("pipeline").get("image"), service("producer").get("image"),
                 "producer runs the pipeline image");
+    }
+
+    @Test
+    void theImageIsBuiltOnceAndReusedByTag() {
+        // Recent Compose refuses two services building the same tag.
+        List<String> building = services.keySet().stream().filter(n -> service(n).containsKey("build")).toList();
+        assertEquals(List.of("pipeline"), building, "only the trainer builds the image");
+        String image = String.valueOf(service("pipeline").get("image"));
+        for (String name : services.keySet()) {
+            if (!name.equals("pipeline") && image.equals(String.valueOf(service(name).get("image")))) {
+                assertEquals("never", service(name).get("pull_policy"),
+                        name + " reuses the local image and must not try a registry");
+            }
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void kafkaKeepsItsLogOnANamedVolume() {
+        String logDirs = environment("kafka").get("KAFKA_LOG_DIRS");
+        assertNotNull(logDirs, "KAFKA_LOG_DIRS set (the image's default is under /tmp)");
+        Map<String, String> named = namedVolumeMounts("kafka");
+        for (String dir : logDirs.split(",")) {
+            String volume = named.get(dir.strip());
+            assertNotNull(volume, "log dir " + dir + " is on a named volume: " + named);
+            Map<String, Object> declared = (Map<String, Object>) PromQl.readYaml(root.resolve("docker-compose.yml"))
+                    .get("volumes");
+            assertTrue(declared != null && declared.containsKey(volume), "volume " + volume + " declared at the top level");
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theTrainersHealthcheckProbesHealthAndPassesOnlyWhenReady() throws Exception {
+        Map<String, Object> check = (Map<String, Object>) service("pipeline").get("healthcheck");
+        assertNotNull(check, "the trainer has a healthcheck");
+        List<String> test = ((List<Object>) check.get("test")).stream().map(String::valueOf).toList();
+        assertEquals("CMD", test.get(0), "exec form: no shell needed beyond the one named");
+        // The tool must exist in the runtime image: bash (Ubuntu-based JRE image), no curl or wget.
+        assertEquals("bash", test.get(1));
+        String script = test.get(test.size() - 1).replace("$$", "$"); // Compose unescapes $$
+        String port = option(command("pipeline"), "--metrics-port");
+        assertTrue(script.contains("/dev/tcp/127.0.0.1/" + port + " "), "probes the trainer's own port: " + script);
+        assertTrue(script.contains("GET /health "), script);
+        assertTrue(String.valueOf(check.get("start_period")).matches("\\d+s"), "a start period for the JVM start-up");
+
+        // Run the probe against a real MetricsServer: ready passes, not ready fails.
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        AtomicBoolean ready = new AtomicBoolean(true);
+        try (MetricsServer server = MetricsServer.start(MonitoringOptions.builder().port(0).build(), registry,
+                () -> new HealthStatus(true, ready.get(),
+                        ready.get() ? new BrokerStatus(true, 1, "c", "ok", System.nanoTime())
+                                : BrokerStatus.unreachable("down", System.nanoTime()),
+                        HealthStatus.Training.PROGRESSING, 1, 0.5, 10.0))) {
+            String local = script.replace("/dev/tcp/127.0.0.1/" + port + " ", "/dev/tcp/127.0.0.1/" + server.port() + " ");
+            List<String> argv = new ArrayList<>(test.subList(1, test.size() - 1));
+            argv.add(local);
+            assertEquals(0, TestSupport.run(argv, null, Duration.ofSeconds(30)).exitCode(), "healthy when ready");
+            ready.set(false);
+            assertTrue(TestSupport.run(argv, null, Duration.ofSeconds(30)).exitCode() != 0, "unhealthy when not ready");
+        }
+        int closed = TestSupport.freePort();
+        List<String> argv = new ArrayList<>(test.subList(1, test.size() - 1));
+        argv.add(script.replace("/dev/tcp/127.0.0.1/" + port + " ", "/dev/tcp/127.0.0.1/" + closed + " "));
+        assertTrue(TestSupport.run(argv, null, Duration.ofSeconds(30)).exitCode() != 0, "unhealthy when nothing listens");
     }
 
     @Test
@@ -272,6 +343,23 @@ class DockerComposeConsistencyTest {
                 }
             }
         }
+    }
+
+    /** Named-volume mounts of a service as container path to volume name. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, String> namedVolumeMounts(String name) {
+        Map<String, String> out = new HashMap<>();
+        Object v = service(name).get("volumes");
+        if (v == null) {
+            return out;
+        }
+        for (Object entry : (List<Object>) v) {
+            String[] parts = String.valueOf(entry).split(":");
+            if (!(parts[0].startsWith(".") || parts[0].startsWith("/"))) {
+                out.put(parts[1], parts[0]);
+            }
+        }
+        return out;
     }
 
     @SuppressWarnings("unchecked")

@@ -16,14 +16,11 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -153,7 +150,7 @@ class LiveScrapeTest {
                 "ebm_energy_gap", "ebm_grad_norm", "ebm_param_norm", "ebm_train_step_seconds_bucket",
                 "ebm_train_step_seconds_count", "ebm_checkpoints_total", "ebm_model_version",
                 "ebm_divergences_total", "ebm_checkpoint_seconds_count", "ebm_sampler_acceptance_rate",
-                "ebm_chain_energy_mean", "ebm_records_dead_lettered_total");
+                "ebm_chain_energy_mean", "ebm_records_dead_lettered_total", "ebm_model_mmd", "ebm_train_rollbacks_total");
         Map<String, List<String>> samples = samples(body);
         for (String name : contract) {
             List<String> lines = samples.get(name);
@@ -226,20 +223,8 @@ class LiveScrapeTest {
         }
     }
 
-    private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{.*})?\\s+\\S+.*$");
-
     /** Sample lines of a text-format scrape, by series name. */
     static Map<String, List<String>> samples(String body) {
-        Map<String, List<String>> out = new LinkedHashMap<>();
-        for (String line : body.split("\n")) {
-            if (line.isBlank() || line.startsWith("#")) {
-                continue;
-            }
-            Matcher m = SAMPLE.matcher(line);
-            if (m.matches()) {
-                out.computeIfAbsent(m.group(1), k -> new ArrayList<>()).add(line);
-            }
-        }
-        return out;
+        return PromQl.samples(body);
     }
 }

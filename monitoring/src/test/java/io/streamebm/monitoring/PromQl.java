@@ -157,6 +157,38 @@ public final class PromQl {
         return out.toString();
     }
 
+    /**
+     * Every metric name the dashboard's panels and the alert rules select, except {@code up}
+     * (synthesized by Prometheus for each target, never exposed), sorted.
+     */
+    public static Set<String> referencedMetricNames() {
+        List<Query> queries = new ArrayList<>(dashboardQueries());
+        queries.addAll(ruleQueries());
+        Set<String> names = new java.util.TreeSet<>();
+        for (Query q : queries) {
+            names.addAll(metricNames(q.expr()));
+        }
+        names.remove("up");
+        return names;
+    }
+
+    private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{.*})?\\s+\\S+.*$");
+
+    /** Sample lines of a Prometheus text-format scrape, by series name. */
+    public static Map<String, List<String>> samples(String scrape) {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        for (String line : scrape.split("\n")) {
+            if (line.isBlank() || line.startsWith("#")) {
+                continue;
+            }
+            Matcher m = SAMPLE.matcher(line);
+            if (m.matches()) {
+                out.computeIfAbsent(m.group(1), k -> new ArrayList<>()).add(line);
+            }
+        }
+        return out;
+    }
+
     /** The metric names an expression selects. */
     public static Set<String> metricNames(String expr) {
         String s = stripStrings(expr);

@@ -23,6 +23,10 @@ class PromQlTest {
                 "sum by (model) (max without (topic) (kafka_consumer_fetch_manager_records_lag)) > 1e3 and "
                         + "sum by (model) (deriv(kafka_consumer_fetch_manager_records_lag[5m])) > 0"));
         assertEquals(Set.of("up"), PromQl.metricNames("up{job=\"streamebm-pipeline\", x=\"a b\"} == 0"));
+        assertEquals(Set.of("ebm_model_mmd"), PromQl.metricNames(
+                "ebm_model_mmd > 3 * clamp_min(quantile_over_time(0.5, ebm_model_mmd[6h]), 0.01)"));
+        assertEquals(Set.of("jvm_gc_pause_seconds_sum", "process_cpu_usage"), PromQl.metricNames(
+                "sum by (model) (rate(jvm_gc_pause_seconds_sum[1m])) or sum by (model) (0 * process_cpu_usage)"));
     }
 
     @Test
@@ -45,7 +49,10 @@ class PromQlTest {
         List<PromQl.Query> panels = PromQl.dashboardQueries();
         List<PromQl.Query> rules = PromQl.ruleQueries();
         assertTrue(panels.size() >= 15, "panel targets: " + panels.size());
-        assertEquals(5, rules.size(), "alert rules: " + rules);
+        assertEquals(6, rules.size(), "alert rules: " + rules);
         assertTrue(rules.stream().anyMatch(q -> q.source().equals("rule EbmTrainingStalled")));
+        assertTrue(rules.stream().anyMatch(q -> q.source().equals("rule EbmModelQualityDegraded")));
+        assertTrue(panels.stream().anyMatch(q -> q.expr().equals("ebm_model_mmd{model=~\"$model\"}")),
+                "model-quality panel");
     }
 }

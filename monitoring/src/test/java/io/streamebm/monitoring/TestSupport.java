@@ -99,7 +99,7 @@ public final class TestSupport {
     }
 
     /** The outcome of an external command. */
-    record Result(int exitCode, String output) {
+    public record Result(int exitCode, String output) {
     }
 
     /** Runs a command with optional standard input; stdout and stderr are merged. */

@@ -1,8 +1,10 @@
 package io.streamebm.monitoring;
 
+import io.streamebm.connectors.codec.DecodeReason;
 import io.streamebm.core.StepResult;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
@@ -12,7 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link TrainingMetrics} the way an online PCD trainer on eight Gaussians would (records
  * consumed in micro-batches, a loss that settles, energies whose gap oscillates around zero,
  * shrinking gradients, rejected and dead-lettered records, checkpoints, snapshots, one
- * divergence with a rolled-back update).
+ * divergence with a rolled-back update, a model-quality measurement every 10 steps).
  */
 final class TrainingFeed implements AutoCloseable {
 
@@ -25,6 +27,9 @@ final class TrainingFeed implements AutoCloseable {
 
     TrainingFeed(TrainingMetrics metrics) {
         this.metrics = metrics;
+        // As the trainer does at start-up: the closed sets of reasons and reactions, at zero.
+        metrics.declareRecordReasons(DecodeReason.tags());
+        metrics.declareDivergenceReactions(List.of("lower-lr", "reinit-chains", "both", "none"));
         this.thread = new Thread(this::run, "training-feed");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -42,9 +47,11 @@ final class TrainingFeed implements AutoCloseable {
         while (running) {
             metrics.onRecordsConsumed(BATCH + 2);
             // Two bad records per batch: one refused by validation, both sent to the DLQ.
-            metrics.onRecordRejected(rnd.nextBoolean() ? "wrong-dimension" : "not-a-number");
-            metrics.onRecordDeadLettered("wrong-dimension");
-            metrics.onRecordDeadLettered("not-a-number");
+            String wrongDimension = DecodeReason.WRONG_DIMENSION.tag();
+            String malformed = DecodeReason.MALFORMED_JSON.tag();
+            metrics.onRecordRejected(rnd.nextBoolean() ? wrongDimension : malformed);
+            metrics.onRecordDeadLettered(wrongDimension);
+            metrics.onRecordDeadLettered(malformed);
             offset += BATCH + 2;
             boolean diverge = step % 40 == 25;
             double t = step + 1;
@@ -62,8 +69,12 @@ final class TrainingFeed implements AutoCloseable {
                     diverge ? StepResult.Outcome.ROLLED_BACK : StepResult.Outcome.APPLIED,
                     Map.of("ebm.samples-0", offset));
             metrics.onStep(r);
+            if (step % 10 == 0) {
+                // A quality probe every 10 steps: MMD falling from 0.5 towards a noise floor.
+                metrics.onModelQuality(0.5 / t + 0.002 * rnd.nextDouble());
+            }
             if (diverge) {
-                metrics.onDivergence("rollback");
+                metrics.onDivergence("both");
             } else {
                 step++;
                 steps.incrementAndGet();

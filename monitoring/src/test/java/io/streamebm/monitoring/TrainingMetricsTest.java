@@ -8,8 +8,10 @@ import io.streamebm.core.StepResult;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -55,7 +57,7 @@ class TrainingMetricsTest {
                 "ebm_energy_positive", "ebm_energy_negative", "ebm_energy_gap", "ebm_grad_norm",
                 "ebm_param_norm", "ebm_train_step_seconds_bucket", "ebm_checkpoints_total", "ebm_model_version",
                 "ebm_divergences_total", "ebm_checkpoint_seconds_count", "ebm_sampler_acceptance_rate",
-                "ebm_chain_energy_mean", "ebm_train_rollbacks_total"}) {
+                "ebm_chain_energy_mean", "ebm_train_rollbacks_total", "ebm_model_mmd"}) {
             assertTrue(text.contains("\n" + name + "{"), name + " in\n" + text);
         }
         for (Meter meter : r.getMeters()) {
@@ -105,6 +107,75 @@ class TrainingMetricsTest {
         }
         assertEquals(TrainingMetrics.MAX_DISTINCT_LABELS + 1, r.find("ebm.records.rejected").functionCounters().size());
         assertEquals(10.0, r.get("ebm.records.rejected").tag("reason", TrainingMetrics.OTHER).functionCounter().count());
+    }
+
+    @Test
+    void declaredReasonsAndReactionsAreScrapedAtZeroBeforeAnyIncrement() {
+        PrometheusMeterRegistry r = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        TrainingMetrics m = new TrainingMetrics("m1", "pcd");
+        m.bindTo(r);
+        m.declareRecordReasons(List.of("malformed_json", "wrong_dimension"));
+        m.declareDivergenceReactions(List.of("lower-lr", "both"));
+        m.declareRecordReasons(List.of("malformed_json")); // idempotent
+
+        String text = r.scrape();
+        for (String series : List.of(
+                "ebm_records_rejected_total{loss=\"pcd\",model=\"m1\",reason=\"malformed_json\"} 0",
+                "ebm_records_rejected_total{loss=\"pcd\",model=\"m1\",reason=\"wrong_dimension\"} 0",
+                "ebm_records_dead_lettered_total{loss=\"pcd\",model=\"m1\",reason=\"malformed_json\"} 0",
+                "ebm_records_dead_lettered_total{loss=\"pcd\",model=\"m1\",reason=\"wrong_dimension\"} 0",
+                "ebm_divergences_total{loss=\"pcd\",model=\"m1\",reaction=\"lower-lr\"} 0",
+                "ebm_divergences_total{loss=\"pcd\",model=\"m1\",reaction=\"both\"} 0")) {
+            assertTrue(text.contains("\n" + series), series + " in\n" + text);
+        }
+        assertEquals(2, r.find("ebm.records.rejected").functionCounters().size());
+        assertEquals(2, r.find("ebm.divergences").functionCounters().size());
+
+        // A later increment moves the declared series; no second series appears.
+        m.onRecordRejected("wrong_dimension");
+        m.onDivergence("both");
+        assertEquals(1.0, r.get("ebm.records.rejected").tag("reason", "wrong_dimension").functionCounter().count());
+        assertEquals(0.0, r.get("ebm.records.rejected").tag("reason", "malformed_json").functionCounter().count());
+        assertEquals(1.0, r.get("ebm.divergences").tag("reaction", "both").functionCounter().count());
+        assertEquals(2, r.find("ebm.records.rejected").functionCounters().size());
+
+        // Declared before a bind, they still appear on the registry bound later.
+        SimpleMeterRegistry late = new SimpleMeterRegistry();
+        TrainingMetrics early = new TrainingMetrics("m2", "pcd");
+        early.declareDivergenceReactions(List.of("none"));
+        early.bindTo(late);
+        assertEquals(0.0, late.get("ebm.divergences").tag("reaction", "none").functionCounter().count());
+    }
+
+    @Test
+    void declaredLabelsCountAgainstTheCardinalityBound() {
+        SimpleMeterRegistry r = new SimpleMeterRegistry();
+        TrainingMetrics m = new TrainingMetrics("m", "cd");
+        m.bindTo(r);
+        List<String> declared = IntStream.range(0, TrainingMetrics.MAX_DISTINCT_LABELS - 1)
+                .mapToObj(i -> "known-" + i).toList();
+        m.declareRecordReasons(declared);
+        m.onRecordRejected("surprise-1"); // the 32nd distinct value still gets its own series
+        m.onRecordRejected("surprise-2");
+        m.onRecordRejected("surprise-3");
+        assertEquals(TrainingMetrics.MAX_DISTINCT_LABELS + 1, r.find("ebm.records.rejected").functionCounters().size());
+        assertEquals(1.0, r.get("ebm.records.rejected").tag("reason", "surprise-1").functionCounter().count());
+        assertEquals(2.0, r.get("ebm.records.rejected").tag("reason", TrainingMetrics.OTHER).functionCounter().count());
+    }
+
+    @Test
+    void modelQualityIsNaNUntilMeasuredThenTheLatestValue() {
+        PrometheusMeterRegistry r = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        TrainingMetrics m = new TrainingMetrics("m1", "pcd");
+        m.bindTo(r);
+        assertTrue(Double.isNaN(r.get("ebm.model.mmd").gauge().value()), "no measurement yet");
+        assertTrue(r.scrape().contains("\nebm_model_mmd{loss=\"pcd\",model=\"m1\"} NaN"), r.scrape());
+        m.onModelQuality(0.125);
+        m.onModelQuality(0.03);
+        assertEquals(0.03, r.get("ebm.model.mmd").gauge().value());
+        m.onModelQuality(-0.001); // an unbiased MMD² estimate can be slightly negative
+        assertEquals(-0.001, r.get("ebm.model.mmd").gauge().value());
+        assertTrue(r.scrape().contains("# HELP ebm_model_mmd "), "described, for promtool");
     }
 
     @Test

@@ -1,9 +1,16 @@
 package io.streamebm.connectors.codec;
 
+import java.util.Arrays;
+import java.util.List;
+
 /**
  * Why a record could not become a sample. The {@link #tag()} is short and stable: it is written into the
  * dead-letter header {@code ebm.error} and used as the {@code reason} tag of the rejection metric, so
  * dashboards and alerts depend on it.
+ *
+ * <p>This is the closed set of dead-letter reasons: {@link io.streamebm.connectors.dlq.DeadLetterPublisher}
+ * accepts nothing else, so {@link #tags()} lists every reason a dead letter can carry (the trainer
+ * creates one metric series per reason at start-up from it).
  */
 public enum DecodeReason {
     /** The value is not a JSON array of numbers. */
@@ -37,5 +44,10 @@ public enum DecodeReason {
     /** @return the machine reason, e.g. {@code malformed_json} */
     public String tag() {
         return tag;
+    }
+
+    /** @return the tag of every reason, in declaration order */
+    public static List<String> tags() {
+        return Arrays.stream(values()).map(DecodeReason::tag).toList();
     }
 }

@@ -8,6 +8,7 @@ import java.util.HexFormat;
 import java.util.Objects;
 
 import io.streamebm.connectors.KafkaSender;
+import io.streamebm.connectors.codec.DecodeReason;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -110,11 +111,12 @@ public final class DeadLetterPublisher {
      * Writes one dead letter.
      *
      * @param record  the rejected record
-     * @param reason  machine reason
+     * @param why     the reason, one of a closed set so that metrics can show every reason from the start
      * @param message what was wrong
      * @return completes once the broker confirms the dead letter (and it is counted)
      */
-    public Mono<RecordMetadata> publish(ConsumerRecord<byte[], byte[]> record, String reason, String message) {
+    public Mono<RecordMetadata> publish(ConsumerRecord<byte[], byte[]> record, DecodeReason why, String message) {
+        String reason = Objects.requireNonNull(why, "why").tag();
         ProducerRecord<byte[], byte[]> out;
         if (size(record) <= maxCopyBytes) {
             out = new ProducerRecord<>(deadLetterTopic(record.topic()), null, record.key(), record.value());

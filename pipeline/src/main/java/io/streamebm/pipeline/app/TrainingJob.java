@@ -4,6 +4,7 @@ import io.streamebm.connectors.DecodingStage;
 import io.streamebm.connectors.KafkaReceiver;
 import io.streamebm.connectors.KafkaSender;
 import io.streamebm.connectors.ReceiverOptions;
+import io.streamebm.connectors.codec.DecodeReason;
 import io.streamebm.connectors.dlq.DeadLetterCounts;
 import io.streamebm.connectors.dlq.DeadLetterPublisher;
 import io.streamebm.core.StepResult;
@@ -86,6 +87,11 @@ public final class TrainingJob implements AutoCloseable {
                         .port(config.integer("metrics.port"))
                         .build(),
                 config.string("model.name"), config.string("loss.type"), bootstrap);
+        // Every labelled series from the first scrape on, at zero: the closed sets of dead-letter
+        // reasons and divergence reactions are known here, not in monitoring.
+        monitoring.training().declareRecordReasons(DecodeReason.tags());
+        monitoring.training().declareDivergenceReactions(
+                java.util.Arrays.stream(TrainerOptions.Reaction.values()).map(TrainerOptions.Reaction::label).toList());
         this.sender = KafkaParts.sender(config, "streamebm-trainer-producer");
         monitoring.bindKafkaClient(sender.producer());
         FileCheckpointStore store = new FileCheckpointStore(Path.of(config.string("checkpoint.dir")),
@@ -170,6 +176,9 @@ public final class TrainingJob implements AutoCloseable {
         String topic = config.string("kafka.topic");
         DeadLetterCounts counts = new DeadLetterCounts();
         counts.addListener(reason -> {
+            // Consumed counts every record read, bad ones too (the steps count only the valid
+            // ones), so that the dead-letter alert's ratio is a share of the input.
+            monitoring.training().onRecordsConsumed(1);
             monitoring.training().onRecordRejected(reason);
             monitoring.training().onRecordDeadLettered(reason);
         });

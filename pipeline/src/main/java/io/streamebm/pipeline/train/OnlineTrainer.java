@@ -375,7 +375,7 @@ public final class OnlineTrainer implements AutoCloseable {
         }
         // The reaction changed the state; it is the new baseline to roll back to.
         lastGood = learner.exportState();
-        return r.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        return r.label();
     }
 
     private void checkpointIfNeeded() {

@@ -37,6 +37,14 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
         public static Reaction parse(String s) {
             return valueOf(s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
         }
+
+        /**
+         * The name as configured and as reported to listeners and metrics ({@code lower-lr}, ...):
+         * one spelling, so the series created at start-up are the ones later incremented.
+         */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
     }
 
     /** Validates every field. */
