@@ -15,7 +15,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -31,8 +32,14 @@ import java.util.zip.GZIPOutputStream;
  *   <li>{@code GET /health}: liveness and readiness as JSON; 200 when ready, 503 when not.</li>
  * </ul>
  *
- * <p>Requests are served by two daemon threads, so a slow scrape never delays a health probe and the
- * server never keeps the JVM alive.
+ * <p>Slow or stalled clients cannot starve the endpoints: the JDK server reads each request on an
+ * executor thread, so twenty connections that trickle their headers (slowloris) used to hold both
+ * threads and time out every probe, and a liveness check would then restart a healthy trainer. Now
+ * each connection gets a thread of its own (daemon threads, up to {@value #MAX_THREADS}), and a
+ * request whose headers are not complete within {@value #MAX_REQUEST_SECONDS} s, or whose response
+ * takes longer than {@value #MAX_RESPONSE_SECONDS} s, is closed by the server. Both bounds are the
+ * JDK server's own {@code sun.net.httpserver.maxReqTime}/{@code maxRspTime} settings, set here unless
+ * the user set them.
  */
 public final class MetricsServer implements AutoCloseable {
 
@@ -46,6 +53,25 @@ public final class MetricsServer implements AutoCloseable {
     public static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
     /** Content type of OpenMetrics, sent only when asked for. */
     public static final String OPENMETRICS_TEXT = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+    /** Most connections served at once; beyond it new ones wait for the request timeout to close them. */
+    public static final int MAX_THREADS = 512;
+    /** Seconds a client has to send its request line and headers. */
+    public static final int MAX_REQUEST_SECONDS = 10;
+    /** Seconds a client has to take the response. */
+    public static final int MAX_RESPONSE_SECONDS = 30;
+
+    static {
+        // Read once by the JDK server's configuration class, so before any server is created.
+        setIfAbsent("sun.net.httpserver.maxReqTime", Integer.toString(MAX_REQUEST_SECONDS));
+        setIfAbsent("sun.net.httpserver.maxRspTime", Integer.toString(MAX_RESPONSE_SECONDS));
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
 
     private final HttpServer server;
     private final ExecutorService executor;
@@ -76,11 +102,14 @@ public final class MetricsServer implements AutoCloseable {
         Objects.requireNonNull(health, "health");
         HttpServer server = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 16);
         AtomicInteger n = new AtomicInteger();
-        ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
-            Thread t = new Thread(r, "streamebm-metrics-http-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        // A thread per connection while it lasts (idle ones end after 30 s). Beyond MAX_THREADS the
+        // exchange is dropped: the server's request timeout then closes its connection.
+        ExecutorService executor = new ThreadPoolExecutor(2, MAX_THREADS, 30, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), r -> {
+                    Thread t = new Thread(r, "streamebm-metrics-http-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                }, new ThreadPoolExecutor.DiscardPolicy());
         server.setExecutor(executor);
         MetricsServer ms = new MetricsServer(server, executor, registry, health);
         server.createContext("/metrics", ms::metrics);

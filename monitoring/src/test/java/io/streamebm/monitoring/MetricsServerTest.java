@@ -77,6 +77,38 @@ class MetricsServerTest {
     }
 
     @Test
+    void aHundredSlowClientsCannotBlockTheHealthProbe() throws Exception {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        TrainingMetrics metrics = new TrainingMetrics("m", "cd");
+        metrics.bindTo(registry);
+        TrainingHealth health = new TrainingHealth(metrics,
+                () -> new BrokerStatus(true, 1, "c", "ok", System.nanoTime()),
+                MonitoringOptions.DEFAULT_STALL_TIMEOUT, MonitoringOptions.DEFAULT_STARTUP_GRACE);
+        java.util.List<java.net.Socket> slow = new java.util.ArrayList<>();
+        try (MetricsServer server = MetricsServer.start(MonitoringOptions.builder().port(0).build(), registry, health)) {
+            // Slowloris: each connection sends part of its headers and then nothing.
+            for (int i = 0; i < 100; i++) {
+                java.net.Socket socket = new java.net.Socket(server.address().getAddress(), server.port());
+                socket.getOutputStream().write("GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().flush();
+                slow.add(socket);
+            }
+            // A liveness probe with a probe's usual timeout must still get its answer, and a scrape too.
+            java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+                    .connectTimeout(java.time.Duration.ofSeconds(5)).build();
+            for (String path : new String[] {"/health", "/metrics"}) {
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(server.baseUri().resolve(path))
+                        .timeout(java.time.Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode(), path);
+            }
+        } finally {
+            for (java.net.Socket socket : slow) {
+                socket.close();
+            }
+        }
+    }
+
+    @Test
     void aPortInUseIsReported() throws Exception {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         TrainingHealth health = new TrainingHealth(new TrainingMetrics("m", "cd"),
