@@ -81,6 +81,7 @@ public final class ScoreJob implements AutoCloseable {
                 .bootstrapServers(bootstrap)
                 .groupId(config.string("kafka.group") + "-scorer")
                 .topics(config.string("kafka.topic"))
+                .properties(KafkaParts.staticMembership(config, "scorer"))
                 .properties(KafkaParts.consumerProperties(config, "streamebm-scorer"))
                 .build());
         Flux<Void> scoring = input.receive()

@@ -187,6 +187,7 @@ public final class TrainingJob implements AutoCloseable {
                 .bootstrapServers(config.string("kafka.bootstrap-servers"))
                 .groupId(config.string("kafka.group"))
                 .topics(topic)
+                .properties(KafkaParts.staticMembership(config, "trainer"))
                 .properties(KafkaParts.consumerProperties(config, "streamebm-trainer"))
                 // The model's own positions decide where each partition resumes, at start and at
                 // every rebalance; revoked partitions are made durable before they are released.

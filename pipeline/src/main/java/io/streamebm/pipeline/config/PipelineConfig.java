@@ -77,6 +77,7 @@ public final class PipelineConfig {
             new Key("kafka.topic", "ebm.samples", "input topic", nonEmpty()),
             new Key("kafka.group", "streamebm", "consumer group", nonEmpty()),
             new Key("kafka.format", "auto", "record format, one of " + FORMATS + " (auto: content-type header)", oneOf(FORMATS)),
+            new Key("kafka.member-name", "", "stable name of this member in its group (static membership, so a restart resumes at once); empty: host name and checkpoint directory", any()),
             new Key("kafka.max-record-bytes", "65536", "largest accepted record value", positiveInt()),
             new Key("kafka.max-abs-value", "1e6", "largest accepted |x| of a sample value; beyond it the record is dead-lettered as out_of_range", positive()),
             new Key("snapshot.topic", "ebm.models", "model snapshot topic, empty to disable", any()),
