@@ -24,7 +24,12 @@ public record HealthStatus(boolean live, boolean ready, BrokerStatus broker, Tra
         /** An update was applied within the stall timeout. */
         PROGRESSING,
         /** No update within the stall timeout (or none at all after the grace period). */
-        STALLED
+        STALLED,
+        /**
+         * The latest checkpoint attempt failed: updates may go on, but nothing new is durable or
+         * committed, and a crash now would lose them to a replay.
+         */
+        CHECKPOINT_FAILING
     }
 
     /** Validates the fields. */

@@ -11,7 +11,7 @@ import java.util.function.Supplier;
  *
  * <p>Ready means: the broker is reachable AND training makes progress, that is an update was
  * applied within the stall timeout, or none yet but the trainer is still within its start-up grace
- * period. Live is always true while this code runs: restarting a trainer does not fix a broker
+ * period, AND the latest checkpoint attempt did not fail. Live is always true while this code runs: restarting a trainer does not fix a broker
  * outage or an idle topic, so neither must make an orchestrator kill the process (that would also
  * throw away the persistent chains that a checkpoint does not yet hold).
  */
@@ -65,7 +65,11 @@ public final class TrainingHealth implements Supplier<HealthStatus> {
             state = now - startedAtNanos <= startupGrace.toNanos()
                     ? HealthStatus.Training.STARTING : HealthStatus.Training.STALLED;
         }
-        boolean ready = b.reachable() && state != HealthStatus.Training.STALLED;
+        if (training.checkpointFailing()) {
+            state = HealthStatus.Training.CHECKPOINT_FAILING;
+        }
+        boolean ready = b.reachable() && state != HealthStatus.Training.STALLED
+                && state != HealthStatus.Training.CHECKPOINT_FAILING;
         return new HealthStatus(true, ready, b, state, training.stepsApplied(), sinceLast,
                 (now - startedAtNanos) / 1e9);
     }

@@ -91,6 +91,8 @@ public final class TrainingMetrics implements MeterBinder {
     private final AtomicLong stepsRolledBack = new AtomicLong();
     private final AtomicLong recordsConsumed = new AtomicLong();
     private final AtomicLong checkpoints = new AtomicLong();
+    private final AtomicLong checkpointFailures = new AtomicLong();
+    private volatile boolean checkpointFailing;
     private final Map<String, AtomicLong> rejected = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> deadLettered = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> divergences = new ConcurrentHashMap<>();
@@ -157,6 +159,8 @@ public final class TrainingMetrics implements MeterBinder {
             counter(registry, "ebm.records.consumed", null,
                     "Records read from the input topic (valid or not)", recordsConsumed);
             counter(registry, "ebm.checkpoints", "checkpoints", "Checkpoints written durably", checkpoints);
+            counter(registry, "ebm.checkpoint.failures", null,
+                    "Checkpoint attempts that failed; nothing newer is committed until one succeeds", checkpointFailures);
 
             gauge(registry, "ebm.train.loss", "Loss of the latest training update", m -> m.lossValue);
             gauge(registry, "ebm.energy.positive", "Mean energy of the latest data batch (E+)", m -> m.energyPositive);
@@ -274,9 +278,21 @@ public final class TrainingMetrics implements MeterBinder {
     public void onCheckpoint(Duration took) {
         Objects.requireNonNull(took, "took");
         checkpoints.incrementAndGet();
+        checkpointFailing = false;
         for (Timer t : checkpointTimers) {
             t.record(took);
         }
+    }
+
+    /** A checkpoint attempt failed; the trainer retries it. Readiness fails until one succeeds. */
+    public void onCheckpointFailed() {
+        checkpointFailures.incrementAndGet();
+        checkpointFailing = true;
+    }
+
+    /** @return whether the latest checkpoint attempt failed */
+    public boolean checkpointFailing() {
+        return checkpointFailing;
     }
 
     /**

@@ -59,6 +59,22 @@ class TrainingHealthTest {
     }
 
     @Test
+    void aFailedCheckpointMakesItUnreadyUntilOneSucceeds() {
+        applyStep();
+        metrics.onCheckpointFailed();
+        HealthStatus s = health.get();
+        assertEquals(HealthStatus.Training.CHECKPOINT_FAILING, s.training());
+        assertFalse(s.ready());
+        assertTrue(s.live(), "restarting does not fix a full disk");
+        assertTrue(s.toJson().contains("\"state\":\"CHECKPOINT_FAILING\""), s.toJson());
+        applyStep();
+        assertFalse(health.get().ready(), "updates alone do not make it ready while checkpoints fail");
+        metrics.onCheckpoint(Duration.ofMillis(3));
+        assertEquals(HealthStatus.Training.PROGRESSING, health.get().training());
+        assertTrue(health.get().ready());
+    }
+
+    @Test
     void unreachableBrokerMakesItUnreadyWhateverTraining() {
         applyStep();
         broker.set(BrokerStatus.unreachable("TimeoutException: no answer", 0));

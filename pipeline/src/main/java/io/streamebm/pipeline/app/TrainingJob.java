@@ -37,6 +37,8 @@ import reactor.core.publisher.Sinks;
  */
 public final class TrainingJob implements AutoCloseable {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TrainingJob.class);
+
     /**
      * How a run ended.
      *
@@ -120,6 +122,16 @@ public final class TrainingJob implements AutoCloseable {
         @Override
         public void checkpointed(long step, Duration took) {
             monitoring.training().onCheckpoint(took);
+        }
+
+        @Override
+        public void checkpointFailed(long step, Exception error, int failuresInARow, Duration retryIn) {
+            monitoring.training().onCheckpointFailed();
+            // ERROR: a trainer that cannot checkpoint commits nothing, and a crash would replay all since.
+            String line = String.format("ERROR checkpoint at step %d failed (%d in a row): %s; retrying in %.1f s;"
+                    + " nothing newer is committed until one succeeds", step, failuresInARow, error,
+                    retryIn.toMillis() / 1000.0);
+            LOG.error(line);
         }
 
         @Override

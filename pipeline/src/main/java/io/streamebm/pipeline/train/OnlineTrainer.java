@@ -36,11 +36,14 @@ import reactor.core.scheduler.Schedulers;
  * (for Kafka: the consumer pauses) instead of buffering.
  *
  * <p>Exactly-once model state: every {@code checkpointEverySteps} steps or
- * {@code checkpointInterval}, and when the input ends, the trainer writes a checkpoint holding
+ * {@code checkpointInterval} (a timer asks even when no data arrives), and when the input ends,
+ * the trainer writes a checkpoint holding
  * the learner's state, the counters and, per source, the next position to read. Only once that
  * checkpoint is durable does it acknowledge the input batches it covers. On start,
  * {@link #restore()} loads the newest valid checkpoint and returns those positions, so that the
- * source resumes exactly after the last durable state.
+ * source resumes exactly after the last durable state. A failed write is reported, retried with
+ * back-off ({@link CheckpointSchedule}) and acknowledges nothing; at the end of the input it fails
+ * the run.
  *
  * <p>Divergence guard: an update the learner rejects (non-finite), or one after which the mean
  * energy leaves ±{@code energyBound}, is rolled back to the last good state, kept every
@@ -61,6 +64,13 @@ public final class OnlineTrainer implements AutoCloseable {
     public interface Listener {
         /** A checkpoint became durable. */
         default void checkpointed(long step, Duration took) {
+        }
+
+        /**
+         * A checkpoint could not be written. Nothing after the last durable checkpoint is
+         * acknowledged (so nothing is committed) until an attempt succeeds, {@code retryIn} from now.
+         */
+        default void checkpointFailed(long step, Exception error, int failuresInARow, Duration retryIn) {
         }
 
         /** An update was rolled back; {@code reaction} names what followed. */
@@ -90,8 +100,7 @@ public final class OnlineTrainer implements AutoCloseable {
     private final Set<String> released = new HashSet<>();
     private final List<Runnable> pendingAcks = new ArrayList<>();
     private Map<String, INDArray> lastGood;
-    private long lastCheckpointStep;
-    private long lastCheckpointNanos = System.nanoTime();
+    private final CheckpointSchedule checkpoints;
     private boolean restored;
 
     /**
@@ -106,6 +115,8 @@ public final class OnlineTrainer implements AutoCloseable {
         this.options = Objects.requireNonNull(options, "options");
         this.listener = Objects.requireNonNull(listener, "listener");
         this.thread = Schedulers.newSingle("streamebm-trainer");
+        this.checkpoints = new CheckpointSchedule(options.checkpointEverySteps(), options.checkpointInterval(),
+                System.nanoTime());
     }
 
     /**
@@ -138,7 +149,7 @@ public final class OnlineTrainer implements AutoCloseable {
                 positions.clear();
                 positions.putAll(c.offsets());
             }
-            lastCheckpointStep = step;
+            checkpoints.restartedAt(step, System.nanoTime());
             lastGood = learner.exportState();
             restored = true;
             listener.restored(step, recordsSeen, Map.copyOf(positions));
@@ -162,12 +173,17 @@ public final class OnlineTrainer implements AutoCloseable {
         if (!restored) {
             restore();
         }
-        return input
-                .concatMapIterable(OnlineTrainer::items, 1)
-                .bufferTimeout(options.maxBatchSize(), options.maxWait(), thread, true)
-                .concatMap(items -> Mono.fromCallable(() -> apply(items)).subscribeOn(thread), 1)
-                .flatMapIterable(r -> r)
-                .concatWith(Mono.fromRunnable(this::checkpointIfNeeded).subscribeOn(thread).then(Mono.empty()));
+        return Flux.using(
+                // The timer checkpoints on time even when no data arrives; it runs on the trainer thread.
+                () -> thread.schedulePeriodically(this::checkpointIfDue, checkpoints.tick().toMillis(),
+                        checkpoints.tick().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS),
+                timer -> input
+                        .concatMapIterable(OnlineTrainer::items, 1)
+                        .bufferTimeout(options.maxBatchSize(), options.maxWait(), thread, true)
+                        .concatMap(items -> Mono.fromCallable(() -> apply(items)).subscribeOn(thread), 1)
+                        .flatMapIterable(r -> r)
+                        .concatWith(Mono.fromRunnable(this::finalCheckpoint).subscribeOn(thread).then(Mono.empty())),
+                reactor.core.Disposable::dispose);
     }
 
     /**
@@ -294,10 +310,7 @@ public final class OnlineTrainer implements AutoCloseable {
         }
         covered.forEach((k, v) -> positions.merge(k, v, Math::max));
         pendingAcks.addAll(acks);
-        if (step - lastCheckpointStep >= options.checkpointEverySteps()
-                || (step > lastCheckpointStep && System.nanoTime() - lastCheckpointNanos >= options.checkpointInterval().toNanos())) {
-            checkpointIfNeeded();
-        }
+        checkpointIfDue();
         return out;
     }
 
@@ -378,27 +391,49 @@ public final class OnlineTrainer implements AutoCloseable {
         return r.label();
     }
 
-    private void checkpointIfNeeded() {
-        if (step == lastCheckpointStep && pendingAcks.isEmpty()) {
-            return;
+    private void checkpointIfDue() {
+        if (checkpoints.due(step, !pendingAcks.isEmpty(), System.nanoTime())) {
+            checkpointIfNeeded();
         }
-        if (step != lastCheckpointStep || !positions.isEmpty()) {
+    }
+
+    /** The checkpoint at the end of the input: a failure here ends the run with the error. */
+    private void finalCheckpoint() {
+        if (!checkpointIfNeeded()) {
+            throw new UncheckedIOException(new IOException("the final checkpoint at step " + step + " could not be"
+                    + " written; the records since the last durable checkpoint are not committed and will be read again"));
+        }
+    }
+
+    /**
+     * Writes a checkpoint if anything is new, then acknowledges what it covers.
+     *
+     * @return false when the write failed (nothing was acknowledged)
+     */
+    private boolean checkpointIfNeeded() {
+        if (checkpoints.covers(step) && pendingAcks.isEmpty()) {
+            return true;
+        }
+        if (!checkpoints.covers(step) || !positions.isEmpty()) {
             long t0 = System.nanoTime();
             Map<String, String> meta = new LinkedHashMap<>(learner.shape());
             try {
                 store.save(new Checkpoint(step, recordsSeen, positions, meta, learner.exportState()));
-            } catch (IOException e) {
-                throw new UncheckedIOException("checkpoint at step " + step + " failed", e);
+            } catch (IOException | UncheckedIOException e) {
+                Duration retryIn = checkpoints.failed(System.nanoTime());
+                listener.checkpointFailed(step, e, checkpoints.failuresInARow(), retryIn);
+                return false;
             }
-            lastCheckpointStep = step;
-            lastCheckpointNanos = System.nanoTime();
-            listener.checkpointed(step, Duration.ofNanos(lastCheckpointNanos - t0));
+            long done = System.nanoTime();
+            checkpoints.succeeded(step, done);
+            listener.checkpointed(step, Duration.ofNanos(done - t0));
         }
         FaultPoints.reach("after-checkpoint");
         for (Runnable ack : pendingAcks) {
             ack.run();
         }
         pendingAcks.clear();
+        return true;
     }
 
     private INDArray toMatrix(List<float[]> rows) {

@@ -10,7 +10,7 @@ import java.util.Objects;
  * @param maxBatchSize          largest micro-batch (default 256)
  * @param maxWait               longest wait to fill a micro-batch (default 200 ms)
  * @param checkpointEverySteps  steps between checkpoints (default 100)
- * @param checkpointInterval    longest time between checkpoints while updates happen (default 30 s)
+ * @param checkpointInterval    longest time between checkpoints while there is anything new to save (default 30 s)
  * @param snapshotEverySteps    steps between model snapshots (default 50)
  * @param goodStateEverySteps   updates between copies of the last good state for rollbacks (default 10)
  * @param energyBound           a mean energy beyond ±this rolls the model back (default 1e4)

@@ -156,6 +156,94 @@ class OnlineTrainerTest {
         assertTrue(events.indexOf("ack 300") > events.indexOf("checkpoint 6"), events.toString());
     }
 
+    /** A store that fails its first {@code failures} saves, as a full or read-only disk would. */
+    private static final class FlakyStore implements io.streamebm.pipeline.checkpoint.CheckpointStore {
+        private final FileCheckpointStore delegate;
+        private final AtomicInteger failuresLeft;
+        final AtomicInteger attempts = new AtomicInteger();
+
+        FlakyStore(FileCheckpointStore delegate, int failures) {
+            this.delegate = delegate;
+            this.failuresLeft = new AtomicInteger(failures);
+        }
+
+        @Override
+        public void save(io.streamebm.pipeline.checkpoint.Checkpoint c) throws java.io.IOException {
+            attempts.incrementAndGet();
+            if (failuresLeft.getAndDecrement() > 0) {
+                throw new java.io.IOException("No space left on device");
+            }
+            delegate.save(c);
+        }
+
+        @Override
+        public java.util.Optional<io.streamebm.pipeline.checkpoint.Checkpoint> loadLatest() throws java.io.IOException {
+            return delegate.loadLatest();
+        }
+
+        @Override
+        public List<String> list() throws java.io.IOException {
+            return delegate.list();
+        }
+    }
+
+    @Test
+    void aFailingCheckpointIsReportedRetriedAndAcknowledgesNothingUntilItSucceeds() {
+        SumLearner learner = new SumLearner();
+        List<Long> acked = new ArrayList<>();
+        FlakyStore store = new FlakyStore(new FileCheckpointStore(dir, 3, (id, r) -> { }), 2);
+        List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        OnlineTrainer.Listener listener = new OnlineTrainer.Listener() {
+            @Override
+            public void checkpointFailed(long step, Exception error, int inARow, Duration retryIn) {
+                synchronized (acked) {
+                    failures.add(step + " " + inARow + " " + error.getMessage() + " acked=" + acked.size());
+                }
+            }
+        };
+        // Checkpoints are due every step; the input then stays open, as an idle topic does.
+        try (OnlineTrainer t = new OnlineTrainer(learner, store,
+                options().maxBatchSize(10).checkpointEverySteps(1).checkpointInterval(Duration.ofMillis(400)).build(),
+                listener)) {
+            reactor.core.Disposable run = t.train(Flux.concat(input(3, 10, 0, acked), Flux.never())).subscribe();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (acked.size() < 3 && System.nanoTime() < deadline) {
+                sleep(20);
+            }
+            run.dispose();
+        }
+        assertEquals(2, failures.size(), failures.toString());
+        assertTrue(failures.get(0).startsWith("1 1 No space left on device acked=0"), failures.toString());
+        assertTrue(failures.get(1).contains(" 2 No space left on device acked=0"), failures.toString());
+        assertEquals(List.of(10L, 20L, 30L), acked, "acknowledged once a checkpoint succeeded, without new input");
+        assertTrue(store.attempts.get() >= 3);
+    }
+
+    @Test
+    void anIdleInputIsCheckpointedOnTheTimerSoItsOffsetsDoNotLag() {
+        SumLearner learner = new SumLearner();
+        List<Long> acked = new ArrayList<>();
+        try (OnlineTrainer t = trainer(learner,
+                options().checkpointEverySteps(1000).checkpointInterval(Duration.ofMillis(300)).build())) {
+            reactor.core.Disposable run = t.train(Flux.concat(input(2, 10, 0, acked), Flux.never())).subscribe();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (acked.size() < 2 && System.nanoTime() < deadline) {
+                sleep(20);
+            }
+            run.dispose();
+        }
+        assertEquals(List.of(10L, 20L), acked, "no new data, yet the timer's checkpoint acknowledged both batches");
+        assertTrue(events.contains("checkpoint 1"), events.toString());
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Test
     void restartResumesFromTheCheckpointPositionsAndState() {
         SumLearner first = new SumLearner();
