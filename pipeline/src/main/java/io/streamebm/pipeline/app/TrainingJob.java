@@ -215,7 +215,7 @@ public final class TrainingJob implements AutoCloseable {
         trainer.train(receiver.receive()
                         .concatMap(stage::decode, 1)
                         .map(KafkaParts::toInput)
-                        .takeUntilOther(stopSignal.asMono()))
+                        .takeUntilOther(stopSignal.asMono()), maxRecords)
                 .doOnNext(r -> {
                     monitoring.training().onStep(r);
                     monitoring.training().onRecordsConsumed(r.batchSize());

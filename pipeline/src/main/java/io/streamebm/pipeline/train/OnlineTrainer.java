@@ -96,6 +96,9 @@ public final class OnlineTrainer implements AutoCloseable {
     private volatile long step;
     private volatile long recordsSeen;
     private final Map<String, Long> positions = new HashMap<>();
+    /** Most records to count (0: no limit), and whether a sample was refused for it. */
+    private volatile long recordLimit;
+    private boolean limitReached;
     /** Sources released to the group: their samples still in flight are dropped until resumed. */
     private final Set<String> released = new HashSet<>();
     private final List<Runnable> pendingAcks = new ArrayList<>();
@@ -170,6 +173,19 @@ public final class OnlineTrainer implements AutoCloseable {
      * checkpoint is written and its batches acknowledged before this completes.
      */
     public Flux<StepResult> train(Flux<InputBatch> input) {
+        return train(input, 0);
+    }
+
+    /**
+     * Like {@link #train(Flux)}, counting at most {@code recordLimit} records in all (0: no limit).
+     * Samples beyond the limit are dropped uncounted, their batches neither passed nor acknowledged,
+     * so the model holds exactly the limit and a later run reads the rest.
+     */
+    public Flux<StepResult> train(Flux<InputBatch> input, long recordLimit) {
+        if (recordLimit < 0) {
+            throw new IllegalArgumentException("recordLimit must be >= 0 (0: none), got " + recordLimit);
+        }
+        this.recordLimit = recordLimit;
         if (!restored) {
             restore();
         }
@@ -291,9 +307,13 @@ public final class OnlineTrainer implements AutoCloseable {
         List<Runnable> acks = new ArrayList<>();
         for (Item item : items) {
             InputBatch.Sample sample = item.sample();
-            if (sample != null && counts(sample, covered)) {
+            if (sample != null && counts(sample, covered, rows.size())) {
                 rows.add(sample.values());
                 covered.merge(sample.source(), sample.position() + 1, Math::max);
+            }
+            if (item.batchEnd() != null && limitReached) {
+                // Part of this batch was refused: passing its end or acknowledging it would skip records.
+                continue;
             }
             if (item.batchEnd() != null) {
                 item.batchEnd().endPositions().forEach((k, v) -> {
@@ -315,12 +335,16 @@ public final class OnlineTrainer implements AutoCloseable {
     }
 
     /**
-     * Whether a sample is new to the model: its source is still this trainer's, and it lies at or
-     * after the source's next position (records before it were counted already, for instance
+     * Whether a sample is new to the model: its source is still this trainer's, the record limit
+     * leaves room for it, and it lies at or after the source's next position (records before it were counted already, for instance
      * when a rebalance or a broker restart delivers them again).
      */
-    private boolean counts(InputBatch.Sample sample, Map<String, Long> coveredInThisBatch) {
+    private boolean counts(InputBatch.Sample sample, Map<String, Long> coveredInThisBatch, int rowsSoFar) {
         if (released.contains(sample.source())) {
+            return false;
+        }
+        if (recordLimit > 0 && recordsSeen + rowsSoFar >= recordLimit) {
+            limitReached = true;
             return false;
         }
         long next = Math.max(positions.getOrDefault(sample.source(), 0L),
