@@ -110,9 +110,9 @@ public final class TrainingJob implements AutoCloseable {
                 .snapshotEverySteps(c.integer("snapshot.every-steps"))
                 .goodStateEverySteps(c.integer("divergence.good-state-every"))
                 .energyBound(c.number("divergence.energy-bound"))
-                .reaction(TrainerOptions.Reaction.parse(c.string("divergence.reaction")))
+                .reaction(c.choice("divergence.reaction", TrainerOptions.Reaction.class))
                 .learningRateFactor(c.number("divergence.lr-factor"))
-                .freshStart(Boolean.parseBoolean(c.string("checkpoint.fresh-start")))
+                .freshStart(c.bool("checkpoint.fresh-start"))
                 .build();
     }
 
