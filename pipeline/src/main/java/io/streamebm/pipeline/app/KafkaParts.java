@@ -122,8 +122,8 @@ public final class KafkaParts {
         return sender(bootstrap, clientId, Map.of());
     }
 
-    /** A sender with the configuration's pass-through producer properties. */
-    static KafkaSender sender(PipelineConfig c, String clientId) {
+    /** A sender to the configuration's cluster, with its pass-through producer properties. */
+    public static KafkaSender sender(PipelineConfig c, String clientId) {
         return sender(c.string("kafka.bootstrap-servers"), clientId, c.clientProperties(PipelineConfig.PRODUCER_PREFIX));
     }
 

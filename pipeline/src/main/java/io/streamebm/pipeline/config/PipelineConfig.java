@@ -29,7 +29,8 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * {@link ConfigException} that names them all. The accepted keys and their defaults are
  * {@link #KEYS}; {@code streamebm train --help-config} prints them. Keys under
  * {@code kafka.consumer.} and {@code kafka.producer.} pass any Kafka client property through
- * unchanged (TLS, SASL, timeouts), as in {@code --set kafka.consumer.security.protocol=SSL}.
+ * (TLS, SASL, timeouts), as in {@code --set kafka.consumer.security.protocol=SSL}; their values are
+ * checked against Kafka's own client definitions.
  */
 public final class PipelineConfig {
 
@@ -95,7 +96,7 @@ public final class PipelineConfig {
             new Key("batch.max-size", "256", "largest micro-batch", positiveInt()),
             new Key("batch.max-wait", "PT0.2S", "longest wait to fill a micro-batch (ISO-8601 or 200ms)", duration()),
             new Key("seed", "42", "seed of every random source", anyLong()),
-            new Key("kafka.bootstrap-servers", "", "Kafka bootstrap servers HOST:PORT[,...]", any()),
+            new Key("kafka.bootstrap-servers", "", "Kafka bootstrap servers HOST:PORT[,...]", hostPorts()),
             new Key("kafka.topic", "ebm.samples", "input topic", nonEmpty()),
             new Key("kafka.group", "streamebm", "consumer group", nonEmpty()),
             Key.choice("kafka.format", "auto", "record format (auto: by the content-type header)", RecordFormat.class),
@@ -159,6 +160,7 @@ public final class PipelineConfig {
                 problems.add(k.name() + " = '" + merged.get(k.name()) + "': " + problem);
             }
         }
+        problems.addAll(KafkaClientSettings.problems(merged));
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
@@ -199,6 +201,15 @@ public final class PipelineConfig {
     private static boolean isPassThrough(String key) {
         return (key.startsWith(CONSUMER_PREFIX) && key.length() > CONSUMER_PREFIX.length())
                 || (key.startsWith(PRODUCER_PREFIX) && key.length() > PRODUCER_PREFIX.length());
+    }
+
+    /**
+     * The pass-through keys that name no property of their Kafka client, such as a misspelt
+     * {@code kafka.consumer.securty.protocol}. They are passed on anyway, as Kafka's own tools do
+     * (an interceptor may read them); the commands print a warning.
+     */
+    public List<String> unknownClientProperties() {
+        return KafkaClientSettings.unknown(values);
     }
 
     /** The pass-through client properties under {@code prefix}, with the prefix removed. */
@@ -323,6 +334,32 @@ public final class PipelineConfig {
 
     private static Function<String, String> any() {
         return v -> null;
+    }
+
+    /** Empty (missing: the commands that need a cluster say so) or HOST:PORT[,HOST:PORT...]. */
+    private static Function<String, String> hostPorts() {
+        String rule = "must be HOST:PORT[,HOST:PORT...] with a port in [1, 65535]";
+        return v -> {
+            if (v.isEmpty()) {
+                return null;
+            }
+            for (String address : v.split(",", -1)) {
+                String a = address.trim();
+                int colon = a.lastIndexOf(':');
+                if (colon <= 0) {
+                    return rule;
+                }
+                try {
+                    int port = Integer.parseInt(a.substring(colon + 1));
+                    if (port < 1 || port > 65535) {
+                        return rule;
+                    }
+                } catch (NumberFormatException e) {
+                    return rule;
+                }
+            }
+            return null;
+        };
     }
 
     private static Function<String, String> nonEmpty() {
