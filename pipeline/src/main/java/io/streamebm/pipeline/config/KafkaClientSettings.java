@@ -69,7 +69,7 @@ final class KafkaClientSettings {
                 boolean secret = def.configKeys().get(v.name()).type == ConfigDef.Type.PASSWORD;
                 String value = secret ? "[hidden]" : given.get(v.name());
                 String reason = String.join("; ", v.errorMessages());
-                if (secret) {
+                if (secret && !given.get(v.name()).isEmpty()) {
                     reason = reason.replace(given.get(v.name()), "[hidden]");
                 }
                 problems.add(prefix + v.name() + " = '" + value + "': " + reason);
