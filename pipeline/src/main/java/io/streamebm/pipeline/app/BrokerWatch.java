@@ -14,14 +14,19 @@ import java.util.function.Supplier;
  * forever, so a trainer pointed at the wrong address would just sit there. This watch reads the
  * monitoring's broker checks every second and warns, naming the bootstrap servers, once the
  * cluster has been unreachable for {@link #FIRST_WARNING} (counted from start-up, or from the last
- * good check), then again after 20 s, 40 s, ... at most {@link #LONGEST_GAP} apart, so that a long
- * outage stays visible without flooding the log. When the cluster answers again after a warning,
- * it says so once.
+ * good check), then again after 10 s, 20 s, 40 s, ... at most {@link #LONGEST_GAP} apart, so that
+ * a long outage stays visible without flooding the log. When the cluster answers again after a
+ * warning, it says so once.
  */
 public final class BrokerWatch implements AutoCloseable {
 
-    /** How long the cluster may be unreachable before the first warning. */
-    public static final Duration FIRST_WARNING = Duration.ofSeconds(10);
+    /**
+     * How long the cluster may be unreachable before the first warning: longer than a healthy
+     * cluster's first check takes, short enough that a wrong address shows within 10 s.
+     */
+    public static final Duration FIRST_WARNING = Duration.ofSeconds(5);
+    /** The time between the first and the second warning; it doubles after each warning. */
+    public static final Duration FIRST_GAP = Duration.ofSeconds(10);
     /** The longest time between two warnings of one outage. */
     public static final Duration LONGEST_GAP = Duration.ofMinutes(5);
 
@@ -34,6 +39,7 @@ public final class BrokerWatch implements AutoCloseable {
     private long downSince;
     private boolean down = true;
     private long nextWarningAfterNanos = FIRST_WARNING.toNanos();
+    private long gapNanos = FIRST_GAP.toNanos();
     private boolean warned;
 
     /**
@@ -84,6 +90,7 @@ public final class BrokerWatch implements AutoCloseable {
             down = false;
             warned = false;
             nextWarningAfterNanos = FIRST_WARNING.toNanos();
+            gapNanos = FIRST_GAP.toNanos();
             return;
         }
         if (!down) {
@@ -92,8 +99,8 @@ public final class BrokerWatch implements AutoCloseable {
         }
         long age = nowNanos - downSince;
         if (age >= nextWarningAfterNanos) {
-            long gap = Math.min(nextWarningAfterNanos, LONGEST_GAP.toNanos());
-            nextWarningAfterNanos += gap;
+            nextWarningAfterNanos += gapNanos;
+            gapNanos = Math.min(2 * gapNanos, LONGEST_GAP.toNanos());
             warned = true;
             warn.accept("cannot reach Kafka at " + bootstrapServers + " for " + seconds(age) + " s ("
                     + s.detail() + "); still trying, next warning in " + seconds(nextWarningAfterNanos - age)

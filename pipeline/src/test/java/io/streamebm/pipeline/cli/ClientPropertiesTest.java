@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamebm.pipeline.StreamEbmCli;
 import io.streamebm.pipeline.TestBroker;
-import io.streamebm.pipeline.app.KafkaPartsAccess;
+import io.streamebm.pipeline.app.AppAccess;
 import io.streamebm.pipeline.config.PipelineConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -38,7 +38,7 @@ class ClientPropertiesTest {
                 "--set", "kafka.consumer.sasl.mechanism=SCRAM-SHA-256", "--set", "kafka.producer.securty.protocol=SSL")
                 .resolve(Map.of(), Map.of(), new PrintStream(err, true, StandardCharsets.UTF_8));
 
-        Map<String, Object> consumer = KafkaPartsAccess.consumerProperties(c, "me");
+        Map<String, Object> consumer = AppAccess.consumerProperties(c, "me");
         assertEquals("SASL_PLAINTEXT", consumer.get("security.protocol"));
         assertEquals("SCRAM-SHA-256", consumer.get("sasl.mechanism"), "kafka.consumer.* overrides the file");
         assertEquals("7000", consumer.get("request.timeout.ms"));

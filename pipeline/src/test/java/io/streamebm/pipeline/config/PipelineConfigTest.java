@@ -19,6 +19,7 @@ import io.streamebm.losses.ScoreMatchingLoss;
 import io.streamebm.losses.SlicedScoreMatchingLoss;
 import io.streamebm.optim.AdamW;
 import io.streamebm.optim.SGD;
+import io.streamebm.pipeline.app.AppAccess;
 import io.streamebm.pipeline.train.EbmLearner;
 import io.streamebm.pipeline.train.Models;
 import io.streamebm.pipeline.train.TrainerOptions;
@@ -103,6 +104,8 @@ class PipelineConfigTest {
         assertEquals(TrainerOptions.Reaction.REINIT_CHAINS, c.choice("divergence.reaction", TrainerOptions.Reaction.class));
         assertEquals("reinit-chains", c.string("divergence.reaction"));
         assertTrue(c.bool("checkpoint.fresh-start"));
+        assertEquals(TrainerOptions.Reaction.REINIT_CHAINS, AppAccess.trainerOptions(c).reaction());
+        assertTrue(AppAccess.trainerOptions(c).freshStart());
         assertEquals(TrainerOptions.Reaction.LOWER_LR,
                 config("divergence.reaction", "Lower-LR").choice("divergence.reaction", TrainerOptions.Reaction.class));
     }
@@ -112,9 +115,9 @@ class PipelineConfigTest {
         byte[] floats = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(1.5f).putFloat(-2f).array();
         assertEquals(RecordFormat.FLOAT32, config("kafka.format", "FLOAT32").choice("kafka.format", RecordFormat.class));
         assertArrayEquals(new float[] {1.5f, -2f},
-                io.streamebm.pipeline.app.KafkaPartsAccess.decoder(config("kafka.format", "FLOAT32")).decode(floats, null));
+                AppAccess.decoder(config("kafka.format", "FLOAT32")).decode(floats, null));
         assertThrows(RuntimeException.class,
-                () -> io.streamebm.pipeline.app.KafkaPartsAccess.decoder(config("kafka.format", "JSON")).decode(floats, null),
+                () -> AppAccess.decoder(config("kafka.format", "JSON")).decode(floats, null),
                 "JSON forced: binary values are rejected");
     }
 
