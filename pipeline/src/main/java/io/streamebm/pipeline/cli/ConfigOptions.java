@@ -84,11 +84,10 @@ public final class ConfigOptions {
         } catch (IOException | IllegalArgumentException e) {
             throw new ConfigException(List.of("--command-config " + file + " cannot be read: " + e.getMessage()));
         }
-        Map<String, String> out = new LinkedHashMap<>();
+        Map<String, String> properties = new LinkedHashMap<>();
         for (String name : p.stringPropertyNames()) {
-            out.put(PipelineConfig.CONSUMER_PREFIX + name, p.getProperty(name));
-            out.put(PipelineConfig.PRODUCER_PREFIX + name, p.getProperty(name));
+            properties.put(name, p.getProperty(name));
         }
-        return out;
+        return PipelineConfig.forEveryClient(properties);
     }
 }

@@ -32,6 +32,26 @@ final class KafkaClientSettings {
         return problems;
     }
 
+    /**
+     * Client properties meant for every client (a {@code --command-config} file), as pass-through
+     * settings: each goes to the clients that know it ({@code linger.ms} to the producer only), and
+     * a name neither knows to both, so that it is reported as unknown.
+     */
+    static Map<String, String> forEveryClient(Map<String, String> properties) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        properties.forEach((name, value) -> {
+            boolean consumer = known(CONSUMER, name);
+            boolean producer = known(PRODUCER, name);
+            if (consumer || !producer) {
+                out.put(PipelineConfig.CONSUMER_PREFIX + name, value);
+            }
+            if (producer || !consumer) {
+                out.put(PipelineConfig.PRODUCER_PREFIX + name, value);
+            }
+        });
+        return out;
+    }
+
     /** The pass-through keys that are no property of their Kafka client (typos, most likely). */
     static List<String> unknown(Map<String, String> settings) {
         List<String> out = new ArrayList<>();

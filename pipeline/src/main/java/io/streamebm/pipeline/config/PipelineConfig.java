@@ -212,6 +212,15 @@ public final class PipelineConfig {
         return KafkaClientSettings.unknown(values);
     }
 
+    /**
+     * Kafka client properties for every client, such as a {@code --command-config} file, as
+     * {@code kafka.consumer.*} and {@code kafka.producer.*} settings to parse: each property goes
+     * to the clients whose Kafka definition has it ({@code linger.ms} to the producer alone).
+     */
+    public static Map<String, String> forEveryClient(Map<String, String> properties) {
+        return KafkaClientSettings.forEveryClient(properties);
+    }
+
     /** The pass-through client properties under {@code prefix}, with the prefix removed. */
     public Map<String, String> clientProperties(String prefix) {
         Map<String, String> out = new LinkedHashMap<>();
