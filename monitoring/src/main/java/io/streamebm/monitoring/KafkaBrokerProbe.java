@@ -10,6 +10,8 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
@@ -37,6 +39,7 @@ public final class KafkaBrokerProbe implements Supplier<BrokerStatus>, AutoClose
     private static final Logger LOG = LoggerFactory.getLogger(KafkaBrokerProbe.class);
 
     private final String bootstrapServers;
+    private final Map<String, Object> clientProperties;
     private final Duration interval;
     private final Duration timeout;
     private final LongSupplier nanoClock;
@@ -46,8 +49,10 @@ public final class KafkaBrokerProbe implements Supplier<BrokerStatus>, AutoClose
     private volatile BrokerStatus last;
     private volatile boolean closed;
 
-    private KafkaBrokerProbe(String bootstrapServers, Duration interval, Duration timeout) {
+    private KafkaBrokerProbe(String bootstrapServers, Map<String, ?> clientProperties, Duration interval,
+                             Duration timeout) {
         this.bootstrapServers = requireNonBlank(bootstrapServers);
+        this.clientProperties = adminProperties(clientProperties);
         this.interval = Objects.requireNonNull(interval, "interval");
         this.timeout = Objects.requireNonNull(timeout, "timeout");
         if (interval.isNegative() || interval.isZero() || timeout.isNegative() || timeout.isZero()) {
@@ -71,7 +76,19 @@ public final class KafkaBrokerProbe implements Supplier<BrokerStatus>, AutoClose
      * @return the running probe; close it to stop
      */
     public static KafkaBrokerProbe start(String bootstrapServers, Duration interval, Duration timeout) {
-        KafkaBrokerProbe probe = new KafkaBrokerProbe(bootstrapServers, interval, timeout);
+        return start(bootstrapServers, Map.of(), interval, timeout);
+    }
+
+    /**
+     * Like {@link #start(String, Duration, Duration)}, for a cluster that needs client settings
+     * to be reached at all (TLS, SASL): the properties the trainer's consumer gets. Those the admin
+     * client does not know (consumer-only ones) are left out.
+     *
+     * @param clientProperties Kafka client properties such as {@code security.protocol}
+     */
+    public static KafkaBrokerProbe start(String bootstrapServers, Map<String, ?> clientProperties, Duration interval,
+                                         Duration timeout) {
+        KafkaBrokerProbe probe = new KafkaBrokerProbe(bootstrapServers, clientProperties, interval, timeout);
         probe.scheduler.scheduleWithFixedDelay(probe::refresh, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
         return probe;
     }
@@ -155,6 +172,7 @@ public final class KafkaBrokerProbe implements Supplier<BrokerStatus>, AutoClose
             if (admin == null) {
                 int ms = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
                 Properties p = new Properties();
+                p.putAll(clientProperties);
                 p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
                 p.put(AdminClientConfig.CLIENT_ID_CONFIG, "streamebm-broker-probe");
                 p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms);
@@ -193,6 +211,16 @@ public final class KafkaBrokerProbe implements Supplier<BrokerStatus>, AutoClose
                 admin = null;
             }
         }
+    }
+
+    private static Map<String, Object> adminProperties(Map<String, ?> clientProperties) {
+        Map<String, Object> out = new HashMap<>();
+        Objects.requireNonNull(clientProperties, "clientProperties").forEach((k, v) -> {
+            if (AdminClientConfig.configNames().contains(k)) {
+                out.put(k, v);
+            }
+        });
+        return Map.copyOf(out);
     }
 
     private static String requireNonBlank(String s) {

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -64,13 +65,24 @@ public final class Monitoring implements AutoCloseable {
      * @throws UncheckedIOException if the HTTP port cannot be bound
      */
     public static Monitoring start(MonitoringOptions options, String model, String loss, String bootstrapServers) {
+        return start(options, model, loss, bootstrapServers, Map.of());
+    }
+
+    /**
+     * Like {@link #start(MonitoringOptions, String, String, String)}, probing a cluster that needs
+     * client settings (TLS, SASL) with the trainer's Kafka client properties.
+     *
+     * @param kafkaClientProperties the trainer's consumer properties, such as {@code security.protocol}
+     */
+    public static Monitoring start(MonitoringOptions options, String model, String loss, String bootstrapServers,
+                                   Map<String, ?> kafkaClientProperties) {
         Objects.requireNonNull(options, "options");
         MonitoringRegistry registry = MonitoringRegistry.create(model, loss);
         TrainingMetrics training = new TrainingMetrics(model, loss);
         training.bindTo(registry.prometheus());
         KafkaBrokerProbe probe;
         try {
-            probe = KafkaBrokerProbe.start(bootstrapServers, options.brokerCheckInterval(),
+            probe = KafkaBrokerProbe.start(bootstrapServers, kafkaClientProperties, options.brokerCheckInterval(),
                     options.brokerCheckTimeout());
         } catch (RuntimeException e) {
             registry.close();

@@ -2,21 +2,24 @@ package io.streamebm.pipeline;
 
 import io.streamebm.core.NativeBackendUnavailableException;
 import io.streamebm.pipeline.cli.BrokerCommand;
+import io.streamebm.pipeline.cli.BuildVersion;
 import io.streamebm.pipeline.cli.DemoCommand;
 import io.streamebm.pipeline.cli.ProduceCommand;
 import io.streamebm.pipeline.cli.ScoreCommand;
 import io.streamebm.pipeline.cli.TrainCommand;
-import io.streamebm.pipeline.config.ConfigException;
-import io.streamebm.pipeline.train.IncompatibleCheckpointException;
+import io.streamebm.pipeline.config.UsageError;
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
  * The {@code streamebm} command line: {@code demo}, {@code train}, {@code produce},
  * {@code score} and {@code broker}. Exit codes: 0 success, 1 a failure while running, 2 a usage
- * or configuration error (the message names every wrong value).
+ * or configuration error. Errors are reported as messages: a usage error names every wrong value
+ * and never shows a stack trace; a failure shows its chain of causes, and its stack trace when the
+ * environment variable {@code STREAMEBM_DEBUG} is set.
  */
-@Command(name = "streamebm", mixinStandardHelpOptions = true, version = "StreamEBM 0.1.0",
+@Command(name = "streamebm", mixinStandardHelpOptions = true, versionProvider = BuildVersion.class,
         description = "Online training of energy-based models from Kafka streams.",
         subcommands = {DemoCommand.class, TrainCommand.class, ProduceCommand.class, ScoreCommand.class,
             BrokerCommand.class})
@@ -55,23 +58,36 @@ public final class StreamEbmCli implements Runnable {
     }
 
     private static int execute(CommandLine cli, String... args) {
+        cli.setParameterExceptionHandler((e, parsed) -> {
+            // One line naming the problem, not the whole usage text it would drown in.
+            CommandLine cmd = e.getCommandLine();
+            PrintWriter err = cmd.getErr();
+            err.println(cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage());
+            CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+            err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for the options.");
+            return USAGE_ERROR;
+        });
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             var nativeFailure = NativeBackendUnavailableException.findIn(e);
             if (nativeFailure.isPresent()) {
-                cmd.getErr().println("streamebm " + cmd.getCommandName() + ": " + nativeFailure.get().getMessage());
+                cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + nativeFailure.get().getMessage());
                 return 1;
             }
-            Throwable cause = e;
-            while (cause.getCause() != null && !(cause instanceof ConfigException)
-                    && !(cause instanceof IncompatibleCheckpointException)) {
-                cause = cause.getCause();
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof UsageError usage) {
+                    cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + usage.getMessage());
+                    return USAGE_ERROR;
+                }
             }
-            if (cause instanceof ConfigException || cause instanceof IncompatibleCheckpointException) {
-                cmd.getErr().println("streamebm " + cmd.getCommandName() + ": " + cause.getMessage());
-                return USAGE_ERROR;
+            cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + " failed: " + e);
+            for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+                cmd.getErr().println("  caused by: " + cause);
             }
-            cmd.getErr().println("streamebm " + cmd.getCommandName() + " failed: " + e);
-            e.printStackTrace(cmd.getErr());
+            if (System.getenv("STREAMEBM_DEBUG") != null) {
+                e.printStackTrace(cmd.getErr());
+            } else {
+                cmd.getErr().println("  (set STREAMEBM_DEBUG=1 for the stack trace)");
+            }
             return 1;
         });
         return cli.execute(args);

@@ -8,6 +8,7 @@ import io.streamebm.connectors.codec.Float32SampleCodec;
 import io.streamebm.connectors.codec.JsonSampleCodec;
 import io.streamebm.connectors.codec.SampleDecoder;
 import io.streamebm.pipeline.config.PipelineConfig;
+import io.streamebm.pipeline.config.RecordFormat;
 import io.streamebm.pipeline.train.InputBatch;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -108,10 +109,10 @@ public final class KafkaParts {
                 .expectedDimension(c.integer("model.dim"))
                 .maxRecordBytes(c.integer("kafka.max-record-bytes"))
                 .maxAbsValue(c.number("kafka.max-abs-value"));
-        switch (c.string("kafka.format")) {
-            case "json" -> b.forceCodec(JsonSampleCodec.INSTANCE);
-            case "float32" -> b.forceCodec(Float32SampleCodec.INSTANCE);
-            default -> b.defaultCodec(JsonSampleCodec.INSTANCE);
+        switch (c.choice("kafka.format", RecordFormat.class)) {
+            case JSON -> b.forceCodec(JsonSampleCodec.INSTANCE);
+            case FLOAT32 -> b.forceCodec(Float32SampleCodec.INSTANCE);
+            case AUTO -> b.defaultCodec(JsonSampleCodec.INSTANCE);
         }
         return b.build();
     }
@@ -121,8 +122,8 @@ public final class KafkaParts {
         return sender(bootstrap, clientId, Map.of());
     }
 
-    /** A sender with the configuration's pass-through producer properties. */
-    static KafkaSender sender(PipelineConfig c, String clientId) {
+    /** A sender to the configuration's cluster, with its pass-through producer properties. */
+    public static KafkaSender sender(PipelineConfig c, String clientId) {
         return sender(c.string("kafka.bootstrap-servers"), clientId, c.clientProperties(PipelineConfig.PRODUCER_PREFIX));
     }
 

@@ -27,6 +27,8 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Sinks;
 
 /**
@@ -37,7 +39,7 @@ import reactor.core.publisher.Sinks;
  */
 public final class TrainingJob implements AutoCloseable {
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TrainingJob.class);
+    private static final Logger LOG = LoggerFactory.getLogger(TrainingJob.class);
 
     /**
      * How a run ended.
@@ -59,6 +61,7 @@ public final class TrainingJob implements AutoCloseable {
     private final Monitoring monitoring;
     private final KafkaSender sender;
     private final StepHistory history = new StepHistory(4096);
+    private final BrokerWatch brokerWatch;
     private volatile KafkaReceiver receiver;
 
     /**
@@ -88,18 +91,31 @@ public final class TrainingJob implements AutoCloseable {
                         .host(config.string("metrics.host"))
                         .port(config.integer("metrics.port"))
                         .build(),
-                config.string("model.name"), config.string("loss.type"), bootstrap);
+                config.string("model.name"), config.string("loss.type"), bootstrap,
+                config.clientProperties(PipelineConfig.CONSUMER_PREFIX));
         // Every labelled series from the first scrape on, at zero: the closed sets of dead-letter
         // reasons and divergence reactions are known here, not in monitoring.
         monitoring.training().declareRecordReasons(DecodeReason.tags());
         monitoring.training().declareDivergenceReactions(
                 java.util.Arrays.stream(TrainerOptions.Reaction.values()).map(TrainerOptions.Reaction::label).toList());
+        this.brokerWatch = BrokerWatch.start(bootstrap, () -> monitoring.health().broker(),
+                message -> LOG.warn(message), out::println);
+        out.println(startupLine(config, monitoring.server().baseUri() + "/metrics"));
         this.sender = KafkaParts.sender(config, "streamebm-trainer-producer");
         monitoring.bindKafkaClient(sender.producer());
         FileCheckpointStore store = new FileCheckpointStore(Path.of(config.string("checkpoint.dir")),
                 config.integer("checkpoint.keep"),
                 (id, reason) -> out.println("checkpoint " + id + " skipped: " + reason + "; trying the previous one"));
         this.trainer = new OnlineTrainer(decorate.apply(learner), store, trainerOptions(config), new Listener());
+    }
+
+    /** What the job is connected to, in one line, so that a wrong address is obvious at start-up. */
+    static String startupLine(PipelineConfig c, String metricsUrl) {
+        return "training from Kafka " + c.string("kafka.bootstrap-servers")
+                + ", topic " + c.string("kafka.topic")
+                + ", group " + c.string("kafka.group")
+                + "; checkpoints in " + Path.of(c.string("checkpoint.dir")).toAbsolutePath().normalize()
+                + "; metrics at " + metricsUrl;
     }
 
     /** The trainer options a configuration implies. */
@@ -112,9 +128,9 @@ public final class TrainingJob implements AutoCloseable {
                 .snapshotEverySteps(c.integer("snapshot.every-steps"))
                 .goodStateEverySteps(c.integer("divergence.good-state-every"))
                 .energyBound(c.number("divergence.energy-bound"))
-                .reaction(TrainerOptions.Reaction.parse(c.string("divergence.reaction")))
+                .reaction(c.choice("divergence.reaction", TrainerOptions.Reaction.class))
                 .learningRateFactor(c.number("divergence.lr-factor"))
-                .freshStart(Boolean.parseBoolean(c.string("checkpoint.fresh-start")))
+                .freshStart(c.bool("checkpoint.fresh-start"))
                 .build();
     }
 
@@ -269,6 +285,7 @@ public final class TrainingJob implements AutoCloseable {
     @Override
     public void close() {
         stop();
+        brokerWatch.close();
         sender.close();
         monitoring.close();
         trainer.close();

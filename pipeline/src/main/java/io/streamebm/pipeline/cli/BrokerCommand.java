@@ -11,7 +11,8 @@ import picocli.CommandLine.Option;
 
 /** {@code streamebm broker}: a local single-node KRaft Kafka broker, for users without Kafka. */
 @Command(name = "broker", mixinStandardHelpOptions = true,
-        description = {"Run a single-node KRaft Kafka broker in this process until Ctrl-C or SIGTERM."})
+        description = {"Run a single-node KRaft Kafka broker in this process.",
+            "It serves until Ctrl-C or SIGTERM; for users without a Kafka cluster of their own."})
 public final class BrokerCommand implements Callable<Integer> {
 
     @Option(names = "--port", paramLabel = "N", description = "client port (default 9092; 0 for any free port)")

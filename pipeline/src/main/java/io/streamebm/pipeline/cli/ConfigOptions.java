@@ -1,85 +1,93 @@
 package io.streamebm.pipeline.cli;
 
+import io.streamebm.pipeline.config.ConfigException;
 import io.streamebm.pipeline.config.PipelineConfig;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.Reader;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import picocli.CommandLine.Option;
 
 /**
- * The options shared by the commands that build a {@link PipelineConfig}: a YAML file, generic
- * {@code --set key=value} overrides, and dedicated flags named like Kafka's own tools. Flags win
- * over {@code --set}, which wins over the file.
+ * The options of every command that talks to Kafka: a YAML file, generic {@code --set key=value}
+ * overrides, a Kafka client properties file and the bootstrap servers, named like Kafka's own
+ * tools. Precedence, lowest first: the command's defaults, {@code --command-config}, the YAML
+ * file, {@code --set}, then the dedicated flags.
  */
 public final class ConfigOptions {
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (see --help-config)")
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (keys: train --help-config)")
     Path configFile;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override one setting, e.g. --set loss.k=20 (repeatable)")
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+            description = "override one setting, e.g. --set loss.k=20 or --set kafka.consumer.security.protocol=SSL (repeatable)")
     Map<String, String> settings = new LinkedHashMap<>();
+
+    @Option(names = "--command-config", paramLabel = "FILE",
+            description = "Kafka client properties file (TLS, SASL, timeouts) applied to every consumer and producer; "
+                    + "kafka.consumer.*/kafka.producer.* settings override it")
+    Path commandConfig;
 
     @Option(names = "--bootstrap-server", paramLabel = "HOST:PORT", description = "Kafka bootstrap servers")
     String bootstrapServer;
 
-    @Option(names = "--topic", paramLabel = "NAME", description = "input topic (default ebm.samples)")
-    String topic;
-
-    @Option(names = "--group", paramLabel = "NAME", description = "consumer group (default streamebm)")
-    String group;
-
-    @Option(names = "--dim", paramLabel = "N", description = "sample dimension (default 2)")
-    Integer dim;
-
-    @Option(names = "--metrics-port", paramLabel = "N", description = "metrics port (default 9404, 0 for any free port)")
-    Integer metricsPort;
-
-    @Option(names = "--metrics-host", paramLabel = "HOST", description = "metrics bind address (default 127.0.0.1)")
-    String metricsHost;
-
-    @Option(names = "--loss", paramLabel = "NAME", description = "loss: cd, pcd, sm, ssm, dsm, mle, nce (default pcd)")
-    String loss;
-
-    @Option(names = "--model", paramLabel = "TYPE", description = "model: mlp or gaussian (default mlp)")
-    String model;
-
-    @Option(names = "--model-name", paramLabel = "NAME", description = "model name for snapshots and metrics (default 'default')")
-    String modelName;
-
-    @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "checkpoint directory (default ./checkpoints)")
-    Path checkpointDir;
-
-    @Option(names = "--seed", paramLabel = "N", description = "seed of every random source (default 42)")
-    Long seed;
-
-    /** Merges the file, {@code --set} and the flags into a validated configuration. */
-    public PipelineConfig resolve(Map<String, String> commandDefaults) {
+    /**
+     * Merges the layers into a validated configuration and warns on {@code err} about client
+     * properties Kafka does not know.
+     *
+     * @param commandDefaults a command's own defaults (the demo's, say); they fill only what the files leave unset
+     * @param flags           the command's dedicated flags, by configuration key; null values are absent flags
+     * @throws ConfigException naming every wrong value
+     */
+    public PipelineConfig resolve(Map<String, String> commandDefaults, Map<String, ?> flags, PrintStream err) {
+        Map<String, String> base = new LinkedHashMap<>(readClientProperties(commandConfig));
         Map<String, String> fromFile = configFile == null ? Map.of() : PipelineConfig.readYaml(configFile);
+        base.putAll(fromFile);
         Map<String, String> overrides = new LinkedHashMap<>();
-        // A command's own defaults (the demo's, say) only fill what the file leaves unset.
         commandDefaults.forEach((k, v) -> {
-            if (!fromFile.containsKey(k)) {
+            if (!base.containsKey(k)) {
                 overrides.put(k, v);
             }
         });
         overrides.putAll(settings);
-        put(overrides, "kafka.bootstrap-servers", bootstrapServer);
-        put(overrides, "kafka.topic", topic);
-        put(overrides, "kafka.group", group);
-        put(overrides, "model.dim", dim);
-        put(overrides, "metrics.port", metricsPort);
-        put(overrides, "metrics.host", metricsHost);
-        put(overrides, "loss.type", loss);
-        put(overrides, "model.type", model);
-        put(overrides, "model.name", modelName);
-        put(overrides, "checkpoint.dir", checkpointDir);
-        put(overrides, "seed", seed);
-        return PipelineConfig.parse(fromFile, overrides);
+        if (bootstrapServer != null) {
+            overrides.put("kafka.bootstrap-servers", bootstrapServer);
+        }
+        flags.forEach((k, v) -> {
+            if (v != null) {
+                overrides.put(k, String.valueOf(v));
+            }
+        });
+        PipelineConfig config = PipelineConfig.parse(base, overrides);
+        for (String key : config.unknownClientProperties()) {
+            err.println("streamebm: warning: " + key + " is not a Kafka client property; passed on anyway");
+        }
+        return config;
     }
 
-    private static void put(Map<String, String> m, String key, Object value) {
-        if (value != null) {
-            m.put(key, String.valueOf(value));
+    /**
+     * A Kafka client properties file, as {@code kafka.consumer.*} and {@code kafka.producer.*}
+     * settings: Kafka's tools apply {@code --command-config} to every client they create, so do we.
+     */
+    static Map<String, String> readClientProperties(Path file) {
+        if (file == null) {
+            return Map.of();
         }
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(file)) {
+            p.load(r);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new ConfigException(List.of("--command-config " + file + " cannot be read: " + e.getMessage()));
+        }
+        Map<String, String> properties = new LinkedHashMap<>();
+        for (String name : p.stringPropertyNames()) {
+            properties.put(name, p.getProperty(name));
+        }
+        return PipelineConfig.forEveryClient(properties);
     }
 }

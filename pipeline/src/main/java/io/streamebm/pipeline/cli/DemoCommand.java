@@ -8,7 +8,6 @@ import io.streamebm.datasets.Datasets;
 import io.streamebm.pipeline.app.KafkaParts;
 import io.streamebm.pipeline.app.SyntheticProducer;
 import io.streamebm.pipeline.app.TrainingJob;
-import io.streamebm.pipeline.config.ConfigException;
 import io.streamebm.pipeline.config.PipelineConfig;
 import io.streamebm.pipeline.report.Plots;
 import java.io.IOException;
@@ -16,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -33,13 +33,20 @@ import picocli.CommandLine.Option;
  * writes PNG plots of the learned landscape and of the training curves.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Start a local Kafka broker, stream a 2-D dataset into it, train PCD on an MLP energy online,",
-            "serve metrics at http://127.0.0.1:9404/metrics, and write PNG plots to --out at the end",
-            "(after --records records, or on Ctrl-C)."})
+        description = {"Run the demo: a local broker, a data stream, training and metrics.",
+            "Starts a local Kafka broker (unless --bootstrap-server is given), streams a 2-D dataset into it, "
+                + "trains PCD on an MLP energy online, serves metrics at http://127.0.0.1:9404/metrics, and writes "
+                + "PNG plots to --out at the end (after --records records, or on Ctrl-C)."})
 public final class DemoCommand implements Callable<Integer> {
 
     @Mixin
     ConfigOptions options;
+
+    @Mixin
+    TopicOptions topics;
+
+    @Mixin
+    TrainingOptions training;
 
     @Option(names = "--records", paramLabel = "N", description = "records to stream and train on (default ${DEFAULT-VALUE})")
     long records = 200_000;
@@ -56,35 +63,40 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!Datasets.NAMES.contains(dataset)) {
-            throw new ConfigException(List.of("--dataset '" + dataset + "' is unknown; expected one of " + Datasets.NAMES));
-        }
-        Files.createDirectories(out);
+        String dataset = ProduceCommand.datasetName(this.dataset);
         Path checkpoints = out.resolve("checkpoints");
+        Map<String, Object> flags = new LinkedHashMap<>(topics.flags());
+        flags.putAll(training.flags());
+        // Validated before the broker starts, so that a wrong value fails at once. Without
+        // --bootstrap-server the embedded broker is the cluster, whatever a configuration file says.
+        boolean embedded = options.bootstrapServer == null;
+        // A placeholder until the embedded broker runs and tells its address.
+        flags.put("kafka.bootstrap-servers", embedded ? "127.0.0.1:9092" : null);
+        PipelineConfig config = options.resolve(Map.of(
+                "kafka.group", "streamebm-demo",
+                "checkpoint.dir", checkpoints.toString(),
+                "model.name", "demo",
+                "optimizer.lr", "0.002",
+                "optimizer.beta1", "0.0"), flags, System.err);
+        Files.createDirectories(out);
         deleteRecursively(checkpoints);
         Path brokerDir = Files.createTempDirectory("streamebm-demo-broker");
-        try (LocalKafkaBroker broker = options.bootstrapServer == null ? LocalKafkaBroker.start(0, brokerDir, Map.of()) : null) {
-            String bootstrap = broker != null ? broker.bootstrapServers() : options.bootstrapServer;
-            PipelineConfig config = options.resolve(Map.of(
-                    "kafka.bootstrap-servers", bootstrap,
-                    "kafka.group", "streamebm-demo",
-                    "checkpoint.dir", checkpoints.toString(),
-                    "model.name", "demo",
-                    "optimizer.lr", "0.002",
-                    "optimizer.beta1", "0.0"));
+        try (LocalKafkaBroker broker = embedded ? LocalKafkaBroker.start(0, brokerDir, Map.of()) : null) {
             String topic = config.string("kafka.topic");
-            if (broker != null) {
+            if (embedded) {
+                config = config.with(Map.of("kafka.bootstrap-servers", broker.bootstrapServers()));
                 broker.createTopic(topic, 3);
-                System.out.println("local Kafka broker at " + bootstrap + ", topic " + topic + " (3 partitions)");
+                System.out.println("local Kafka broker at " + broker.bootstrapServers() + ", topic " + topic
+                        + " (3 partitions)");
             }
-            return run(config, bootstrap, topic);
+            return run(config, dataset, topic);
         } finally {
             deleteRecursively(brokerDir);
         }
     }
 
-    private int run(PipelineConfig config, String bootstrap, String topic) throws Exception {
-        try (KafkaSender sender = KafkaParts.sender(bootstrap, "streamebm-demo-producer");
+    private int run(PipelineConfig config, String dataset, String topic) throws Exception {
+        try (KafkaSender sender = KafkaParts.sender(config, "streamebm-demo-producer");
                 TrainingJob job = new TrainingJob(config, System.out)) {
             SyntheticProducer producer = new SyntheticProducer(sender, topic, JsonSampleCodec.INSTANCE,
                     Datasets.stream(dataset, config.longValue("seed") + 100)::next);
@@ -92,8 +104,7 @@ public final class DemoCommand implements Callable<Integer> {
             producing.setDaemon(true);
             producing.start();
             System.out.println("streaming " + records + " records of " + dataset + " at " + (long) rate
-                    + "/s; training " + config.string("loss.type") + " on " + config.string("model.type")
-                    + "; metrics at http://" + config.string("metrics.host") + ":" + job.monitoring().port() + "/metrics");
+                    + "/s; training " + config.string("loss.type") + " on " + config.string("model.type"));
             TrainingJob.Summary summary = CleanStop.run(() -> {
                 producer.stop();
                 job.stop();

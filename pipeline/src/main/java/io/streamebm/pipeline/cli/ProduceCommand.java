@@ -7,22 +7,32 @@ import io.streamebm.datasets.DatasetStream;
 import io.streamebm.datasets.Datasets;
 import io.streamebm.pipeline.app.KafkaParts;
 import io.streamebm.pipeline.app.SyntheticProducer;
+import io.streamebm.pipeline.config.Choices;
 import io.streamebm.pipeline.config.ConfigException;
+import io.streamebm.pipeline.config.PipelineConfig;
+import io.streamebm.pipeline.config.RecordFormat;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code streamebm produce}: a synthetic 2-D dataset streamed into a topic at a given rate. */
 @Command(name = "produce", mixinStandardHelpOptions = true,
-        description = {"Stream a synthetic 2-D dataset into a Kafka topic, one sample per record."})
+        description = {"Stream a synthetic 2-D dataset into a Kafka topic.",
+            "One sample per record, as a JSON array or packed float32 (--format).",
+            "Client properties (TLS, SASL) come from --command-config and kafka.producer.* settings."})
 public final class ProduceCommand implements Callable<Integer> {
 
-    @Option(names = "--bootstrap-server", required = true, paramLabel = "HOST:PORT", description = "Kafka bootstrap servers")
-    String bootstrapServer;
+    @Mixin
+    ConfigOptions options;
 
-    @Option(names = "--topic", paramLabel = "NAME", description = "topic (default ${DEFAULT-VALUE})")
-    String topic = "ebm.samples";
+    @Option(names = "--topic", paramLabel = "NAME", description = "topic (default ebm.samples)")
+    String topic;
 
     @Option(names = "--dataset", paramLabel = "NAME", description = "one of: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})",
             completionCandidates = DatasetNames.class)
@@ -48,23 +58,61 @@ public final class ProduceCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * A dataset name in any case, as {@link Datasets} spells it.
+     *
+     * @throws ConfigException naming the value and the known datasets
+     */
+    static String datasetName(String name) {
+        String lower = name.trim().toLowerCase(Locale.ROOT);
+        if (!Datasets.NAMES.contains(lower)) {
+            throw new ConfigException(List.of("--dataset '" + name + "': must be one of " + Datasets.NAMES));
+        }
+        return lower;
+    }
+
     @Override
     public Integer call() throws Exception {
-        if (!Datasets.NAMES.contains(dataset)) {
-            throw new ConfigException(List.of("--dataset '" + dataset + "' is unknown; expected one of " + Datasets.NAMES));
-        }
-        if (!format.equals("json") && !format.equals("float32")) {
-            throw new ConfigException(List.of("--format '" + format + "' is unknown; expected json or float32"));
+        List<String> problems = new ArrayList<>();
+        RecordFormat recordFormat = Choices.find(RecordFormat.class, format)
+                .filter(f -> f != RecordFormat.AUTO).orElse(null);
+        if (recordFormat == null) {
+            problems.add("--format '" + format + "': must be one of [json, float32]");
         }
         if (rate < 0 || records < 0) {
-            throw new ConfigException(List.of("--rate and --records must be >= 0"));
+            problems.add("--rate and --records must be >= 0");
         }
-        DatasetStream stream = Datasets.stream(dataset, seed);
-        try (KafkaSender sender = KafkaParts.sender(bootstrapServer, "streamebm-producer")) {
-            SyntheticProducer producer = new SyntheticProducer(sender, topic,
-                    format.equals("json") ? JsonSampleCodec.INSTANCE : Float32SampleCodec.INSTANCE, stream::next);
+        String datasetName;
+        try {
+            datasetName = datasetName(dataset);
+        } catch (ConfigException e) {
+            problems.addAll(e.problems());
+            datasetName = null;
+        }
+        Map<String, Object> flags = new LinkedHashMap<>();
+        flags.put("kafka.topic", topic);
+        PipelineConfig config;
+        try {
+            config = options.resolve(Map.of(), flags, System.err);
+            if (config.string("kafka.bootstrap-servers").isEmpty()) {
+                problems.add("kafka.bootstrap-servers is missing: pass --bootstrap-server HOST:PORT");
+            }
+        } catch (ConfigException e) {
+            problems.addAll(e.problems());
+            config = null;
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        String target = config.string("kafka.topic");
+        DatasetStream stream = Datasets.stream(datasetName, seed);
+        try (KafkaSender sender = KafkaParts.sender(config, "streamebm-producer")) {
+            SyntheticProducer producer = new SyntheticProducer(sender, target,
+                    recordFormat == RecordFormat.JSON ? JsonSampleCodec.INSTANCE : Float32SampleCodec.INSTANCE,
+                    stream::next);
+            System.out.println("producing " + datasetName + " to " + target + " at " + config.string("kafka.bootstrap-servers"));
             long n = CleanStop.run(producer::stop, () -> producer.run(records, rate));
-            System.out.println("produced " + n + " records of " + dataset + " to " + topic);
+            System.out.println("produced " + n + " records of " + datasetName + " to " + target);
         }
         return 0;
     }

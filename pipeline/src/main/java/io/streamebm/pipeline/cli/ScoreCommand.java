@@ -4,6 +4,7 @@ import io.streamebm.pipeline.app.ScoreJob;
 import io.streamebm.pipeline.config.ConfigException;
 import io.streamebm.pipeline.config.PipelineConfig;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -12,12 +13,23 @@ import picocli.CommandLine.Option;
 
 /** {@code streamebm score}: anomaly scores from the newest model snapshot. */
 @Command(name = "score", mixinStandardHelpOptions = true,
-        description = {"Follow the newest model snapshot (--set snapshot.topic=..., default ebm.models) and write",
-            "the energy of every record of the input topic to the score topic (default ebm.scores)."})
+        description = {"Score every input record with the newest model snapshot.",
+            "Follows the snapshots of --model-name on the snapshot topic (--set snapshot.topic=..., default "
+                + "ebm.models) and writes the energy of every record of the input topic to the score topic "
+                + "(default ebm.scores)."})
 public final class ScoreCommand implements Callable<Integer> {
 
     @Mixin
     ConfigOptions options;
+
+    @Mixin
+    TopicOptions topics;
+
+    @Option(names = "--dim", paramLabel = "N", description = "sample dimension of the input records (default 2)")
+    Integer dim;
+
+    @Option(names = "--model-name", paramLabel = "NAME", description = "name of the model whose snapshots to follow (default 'default')")
+    String modelName;
 
     @Option(names = "--scores-topic", paramLabel = "NAME", description = "score output topic (default ebm.scores)")
     String scoresTopic;
@@ -27,7 +39,11 @@ public final class ScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PipelineConfig config = options.resolve(scoresTopic == null ? Map.of() : Map.of("score.topic", scoresTopic));
+        Map<String, Object> flags = new LinkedHashMap<>(topics.flags());
+        flags.put("model.dim", dim);
+        flags.put("model.name", modelName);
+        flags.put("score.topic", scoresTopic);
+        PipelineConfig config = options.resolve(Map.of(), flags, System.err);
         if (config.string("kafka.bootstrap-servers").isEmpty()) {
             throw new ConfigException(List.of("kafka.bootstrap-servers is missing: pass --bootstrap-server HOST:PORT"));
         }

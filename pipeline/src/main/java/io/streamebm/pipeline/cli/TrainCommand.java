@@ -2,6 +2,7 @@ package io.streamebm.pipeline.cli;
 
 import io.streamebm.pipeline.app.TrainingJob;
 import io.streamebm.pipeline.config.PipelineConfig;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -11,12 +12,18 @@ import picocli.CommandLine.Option;
 /** {@code streamebm train}: trains online from a topic of any Kafka cluster. */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Train an energy-based model online from a Kafka topic.",
-            "Checkpoints make the model state exactly-once: on restart the trainer resumes from the newest",
-            "valid checkpoint. Ctrl-C or SIGTERM stops cleanly (final checkpoint, offsets committed)."})
+            "Checkpoints make the model state exactly-once: on restart the trainer resumes from the newest "
+                + "valid checkpoint. Ctrl-C or SIGTERM stops cleanly (final checkpoint, offsets committed)."})
 public final class TrainCommand implements Callable<Integer> {
 
     @Mixin
     ConfigOptions options;
+
+    @Mixin
+    TopicOptions topics;
+
+    @Mixin
+    TrainingOptions training;
 
     @Option(names = "--records", paramLabel = "N", description = "stop once the model has counted N records (default: run until stopped)")
     long records;
@@ -33,11 +40,10 @@ public final class TrainCommand implements Callable<Integer> {
             ConfigHelp.print(System.out);
             return 0;
         }
-        PipelineConfig config = options.resolve(Map.of());
-        if (freshStart) {
-            config = config.with(Map.of("checkpoint.fresh-start", "true"));
-        }
-        return runUntilStopped(config, records);
+        Map<String, Object> flags = new LinkedHashMap<>(topics.flags());
+        flags.putAll(training.flags());
+        flags.put("checkpoint.fresh-start", freshStart ? "true" : null);
+        return runUntilStopped(options.resolve(Map.of(), flags, System.err), records);
     }
 
     /** Runs a training job until it ends or the JVM is asked to stop. */

@@ -3,7 +3,7 @@ package io.streamebm.pipeline.config;
 import java.util.List;
 
 /** Thrown when a configuration is invalid; lists every problem found, not just the first. */
-public final class ConfigException extends RuntimeException {
+public final class ConfigException extends RuntimeException implements UsageError {
 
     private final List<String> problems;
 

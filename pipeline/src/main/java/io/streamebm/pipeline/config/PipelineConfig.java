@@ -14,6 +14,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
+import io.streamebm.core.Activation;
+import io.streamebm.pipeline.train.TrainerOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -27,30 +29,51 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * {@link ConfigException} that names them all. The accepted keys and their defaults are
  * {@link #KEYS}; {@code streamebm train --help-config} prints them. Keys under
  * {@code kafka.consumer.} and {@code kafka.producer.} pass any Kafka client property through
- * unchanged (TLS, SASL, timeouts), as in {@code --set kafka.consumer.security.protocol=SSL}.
+ * (TLS, SASL, timeouts), as in {@code --set kafka.consumer.security.protocol=SSL}; their values are
+ * checked against Kafka's own client definitions.
  */
 public final class PipelineConfig {
 
-    /** One setting: its key, default, and how to parse and check a value. */
-    public record Key(String name, String defaultValue, String help, Function<String, String> check) {
+    /**
+     * One setting: its key, default, help text and how to check a value.
+     *
+     * @param check   returns why a (trimmed) value is wrong, or null when it is valid
+     * @param choices for an enumerated setting, the enum its values parse to (see {@link Choices});
+     *                null for every other setting
+     */
+    public record Key(String name, String defaultValue, String help, Function<String, String> check,
+            Class<? extends Enum<?>> choices) {
+
+        /** A setting that is not enumerated. */
+        public Key(String name, String defaultValue, String help, Function<String, String> check) {
+            this(name, defaultValue, help, check, null);
+        }
+
+        /**
+         * An enumerated setting: its values are the constants of {@code type}, spelled as
+         * {@link Choices} says, and read back with {@link PipelineConfig#choice}.
+         */
+        public static <E extends Enum<E>> Key choice(String name, String defaultValue, String help, Class<E> type) {
+            return new Key(name, defaultValue, help + ", one of " + Choices.names(type),
+                    v -> Choices.find(type, v).isPresent() ? null : "must be one of " + Choices.names(type), type);
+        }
     }
 
-    private static final List<String> LOSSES = List.of("cd", "pcd", "sm", "ssm", "dsm", "mle", "nce");
-    private static final List<String> MODELS = List.of("mlp", "gaussian");
-    private static final List<String> ACTIVATIONS = List.of("silu", "tanh", "relu", "elu", "softplus", "sigmoid");
-    private static final List<String> SAMPLERS = List.of("langevin", "mala", "hmc");
-    private static final List<String> OPTIMIZERS = List.of("adam", "adamw", "sgd");
-    private static final List<String> REACTIONS = List.of("lower-lr", "reinit-chains", "both", "none");
-    private static final List<String> FORMATS = List.of("auto", "json", "float32");
+    /**
+     * The one validator of true/false settings; {@link #bool} recognises those settings by it.
+     * Declared before {@link #KEYS}, whose initialiser uses it.
+     */
+    private static final Function<String, String> FLAG =
+            v -> v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false") ? null : "must be true or false";
 
     /** Every accepted key, with its default and meaning. */
     public static final List<Key> KEYS = List.of(
-            new Key("model.type", "mlp", "energy model, one of " + MODELS, oneOf(MODELS)),
+            Key.choice("model.type", "mlp", "energy model", ModelType.class),
             new Key("model.dim", "2", "sample dimension d", positiveInt()),
             new Key("model.hidden", "128,128", "MLP hidden widths, comma-separated", widths()),
-            new Key("model.activation", "silu", "MLP activation, one of " + ACTIVATIONS, oneOf(ACTIVATIONS)),
+            Key.choice("model.activation", "silu", "MLP activation", Activation.class),
             new Key("model.name", "default", "model name: snapshot key and metric tag", nonEmpty()),
-            new Key("loss.type", "pcd", "loss, one of " + LOSSES, oneOf(LOSSES)),
+            Key.choice("loss.type", "pcd", "loss", LossType.class),
             new Key("loss.k", "10", "sampler steps per update (cd, pcd)", positiveInt()),
             new Key("loss.chains", "1000", "persistent chains (pcd)", positiveInt()),
             new Key("loss.reinit", "0.05", "per-update chain re-initialisation probability (pcd)", probability()),
@@ -59,11 +82,11 @@ public final class PipelineConfig {
             new Key("loss.projections", "5", "random projections (ssm)", positiveInt()),
             new Key("loss.noise-samples", "10", "noise samples per data point (nce)", positiveInt()),
             new Key("loss.noise-std", "2.0", "standard deviation of the Gaussian noise (nce)", positive()),
-            new Key("sampler.type", "langevin", "sampler, one of " + SAMPLERS, oneOf(SAMPLERS)),
+            Key.choice("sampler.type", "langevin", "sampler", SamplerType.class),
             new Key("sampler.step-size", "0.001", "sampler step size (TorchEBM's Langevin default)", positive()),
             new Key("sampler.noise-scale", "1.0", "Langevin noise scale", nonNegative()),
             new Key("sampler.leapfrog-steps", "10", "HMC leapfrog steps", positiveInt()),
-            new Key("optimizer.type", "adam", "optimizer, one of " + OPTIMIZERS, oneOf(OPTIMIZERS)),
+            Key.choice("optimizer.type", "adam", "optimizer", OptimizerType.class),
             new Key("optimizer.lr", "0.001", "learning rate", positive()),
             new Key("optimizer.beta1", "0.9", "Adam beta1", unitInterval()),
             new Key("optimizer.beta2", "0.999", "Adam beta2", unitInterval()),
@@ -73,10 +96,10 @@ public final class PipelineConfig {
             new Key("batch.max-size", "256", "largest micro-batch", positiveInt()),
             new Key("batch.max-wait", "PT0.2S", "longest wait to fill a micro-batch (ISO-8601 or 200ms)", duration()),
             new Key("seed", "42", "seed of every random source", anyLong()),
-            new Key("kafka.bootstrap-servers", "", "Kafka bootstrap servers HOST:PORT[,...]", any()),
+            new Key("kafka.bootstrap-servers", "", "Kafka bootstrap servers HOST:PORT[,...]", hostPorts()),
             new Key("kafka.topic", "ebm.samples", "input topic", nonEmpty()),
             new Key("kafka.group", "streamebm", "consumer group", nonEmpty()),
-            new Key("kafka.format", "auto", "record format, one of " + FORMATS + " (auto: content-type header)", oneOf(FORMATS)),
+            Key.choice("kafka.format", "auto", "record format (auto: by the content-type header)", RecordFormat.class),
             new Key("kafka.member-name", "", "stable name of this member in its group (static membership, so a restart resumes at once); empty: host name and checkpoint directory", any()),
             new Key("kafka.max-record-bytes", "65536", "largest accepted record value", positiveInt()),
             new Key("kafka.max-abs-value", "1e6", "largest accepted |x| of a sample value; beyond it the record is dead-lettered as out_of_range", positive()),
@@ -87,12 +110,12 @@ public final class PipelineConfig {
             new Key("checkpoint.every-steps", "100", "steps between checkpoints", positiveInt()),
             new Key("checkpoint.interval", "PT30S", "longest time between checkpoints", duration()),
             new Key("checkpoint.keep", "3", "checkpoints kept", positiveInt()),
-            new Key("checkpoint.fresh-start", "false", "ignore existing checkpoints (train --fresh-start)", oneOf(List.of("true", "false"))),
+            new Key("checkpoint.fresh-start", "false", "ignore existing checkpoints (train --fresh-start)", flag()),
             new Key("metrics.host", "127.0.0.1", "metrics bind address", nonEmpty()),
             new Key("metrics.port", "9404", "metrics port (0: any free port)", port()),
             new Key("divergence.energy-bound", "10000", "largest |mean energy| before a rollback", positive()),
             new Key("divergence.good-state-every", "10", "updates between copies of the state a rollback returns to", positiveInt()),
-            new Key("divergence.reaction", "both", "after a rollback, one of " + REACTIONS, oneOf(REACTIONS)),
+            Key.choice("divergence.reaction", "both", "after a rollback", TrainerOptions.Reaction.class),
             new Key("divergence.lr-factor", "0.5", "learning-rate factor for lower-lr", openUnitInterval()));
 
     private static final Map<String, Key> BY_NAME;
@@ -106,9 +129,11 @@ public final class PipelineConfig {
     }
 
     private final Map<String, String> values;
+    private final Map<String, Enum<?>> choices;
 
-    private PipelineConfig(Map<String, String> values) {
+    private PipelineConfig(Map<String, String> values, Map<String, Enum<?>> choices) {
         this.values = Collections.unmodifiableMap(new TreeMap<>(values));
+        this.choices = Map.copyOf(choices);
     }
 
     /** The defaults alone. */
@@ -135,11 +160,24 @@ public final class PipelineConfig {
                 problems.add(k.name() + " = '" + merged.get(k.name()) + "': " + problem);
             }
         }
+        problems.addAll(KafkaClientSettings.problems(merged));
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
         merged.replaceAll((k, v) -> v.trim());
-        return new PipelineConfig(merged);
+        Map<String, Enum<?>> choices = new LinkedHashMap<>();
+        for (Key k : KEYS) {
+            if (k.choices() != null) {
+                Enum<?> c = Choices.find(k.choices(), merged.get(k.name())).orElseThrow();
+                choices.put(k.name(), c);
+                // Stored in canonical spelling, so that metric tags and checkpoint metadata read
+                // the same whatever case the user typed.
+                merged.put(k.name(), Choices.nameOf(c));
+            } else if (k.check() == FLAG) {
+                merged.put(k.name(), merged.get(k.name()).toLowerCase(Locale.ROOT));
+            }
+        }
+        return new PipelineConfig(merged, choices);
     }
 
     private static void putAll(Map<String, String> target, Map<String, String> source, String where,
@@ -163,6 +201,24 @@ public final class PipelineConfig {
     private static boolean isPassThrough(String key) {
         return (key.startsWith(CONSUMER_PREFIX) && key.length() > CONSUMER_PREFIX.length())
                 || (key.startsWith(PRODUCER_PREFIX) && key.length() > PRODUCER_PREFIX.length());
+    }
+
+    /**
+     * The pass-through keys that name no property of their Kafka client, such as a misspelt
+     * {@code kafka.consumer.securty.protocol}. They are passed on anyway, as Kafka's own tools do
+     * (an interceptor may read them); the commands print a warning.
+     */
+    public List<String> unknownClientProperties() {
+        return KafkaClientSettings.unknown(values);
+    }
+
+    /**
+     * Kafka client properties for every client, such as a {@code --command-config} file, as
+     * {@code kafka.consumer.*} and {@code kafka.producer.*} settings to parse: each property goes
+     * to the clients whose Kafka definition has it ({@code linger.ms} to the producer alone).
+     */
+    public static Map<String, String> forEveryClient(Map<String, String> properties) {
+        return KafkaClientSettings.forEveryClient(properties);
     }
 
     /** The pass-through client properties under {@code prefix}, with the prefix removed. */
@@ -230,6 +286,29 @@ public final class PipelineConfig {
         return v;
     }
 
+    /**
+     * An enumerated setting as its enum constant, for example
+     * {@code config.choice("sampler.type", SamplerType.class)}.
+     *
+     * @throws IllegalArgumentException if {@code key} is not a setting of {@code type} (a programming error)
+     */
+    public <E extends Enum<E>> E choice(String key, Class<E> type) {
+        Key k = BY_NAME.get(key);
+        if (k == null || k.choices() != type) {
+            throw new IllegalArgumentException("setting '" + key + "' is not a choice of " + type.getSimpleName());
+        }
+        return type.cast(choices.get(key));
+    }
+
+    /** A true/false setting. */
+    public boolean bool(String key) {
+        Key k = BY_NAME.get(key);
+        if (k == null || k.check() != FLAG) {
+            throw new IllegalArgumentException("setting '" + key + "' is not a true/false setting");
+        }
+        return Boolean.parseBoolean(string(key));
+    }
+
     /** A setting as an int. */
     public int integer(String key) {
         return Integer.parseInt(string(key));
@@ -258,12 +337,38 @@ public final class PipelineConfig {
 
     // ------------------------------------------------------------------ validators (null = valid)
 
-    private static Function<String, String> oneOf(List<String> options) {
-        return v -> options.contains(v.toLowerCase(Locale.ROOT)) ? null : "must be one of " + options;
+    private static Function<String, String> flag() {
+        return FLAG;
     }
 
     private static Function<String, String> any() {
         return v -> null;
+    }
+
+    /** Empty (missing: the commands that need a cluster say so) or HOST:PORT[,HOST:PORT...]. */
+    private static Function<String, String> hostPorts() {
+        String rule = "must be HOST:PORT[,HOST:PORT...] with a port in [1, 65535]";
+        return v -> {
+            if (v.isEmpty()) {
+                return null;
+            }
+            for (String address : v.split(",", -1)) {
+                String a = address.trim();
+                int colon = a.lastIndexOf(':');
+                if (colon <= 0) {
+                    return rule;
+                }
+                try {
+                    int port = Integer.parseInt(a.substring(colon + 1));
+                    if (port < 1 || port > 65535) {
+                        return rule;
+                    }
+                } catch (NumberFormatException e) {
+                    return rule;
+                }
+            }
+            return null;
+        };
     }
 
     private static Function<String, String> nonEmpty() {

@@ -21,7 +21,11 @@ import io.streamebm.optim.Optimizer;
 import io.streamebm.optim.SGD;
 import io.streamebm.optim.StepReport;
 import io.streamebm.optim.TrainingStep;
+import io.streamebm.pipeline.config.Choices;
+import io.streamebm.pipeline.config.LossType;
+import io.streamebm.pipeline.config.OptimizerType;
 import io.streamebm.pipeline.config.PipelineConfig;
+import io.streamebm.pipeline.config.SamplerType;
 import io.streamebm.samplers.HamiltonianMonteCarlo;
 import io.streamebm.samplers.LangevinDynamics;
 import io.streamebm.samplers.MetropolisAdjustedLangevin;
@@ -56,8 +60,9 @@ public final class EbmLearner implements Learner {
         this.config = config;
         long seed = config.longValue("seed");
         this.shape = new LinkedHashMap<>(Models.shapeOf(config.asMap()));
-        shape.put("loss.type", config.string("loss.type"));
-        if (config.string("loss.type").equals("pcd")) {
+        LossType lossType = config.choice("loss.type", LossType.class);
+        shape.put("loss.type", Choices.nameOf(lossType));
+        if (lossType == LossType.PCD) {
             shape.put("loss.chains", config.string("loss.chains"));
         }
         this.model = Models.build(shape, seed);
@@ -72,54 +77,40 @@ public final class EbmLearner implements Learner {
 
     private static Sampler buildSampler(PipelineConfig c, EnergyFunction model, long seed) {
         double eta = c.number("sampler.step-size");
-        switch (c.string("sampler.type")) {
-            case "mala":
-                return new MetropolisAdjustedLangevin(model, eta).withSeed(seed + 1);
-            case "hmc":
-                return new HamiltonianMonteCarlo(model, eta, c.integer("sampler.leapfrog-steps")).withSeed(seed + 1);
-            default:
-                return new LangevinDynamics(model, eta).withNoiseScale(c.number("sampler.noise-scale")).withSeed(seed + 1);
-        }
+        return switch (c.choice("sampler.type", SamplerType.class)) {
+            case MALA -> new MetropolisAdjustedLangevin(model, eta).withSeed(seed + 1);
+            case HMC -> new HamiltonianMonteCarlo(model, eta, c.integer("sampler.leapfrog-steps")).withSeed(seed + 1);
+            case LANGEVIN -> new LangevinDynamics(model, eta).withNoiseScale(c.number("sampler.noise-scale"))
+                    .withSeed(seed + 1);
+        };
     }
 
     private static Loss buildLoss(PipelineConfig c, Sampler sampler, long seed) {
         int k = c.integer("loss.k");
         RandomSource random = new RandomSource(seed + 2);
-        switch (c.string("loss.type")) {
-            case "cd":
-                return new ContrastiveDivergenceLoss(sampler, k).setAlpha(c.number("loss.alpha"));
-            case "pcd":
-                return new PersistentContrastiveDivergenceLoss(sampler, c.integer("loss.chains"), k)
-                        .setAlpha(c.number("loss.alpha"))
-                        .setReinitProbability(c.number("loss.reinit"));
-            case "sm":
-                return new ScoreMatchingLoss();
-            case "ssm":
-                return new SlicedScoreMatchingLoss(c.integer("loss.projections"),
-                        SlicedScoreMatchingLoss.Projection.RADEMACHER, random);
-            case "dsm":
-                return new DenoisingScoreMatchingLoss(c.number("loss.sigma"), random);
-            case "mle":
-                return new MaximumLikelihoodLoss();
-            case "nce":
-                return new NoiseContrastiveEstimationLoss(new Normal(0.0, c.number("loss.noise-std")),
-                        c.integer("loss.noise-samples"), random, org.nd4j.linalg.api.buffer.DataType.FLOAT);
-            default:
-                throw new IllegalArgumentException("unknown loss '" + c.string("loss.type") + "'");
-        }
+        return switch (c.choice("loss.type", LossType.class)) {
+            case CD -> new ContrastiveDivergenceLoss(sampler, k).setAlpha(c.number("loss.alpha"));
+            case PCD -> new PersistentContrastiveDivergenceLoss(sampler, c.integer("loss.chains"), k)
+                    .setAlpha(c.number("loss.alpha"))
+                    .setReinitProbability(c.number("loss.reinit"));
+            case SM -> new ScoreMatchingLoss();
+            case SSM -> new SlicedScoreMatchingLoss(c.integer("loss.projections"),
+                    SlicedScoreMatchingLoss.Projection.RADEMACHER, random);
+            case DSM -> new DenoisingScoreMatchingLoss(c.number("loss.sigma"), random);
+            case MLE -> new MaximumLikelihoodLoss();
+            case NCE -> new NoiseContrastiveEstimationLoss(new Normal(0.0, c.number("loss.noise-std")),
+                    c.integer("loss.noise-samples"), random, org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        };
     }
 
     private static Optimizer buildOptimizer(PipelineConfig c, List<io.streamebm.autograd.Tensor> params) {
         double lr = c.number("optimizer.lr");
         double wd = c.number("optimizer.weight-decay");
-        switch (c.string("optimizer.type")) {
-            case "sgd":
-                return new SGD(params, lr, c.number("optimizer.momentum"), false, wd);
-            case "adamw":
-                return new AdamW(params, lr, c.number("optimizer.beta1"), c.number("optimizer.beta2"), 1e-8, wd);
-            default:
-                return new Adam(params, lr, c.number("optimizer.beta1"), c.number("optimizer.beta2"), 1e-8, wd);
-        }
+        return switch (c.choice("optimizer.type", OptimizerType.class)) {
+            case SGD -> new SGD(params, lr, c.number("optimizer.momentum"), false, wd);
+            case ADAMW -> new AdamW(params, lr, c.number("optimizer.beta1"), c.number("optimizer.beta2"), 1e-8, wd);
+            case ADAM -> new Adam(params, lr, c.number("optimizer.beta1"), c.number("optimizer.beta2"), 1e-8, wd);
+        };
     }
 
     @Override
@@ -190,6 +181,11 @@ public final class EbmLearner implements Learner {
     /** The loss, for its diagnostics and state. */
     public Loss loss() {
         return loss;
+    }
+
+    /** The optimizer updating the parameters. */
+    public Optimizer optimizer() {
+        return optimizer;
     }
 
     /** The sampler drawing negatives (and the demo's plotted samples). */

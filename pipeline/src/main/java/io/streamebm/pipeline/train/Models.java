@@ -5,10 +5,11 @@ import io.streamebm.core.Activation;
 import io.streamebm.core.EnergyFunction;
 import io.streamebm.core.GaussianEnergy;
 import io.streamebm.core.MlpEnergy;
+import io.streamebm.pipeline.config.Choices;
+import io.streamebm.pipeline.config.ModelType;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -35,39 +36,45 @@ public final class Models {
     private Models() {
     }
 
-    /** The shape entries of a configuration-like map (extra keys are ignored). */
+    /**
+     * The shape entries of a configuration-like map (extra keys are ignored), in canonical
+     * spelling: enumerated values as {@link Choices#nameOf} writes them, which is the lower case
+     * that checkpoints and snapshots have always stored. Any accepted spelling reads the same.
+     *
+     * @throws IllegalArgumentException if the model type or activation is missing or unknown
+     */
     public static Map<String, String> shapeOf(Map<String, String> settings) {
         Map<String, String> shape = new LinkedHashMap<>();
-        String type = settings.get(TYPE).toLowerCase(Locale.ROOT);
-        shape.put(TYPE, type);
+        ModelType type = parse(settings, TYPE, ModelType.class);
+        shape.put(TYPE, Choices.nameOf(type));
         shape.put(DIM, settings.get(DIM));
-        if (type.equals("mlp")) {
+        if (type == ModelType.MLP) {
             shape.put(HIDDEN, settings.get(HIDDEN).replace(" ", ""));
-            shape.put(ACTIVATION, settings.get(ACTIVATION).toLowerCase(Locale.ROOT));
+            shape.put(ACTIVATION, Choices.nameOf(parse(settings, ACTIVATION, Activation.class)));
         }
         return shape;
+    }
+
+    private static <E extends Enum<E>> E parse(Map<String, String> settings, String key, Class<E> type) {
+        String value = settings.get(key);
+        return Choices.find(type, value).orElseThrow(() -> new IllegalArgumentException(
+                key + " = '" + value + "' is unknown; expected one of " + Choices.names(type)));
     }
 
     /** A new model of {@code shape}, initialised from {@code seed} (MLP) or at N(0, I) (Gaussian). */
     public static EnergyFunction build(Map<String, String> shape, long seed) {
         int dim = Integer.parseInt(shape.get(DIM));
-        String type = shape.get(TYPE);
-        switch (type) {
-            case "mlp":
-                int[] hidden = Arrays.stream(shape.get(HIDDEN).split(",")).map(String::trim)
-                        .mapToInt(Integer::parseInt).toArray();
-                return MlpEnergy.builder()
-                        .inputDim(dim)
-                        .hidden(hidden)
-                        .activation(Activation.valueOf(shape.get(ACTIVATION).toUpperCase(Locale.ROOT)))
-                        .seed(seed)
-                        .dataType(DataType.FLOAT)
-                        .build();
-            case "gaussian":
-                return new GaussianEnergy(Nd4j.zeros(DataType.FLOAT, dim), Nd4j.eye(dim).castTo(DataType.FLOAT));
-            default:
-                throw new IllegalArgumentException("unknown model type '" + type + "'; expected mlp or gaussian");
-        }
+        return switch (parse(shape, TYPE, ModelType.class)) {
+            case MLP -> MlpEnergy.builder()
+                    .inputDim(dim)
+                    .hidden(Arrays.stream(shape.get(HIDDEN).split(",")).map(String::trim)
+                            .mapToInt(Integer::parseInt).toArray())
+                    .activation(parse(shape, ACTIVATION, Activation.class))
+                    .seed(seed)
+                    .dataType(DataType.FLOAT)
+                    .build();
+            case GAUSSIAN -> new GaussianEnergy(Nd4j.zeros(DataType.FLOAT, dim), Nd4j.eye(dim).castTo(DataType.FLOAT));
+        };
     }
 
     /** Copies of the model's parameters, named {@code model.param.<index>}. */

@@ -22,7 +22,10 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
         int snapshotEverySteps, int goodStateEverySteps, double energyBound, Reaction reaction,
         double learningRateFactor, boolean freshStart) {
 
-    /** What the trainer does after rolling back a diverged update. */
+    /**
+     * What the trainer does after rolling back a diverged update (setting
+     * {@code divergence.reaction}: {@code lower-lr}, {@code reinit-chains}, {@code both}, {@code none}).
+     */
     public enum Reaction {
         /** Multiply the learning rate by the configured factor. */
         LOWER_LR,
@@ -33,14 +36,10 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
         /** Only roll back. */
         NONE;
 
-        /** Parses {@code lower-lr}, {@code reinit-chains}, {@code both} or {@code none}. */
-        public static Reaction parse(String s) {
-            return valueOf(s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
-        }
-
         /**
          * The name as configured and as reported to listeners and metrics ({@code lower-lr}, ...):
-         * one spelling, so the series created at start-up are the ones later incremented.
+         * one spelling, so the series created at start-up are the ones later incremented. The
+         * same rule as {@code Choices.nameOf}, which parses the setting.
          */
         public String label() {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');
