@@ -245,6 +245,21 @@ class OnlineTrainerTest {
     }
 
     @Test
+    void aRecordLimitCountsExactlyThatManyAndAcknowledgesNothingBeyondIt() {
+        SumLearner learner = new SumLearner();
+        List<Long> acked = new ArrayList<>();
+        try (OnlineTrainer t = trainer(learner, options().build())) {
+            t.train(input(10, 100, 0, acked), 550).blockLast();
+            assertEquals(550, t.recordsSeen());
+            assertEquals(550.0, learner.sum[0], 1e-9);
+        }
+        assertEquals(List.of(100L, 200L, 300L, 400L, 500L), acked, "the part-counted batch and later ones stay unacknowledged");
+        try (OnlineTrainer t = trainer(new SumLearner(), options().build())) {
+            assertEquals(Map.of("t-0", 550L), t.restore(), "the next run resumes right after the last counted record");
+        }
+    }
+
+    @Test
     void restartResumesFromTheCheckpointPositionsAndState() {
         SumLearner first = new SumLearner();
         try (OnlineTrainer t = trainer(first, options().build())) {
