@@ -130,6 +130,7 @@ public final class TrainingJob implements AutoCloseable {
                 .energyBound(c.number("divergence.energy-bound"))
                 .reaction(c.choice("divergence.reaction", TrainerOptions.Reaction.class))
                 .learningRateFactor(c.number("divergence.lr-factor"))
+                .learningRateRecoverySteps(c.integer("divergence.lr-recovery-steps"))
                 .freshStart(c.bool("checkpoint.fresh-start"))
                 .build();
     }

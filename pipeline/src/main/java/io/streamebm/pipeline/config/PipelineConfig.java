@@ -116,7 +116,8 @@ public final class PipelineConfig {
             new Key("divergence.energy-bound", "10000", "largest |mean energy| before a rollback", positive()),
             new Key("divergence.good-state-every", "10", "updates between copies of the state a rollback returns to", positiveInt()),
             Key.choice("divergence.reaction", "both", "after a rollback", TrainerOptions.Reaction.class),
-            new Key("divergence.lr-factor", "0.5", "learning-rate factor for lower-lr", openUnitInterval()));
+            new Key("divergence.lr-factor", "0.5", "learning-rate factor for lower-lr", openUnitInterval()),
+            new Key("divergence.lr-recovery-steps", "200", "applied updates without a rollback after which a lowered learning rate returns to optimizer.lr", positiveInt()));
 
     private static final Map<String, Key> BY_NAME;
 

@@ -49,7 +49,8 @@ import reactor.core.scheduler.Schedulers;
  * energy leaves ±{@code energyBound}, is rolled back to the last good state, kept every
  * {@code goodStateEverySteps} updates (copying the whole state after every update would cost more
  * than the guard is worth); then the configured reaction is applied and training goes on. The
- * records of the updates dropped by a rollback still count as seen: their positions are passed.
+ * records of the updates dropped by a rollback still count as seen: their positions are passed. A
+ * lowered learning rate returns after a quiet spell ({@link LearningRateRecovery}).
  *
  * <p>Rebalances: the model's own positions are the truth, not the group's committed offsets. A
  * sample below its source's position was counted already and is dropped. When sources leave this
@@ -104,6 +105,7 @@ public final class OnlineTrainer implements AutoCloseable {
     private final List<Runnable> pendingAcks = new ArrayList<>();
     private Map<String, INDArray> lastGood;
     private final CheckpointSchedule checkpoints;
+    private final LearningRateRecovery learningRate;
     private boolean restored;
 
     /**
@@ -118,6 +120,7 @@ public final class OnlineTrainer implements AutoCloseable {
         this.options = Objects.requireNonNull(options, "options");
         this.listener = Objects.requireNonNull(listener, "listener");
         this.thread = Schedulers.newSingle("streamebm-trainer");
+        this.learningRate = new LearningRateRecovery(options.learningRateRecoverySteps());
         this.checkpoints = new CheckpointSchedule(options.checkpointEverySteps(), options.checkpointInterval(),
                 System.nanoTime());
     }
@@ -146,7 +149,10 @@ public final class OnlineTrainer implements AutoCloseable {
                             + "the checkpoint directory was made by a different model (" + String.join("; ", mismatches)
                             + "). Use another checkpoint directory, or start afresh with --fresh-start");
                 }
-                learner.importState(c.arrays());
+                Map<String, INDArray> learnerState = new HashMap<>(c.arrays());
+                learningRate.importState(learnerState);
+                learnerState.keySet().removeIf(k -> k.startsWith("trainer."));
+                learner.importState(learnerState);
                 step = c.step();
                 recordsSeen = c.recordsSeen();
                 positions.clear();
@@ -377,7 +383,12 @@ public final class OnlineTrainer implements AutoCloseable {
             listener.diverged(step, rejected, reaction);
             outcome = StepResult.Outcome.ROLLED_BACK;
         } else {
-            if (step % options.goodStateEverySteps() == 0) {
+            double recover = learningRate.applied();
+            if (recover != 1) {
+                learner.scaleLearningRate(recover);
+                // The restored rate is the new baseline: a later rollback must not bring back the low one.
+                lastGood = learner.exportState();
+            } else if (step % options.goodStateEverySteps() == 0) {
                 lastGood = learner.exportState();
             }
             if (step % options.snapshotEverySteps() == 0) {
@@ -405,7 +416,7 @@ public final class OnlineTrainer implements AutoCloseable {
     private String react() {
         TrainerOptions.Reaction r = options.reaction();
         if (r == TrainerOptions.Reaction.LOWER_LR || r == TrainerOptions.Reaction.BOTH) {
-            learner.scaleLearningRate(options.learningRateFactor());
+            learner.scaleLearningRate(learningRate.rolledBack(options.learningRateFactor()));
         }
         if (r == TrainerOptions.Reaction.REINIT_CHAINS || r == TrainerOptions.Reaction.BOTH) {
             learner.reinitialiseChains();
@@ -442,7 +453,9 @@ public final class OnlineTrainer implements AutoCloseable {
             long t0 = System.nanoTime();
             Map<String, String> meta = new LinkedHashMap<>(learner.shape());
             try {
-                store.save(new Checkpoint(step, recordsSeen, positions, meta, learner.exportState()));
+                Map<String, INDArray> state = new LinkedHashMap<>(learner.exportState());
+                state.putAll(learningRate.exportState());
+                store.save(new Checkpoint(step, recordsSeen, positions, meta, state));
             } catch (IOException | UncheckedIOException e) {
                 Duration retryIn = checkpoints.failed(System.nanoTime());
                 listener.checkpointFailed(step, e, checkpoints.failuresInARow(), retryIn);

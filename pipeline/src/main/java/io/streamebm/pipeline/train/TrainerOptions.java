@@ -16,11 +16,13 @@ import java.util.Objects;
  * @param energyBound           a mean energy beyond ±this rolls the model back (default 1e4)
  * @param reaction              what follows a rollback (default {@link Reaction#BOTH})
  * @param learningRateFactor    factor applied by {@link Reaction#LOWER_LR} (default 0.5)
+ * @param learningRateRecoverySteps applied updates without a rollback after which a lowered learning
+ *                              rate returns to the configured one (default 200)
  * @param freshStart            ignore existing checkpoints (default false)
  */
 public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointEverySteps, Duration checkpointInterval,
         int snapshotEverySteps, int goodStateEverySteps, double energyBound, Reaction reaction,
-        double learningRateFactor, boolean freshStart) {
+        double learningRateFactor, int learningRateRecoverySteps, boolean freshStart) {
 
     /**
      * What the trainer does after rolling back a diverged update (setting
@@ -69,6 +71,9 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
         if (!(learningRateFactor > 0 && learningRateFactor < 1)) {
             throw new IllegalArgumentException("learningRateFactor must be in (0, 1), got " + learningRateFactor);
         }
+        if (learningRateRecoverySteps < 1) {
+            throw new IllegalArgumentException("learningRateRecoverySteps must be >= 1, got " + learningRateRecoverySteps);
+        }
     }
 
     private static void requirePositive(String name, Duration d) {
@@ -93,6 +98,7 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
         private double energyBound = 1e4;
         private Reaction reaction = Reaction.BOTH;
         private double learningRateFactor = 0.5;
+        private int learningRateRecoverySteps = 200;
         private boolean freshStart;
 
         private Builder() {
@@ -152,6 +158,12 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
             return this;
         }
 
+        /** @see TrainerOptions#learningRateRecoverySteps() */
+        public Builder learningRateRecoverySteps(int v) {
+            learningRateRecoverySteps = v;
+            return this;
+        }
+
         /** @see TrainerOptions#freshStart() */
         public Builder freshStart(boolean v) {
             freshStart = v;
@@ -161,7 +173,7 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
         /** Validates and builds. */
         public TrainerOptions build() {
             return new TrainerOptions(maxBatchSize, maxWait, checkpointEverySteps, checkpointInterval,
-                    snapshotEverySteps, goodStateEverySteps, energyBound, reaction, learningRateFactor, freshStart);
+                    snapshotEverySteps, goodStateEverySteps, energyBound, reaction, learningRateFactor, learningRateRecoverySteps, freshStart);
         }
     }
 }

@@ -320,6 +320,46 @@ class OnlineTrainerTest {
         assertTrue(events.contains("diverged 2 both") && events.contains("diverged 3 both"), events.toString());
     }
 
+    /** One-sample batches from offset {@code first}; {@code bad} marks those whose mean energy is out of bounds. */
+    private static Flux<InputBatch> singles(long first, boolean... bad) {
+        return Flux.range(0, bad.length).map(i -> {
+            float v = bad[i] ? 1e7f : 1f;
+            long offset = first + i;
+            return new InputBatch(List.of(new InputBatch.Sample("t-0", offset, new float[] {v, v})),
+                    Map.of("t-0", offset + 1), () -> { });
+        });
+    }
+
+    @Test
+    void aLoweredLearningRateReturnsAfterAQuietSpellAndCompoundsOnlyWhileDivergencePersists() {
+        SumLearner learner = new SumLearner();
+        TrainerOptions o = options().maxBatchSize(1).energyBound(1e6).reaction(TrainerOptions.Reaction.LOWER_LR)
+                .learningRateFactor(0.5).learningRateRecoverySteps(3).build();
+        List<Double> scales = new ArrayList<>();
+        try (OnlineTrainer t = trainer(learner, o)) {
+            // good, bad, 3 good (back to the configured rate), bad, good, bad, 3 good.
+            t.train(singles(0, false, true, false, false, false, true, false, true, false, false, false))
+                    .doOnNext(r -> scales.add(learner.lrScale)).blockLast();
+        }
+        assertEquals(List.of(1.0, 0.5, 0.5, 0.5, 1.0, 0.5, 0.5, 0.25, 0.25, 0.25, 1.0), scales);
+    }
+
+    @Test
+    void aRecoveryWindowSurvivesARestart() {
+        TrainerOptions o = options().maxBatchSize(1).energyBound(1e6).reaction(TrainerOptions.Reaction.LOWER_LR)
+                .learningRateFactor(0.5).learningRateRecoverySteps(3).build();
+        try (OnlineTrainer t = trainer(new SumLearner(), o)) {
+            t.train(singles(0, false, true, false)).blockLast(); // one good step into the window
+        }
+        SumLearner resumed = new SumLearner();
+        List<Double> scales = new ArrayList<>();
+        try (OnlineTrainer t = trainer(resumed, o)) {
+            t.train(singles(3, false, false, false)).doOnNext(r -> scales.add(resumed.lrScale)).blockLast();
+        }
+        // The checkpoint held scale 0.5 with one good step: two more end the window (factor 2).
+        assertEquals(List.of(1.0, 2.0, 2.0), scales);
+    }
+
     @Test
     void aPartialBatchIsFlushedAfterMaxWait() {
         SumLearner learner = new SumLearner();
