@@ -162,6 +162,13 @@ public final class PipelineConfig {
             }
         }
         problems.addAll(KafkaClientSettings.problems(merged));
+        if (problems.isEmpty()) {
+            String size = modelSizeProblem(merged.get("model.dim").trim(), merged.get("model.hidden").trim());
+            if (size != null) {
+                problems.add("model.hidden = '" + merged.get("model.hidden") + "' with model.dim = "
+                        + merged.get("model.dim").trim() + ": " + size);
+            }
+        }
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
@@ -437,6 +444,27 @@ public final class PipelineConfig {
 
     private static Function<String, String> openUnitInterval() {
         return number(d -> d > 0 && d < 1, "a number in (0, 1)");
+    }
+
+    /** Largest MLP accepted: 50 million parameters (200 MB of float32, before optimizer state). */
+    public static final long MAX_MODEL_PARAMETERS = 50_000_000L;
+
+    /**
+     * Why an MLP of these widths cannot be built here, or null. Checked before anything allocates:
+     * a model of two 10^6-wide layers used to die in native code ({@code bad_alloc}) with exit 1.
+     */
+    private static String modelSizeProblem(String dim, String hidden) {
+        long in = Long.parseLong(dim);
+        long params = 0;
+        for (String w : hidden.split(",")) {
+            long out = Long.parseLong(w.trim());
+            params += in * out + out;
+            in = out;
+        }
+        params += in + 1;
+        return params <= MAX_MODEL_PARAMETERS ? null : String.format(Locale.ROOT,
+                "the MLP would have %,d parameters, more than the %,d this trainer accepts; use narrower layers",
+                params, MAX_MODEL_PARAMETERS);
     }
 
     private static Function<String, String> widths() {

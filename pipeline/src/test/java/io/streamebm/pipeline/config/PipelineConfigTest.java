@@ -160,4 +160,14 @@ class PipelineConfigTest {
         assertThrows(ConfigException.class, () -> c.with(Map.of("optimizer.type", "rmsprop")));
         assertFalse(c.asMap().containsKey("kafka.consumer.x"));
     }
+
+    @Test
+    void aModelTooLargeToAllocateIsAConfigurationError() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> PipelineConfig.parse(Map.of(), Map.of("model.hidden", "1000000,1000000")));
+        assertTrue(e.getMessage().contains("model.hidden = '1000000,1000000' with model.dim = 2: the MLP would have"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("more than the 50,000,000"), e.getMessage());
+        PipelineConfig.parse(Map.of(), Map.of("model.hidden", "2048,2048,2048"));
+    }
 }
