@@ -17,11 +17,21 @@ public final class DecodedBatch {
     private final ReceiverBatch source;
     private final List<DecodedSample> samples;
     private final int deadLettered;
+    private final List<Rejection> rejections;
 
-    DecodedBatch(ReceiverBatch source, List<DecodedSample> samples, int deadLettered) {
+    DecodedBatch(ReceiverBatch source, List<DecodedSample> samples, int deadLettered, List<Rejection> rejections) {
         this.source = source;
         this.samples = Collections.unmodifiableList(samples);
         this.deadLettered = deadLettered;
+        this.rejections = List.copyOf(rejections);
+    }
+
+    /**
+     * @return the records rejected but not yet dead-lettered, in record order: empty unless the stage
+     *         defers dead letters to its owner ({@link DecodingStage#deferringDeadLetters})
+     */
+    public List<Rejection> rejections() {
+        return rejections;
     }
 
     /** @return the valid samples, in record order */

@@ -35,18 +35,42 @@ public final class DecodingStage {
     }
 
     /**
+     * A stage that does not write dead letters itself: each {@link DecodedBatch} carries its
+     * {@link DecodedBatch#rejections() rejections}, and the owner writes them, for instance inside
+     * the Kafka transaction that also commits the offsets they belong to. Acknowledging the batch
+     * then acknowledges the rejected records too.
+     *
+     * @param decoder decoding and validation rules
+     * @return the stage
+     */
+    public static DecodingStage deferringDeadLetters(SampleDecoder decoder) {
+        return new DecodingStage(Objects.requireNonNull(decoder, "decoder"));
+    }
+
+    private DecodingStage(SampleDecoder decoder) {
+        this.decoder = decoder;
+        this.deadLetters = null;
+    }
+
+    /**
      * @param batch a batch from a {@link KafkaReceiver}
-     * @return its valid samples, once its dead letters are confirmed
+     * @return its valid samples, once its dead letters are confirmed (or with its rejections, for a
+     *         stage made by {@link #deferringDeadLetters})
      */
     public Mono<DecodedBatch> decode(ReceiverBatch batch) {
         return Mono.defer(() -> {
             List<DecodedSample> samples = new ArrayList<>(batch.size());
             List<Mono<?>> writes = null;
+            List<Rejection> deferred = new ArrayList<>(0);
             for (ConsumerRecord<byte[], byte[]> r : batch.records()) {
                 try {
                     float[] v = decoder.decode(r);
                     samples.add(new DecodedSample(r.topic(), r.partition(), r.offset(), r.timestamp(), r.key(), v));
                 } catch (SampleDecodeException e) {
+                    if (deadLetters == null) {
+                        deferred.add(new Rejection(r, e.reason(), e.detail()));
+                        continue;
+                    }
                     if (writes == null) {
                         writes = new ArrayList<>();
                     }
@@ -54,7 +78,7 @@ public final class DecodingStage {
                             .doOnSuccess(md -> batch.acknowledge(r)));
                 }
             }
-            DecodedBatch decoded = new DecodedBatch(batch, samples, writes == null ? 0 : writes.size());
+            DecodedBatch decoded = new DecodedBatch(batch, samples, writes == null ? 0 : writes.size(), deferred);
             if (writes == null) {
                 return Mono.just(decoded);
             }

@@ -397,6 +397,9 @@ public final class KafkaReceiver {
 
         private Map<TopicPartition, OffsetAndMetadata> commitsFor(Collection<TopicPartition> partitions) {
             Map<TopicPartition, OffsetAndMetadata> m = new HashMap<>();
+            if (!options.commitOffsets()) {
+                return m; // the owner commits inside its own transactions
+            }
             for (TopicPartition tp : partitions) {
                 PartitionAckTracker t = trackers.get(tp);
                 if (t == null) {

@@ -46,6 +46,7 @@ public final class ReceiverOptions {
     private final Duration maxRetryBackoff;
     private final int maxRetries;
     private final long maxInFlightRecords;
+    private final boolean commitOffsets;
     private final Function<Collection<TopicPartition>, Map<TopicPartition, Long>> onAssigned;
     private final Consumer<Collection<TopicPartition>> onRevoked;
     private final Consumer<Map<TopicPartition, Long>> onPositioned;
@@ -62,6 +63,7 @@ public final class ReceiverOptions {
         this.maxRetryBackoff = b.maxRetryBackoff;
         this.maxRetries = b.maxRetries;
         this.maxInFlightRecords = b.maxInFlightRecords;
+        this.commitOffsets = b.commitOffsets;
         this.onAssigned = b.onAssigned;
         this.onRevoked = b.onRevoked;
         this.onPositioned = b.onPositioned;
@@ -86,6 +88,7 @@ public final class ReceiverOptions {
         b.maxRetryBackoff = maxRetryBackoff;
         b.maxRetries = maxRetries;
         b.maxInFlightRecords = maxInFlightRecords;
+        b.commitOffsets = commitOffsets;
         b.onAssigned = onAssigned;
         b.onRevoked = onRevoked;
         b.onPositioned = onPositioned;
@@ -100,6 +103,15 @@ public final class ReceiverOptions {
      */
     public Map<String, Object> consumerProperties() {
         return consumerProperties;
+    }
+
+    /**
+     * @return whether the receiver commits acknowledged offsets (default true). An owner that commits
+     *         offsets itself, inside a Kafka transaction together with its outputs, turns this off:
+     *         acknowledgements then only free in-flight capacity.
+     */
+    public boolean commitOffsets() {
+        return commitOffsets;
     }
 
     /** @return the subscribed topics, never empty */
@@ -231,6 +243,7 @@ public final class ReceiverOptions {
         private Duration maxRetryBackoff = DEFAULT_MAX_RETRY_BACKOFF;
         private int maxRetries = Integer.MAX_VALUE;
         private long maxInFlightRecords = Long.MAX_VALUE;
+        private boolean commitOffsets = true;
         private Function<Collection<TopicPartition>, Map<TopicPartition, Long>> onAssigned = parts -> Map.of();
         private Consumer<Collection<TopicPartition>> onRevoked = parts -> { };
         private Consumer<Map<TopicPartition, Long>> onPositioned;
@@ -301,6 +314,12 @@ public final class ReceiverOptions {
         /** @param n see {@link ReceiverOptions#maxRetries()} @return this */
         public Builder maxRetries(int n) {
             this.maxRetries = n;
+            return this;
+        }
+
+        /** @param commit see {@link ReceiverOptions#commitOffsets()} @return this */
+        public Builder commitOffsets(boolean commit) {
+            this.commitOffsets = commit;
             return this;
         }
 

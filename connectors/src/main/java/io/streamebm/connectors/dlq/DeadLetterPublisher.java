@@ -116,15 +116,45 @@ public final class DeadLetterPublisher {
      * @return completes once the broker confirms the dead letter (and it is counted)
      */
     public Mono<RecordMetadata> publish(ConsumerRecord<byte[], byte[]> record, DecodeReason why, String message) {
+        ProducerRecord<byte[], byte[]> out = deadLetter(record, why, message);
+        return sender.send(out).doOnSuccess(md -> counts.increment(why.tag()));
+    }
+
+    /**
+     * The dead letter of {@code record}, without sending it: for an owner that writes dead letters
+     * through a producer of its own (inside a transaction, for instance).
+     *
+     * @param record  the rejected record
+     * @param why     the reason
+     * @param message what was wrong
+     * @return the record to write to the dead-letter topic
+     */
+    public ProducerRecord<byte[], byte[]> deadLetter(ConsumerRecord<byte[], byte[]> record, DecodeReason why,
+            String message) {
+        return deadLetter(record, why, message, suffix, maxCopyBytes);
+    }
+
+    /**
+     * The dead letter of {@code record} with the default suffix and copy limit, for owners that
+     * write through their own producer and need no publisher.
+     */
+    public static ProducerRecord<byte[], byte[]> deadLetterOf(ConsumerRecord<byte[], byte[]> record, DecodeReason why,
+            String message) {
+        return deadLetter(record, why, message, DEFAULT_SUFFIX, DEFAULT_MAX_COPY_BYTES);
+    }
+
+    private static ProducerRecord<byte[], byte[]> deadLetter(ConsumerRecord<byte[], byte[]> record, DecodeReason why,
+            String message, String suffix, int maxCopyBytes) {
         String reason = Objects.requireNonNull(why, "why").tag();
+        String topic = record.topic() + suffix;
         ProducerRecord<byte[], byte[]> out;
         if (size(record) <= maxCopyBytes) {
-            out = new ProducerRecord<>(deadLetterTopic(record.topic()), null, record.key(), record.value());
+            out = new ProducerRecord<>(topic, null, record.key(), record.value());
             for (Header h : record.headers()) {
                 out.headers().add(h);
             }
         } else {
-            out = new ProducerRecord<>(deadLetterTopic(record.topic()), null, null, reference(record));
+            out = new ProducerRecord<>(topic, null, null, reference(record));
             out.headers().add(REFERENCE_HEADER, bytes("true"));
             out.headers().add("content-type", bytes("application/json"));
         }
@@ -133,7 +163,7 @@ public final class DeadLetterPublisher {
         out.headers().add(SOURCE_TOPIC_HEADER, bytes(record.topic()));
         out.headers().add(SOURCE_PARTITION_HEADER, bytes(Integer.toString(record.partition())));
         out.headers().add(SOURCE_OFFSET_HEADER, bytes(Long.toString(record.offset())));
-        return sender.send(out).doOnSuccess(md -> counts.increment(reason));
+        return out;
     }
 
     private static long size(ConsumerRecord<byte[], byte[]> r) {

@@ -3,6 +3,7 @@ package io.streamebm.pipeline.app;
 import io.streamebm.connectors.DecodedBatch;
 import io.streamebm.connectors.DecodedSample;
 import io.streamebm.connectors.KafkaSender;
+import io.streamebm.connectors.Rejection;
 import io.streamebm.connectors.SenderOptions;
 import io.streamebm.connectors.codec.Float32SampleCodec;
 import io.streamebm.connectors.codec.JsonSampleCodec;
@@ -35,13 +36,32 @@ public final class KafkaParts {
      */
     static Map<String, Object> staticMembership(PipelineConfig c, String role) {
         if (!c.clientProperties(PipelineConfig.CONSUMER_PREFIX).containsKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG)) {
-            String member = c.string("kafka.member-name");
-            if (member.isEmpty()) {
-                member = hostName() + "-" + shortHash(Path.of(c.string("checkpoint.dir")).toAbsolutePath().normalize().toString());
-            }
-            return Map.of(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, member + "-" + role);
+            return Map.of(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, memberName(c) + "-" + role);
         }
         return Map.of();
+    }
+
+    /**
+     * This member's stable name: {@code kafka.member-name}, else the host and a hash of the
+     * checkpoint directory. It names the static group membership and the output transactions.
+     */
+    static String memberName(PipelineConfig c) {
+        String member = c.string("kafka.member-name");
+        return member.isEmpty()
+                ? hostName() + "-" + shortHash(Path.of(c.string("checkpoint.dir")).toAbsolutePath().normalize().toString())
+                : member;
+    }
+
+    /** The pass-through consumer properties an admin client understands (TLS, SASL, timeouts). */
+    static Map<String, Object> adminProperties(PipelineConfig c) {
+        Map<String, Object> out = new java.util.HashMap<>();
+        java.util.Set<String> known = org.apache.kafka.clients.admin.AdminClientConfig.configNames();
+        c.clientProperties(PipelineConfig.CONSUMER_PREFIX).forEach((k, v) -> {
+            if (known.contains(k)) {
+                out.put(k, v);
+            }
+        });
+        return out;
     }
 
     private static String hostName() {
@@ -96,11 +116,24 @@ public final class KafkaParts {
 
     /** Adapts a decoded Kafka batch to the trainer's input. */
     static InputBatch toInput(DecodedBatch b) {
+        return toInput(b, r -> () -> { });
+    }
+
+    /**
+     * Adapts a decoded Kafka batch to the trainer's input, with {@code deadLetter} giving what to
+     * write for each rejected record once the trainer counts it.
+     */
+    static InputBatch toInput(DecodedBatch b, java.util.function.Function<Rejection, Runnable> deadLetter) {
         List<InputBatch.Sample> samples = new ArrayList<>(b.samples().size());
         for (DecodedSample s : b.samples()) {
             samples.add(new InputBatch.Sample(sourceKey(s.topic(), s.partition()), s.offset(), s.values()));
         }
-        return new InputBatch(samples, b.sourcePositions(), b::acknowledge);
+        List<InputBatch.Output> outputs = new ArrayList<>(b.rejections().size());
+        for (Rejection r : b.rejections()) {
+            outputs.add(new InputBatch.Output(sourceKey(r.record().topic(), r.record().partition()),
+                    r.record().offset(), deadLetter.apply(r)));
+        }
+        return new InputBatch(samples, b.sourcePositions(), b::acknowledge, outputs);
     }
 
     /** The decoder the configuration asks for. */

@@ -2,7 +2,8 @@ package io.streamebm.pipeline.app;
 
 import io.streamebm.connectors.DecodingStage;
 import io.streamebm.connectors.KafkaReceiver;
-import io.streamebm.connectors.KafkaSender;
+import io.streamebm.connectors.Rejection;
+import org.apache.kafka.common.TopicPartition;
 import io.streamebm.connectors.ReceiverOptions;
 import io.streamebm.connectors.codec.DecodeReason;
 import io.streamebm.connectors.dlq.DeadLetterCounts;
@@ -59,7 +60,7 @@ public final class TrainingJob implements AutoCloseable {
     private final EbmLearner learner;
     private final OnlineTrainer trainer;
     private final Monitoring monitoring;
-    private final KafkaSender sender;
+    private volatile TransactionalOutputs outputs;
     private final StepHistory history = new StepHistory(4096);
     private final BrokerWatch brokerWatch;
     private volatile KafkaReceiver receiver;
@@ -101,12 +102,17 @@ public final class TrainingJob implements AutoCloseable {
         this.brokerWatch = BrokerWatch.start(bootstrap, () -> monitoring.health().broker(),
                 message -> LOG.warn(message), out::println);
         out.println(startupLine(config, monitoring.server().baseUri() + "/metrics"));
-        this.sender = KafkaParts.sender(config, "streamebm-trainer-producer");
-        monitoring.bindKafkaClient(sender.producer());
         FileCheckpointStore store = new FileCheckpointStore(Path.of(config.string("checkpoint.dir")),
                 config.integer("checkpoint.keep"),
                 (id, reason) -> out.println("checkpoint " + id + " skipped: " + reason + "; trying the previous one"));
-        this.trainer = new OnlineTrainer(decorate.apply(learner), store, trainerOptions(config), new Listener());
+        // The outputs' transaction commits first in every checkpoint; it opens when run() starts.
+        this.trainer = new OnlineTrainer(decorate.apply(learner), store, trainerOptions(config), new Listener(),
+                positions -> {
+                    TransactionalOutputs o = outputs;
+                    if (o != null) {
+                        o.commit(positions);
+                    }
+                });
     }
 
     /** What the job is connected to, in one line, so that a wrong address is obvious at start-up. */
@@ -173,7 +179,8 @@ public final class TrainingJob implements AutoCloseable {
 
     private void publishSnapshot(long version, Map<String, INDArray> params, long recordsSeen) {
         String topic = config.string("snapshot.topic");
-        if (topic.isEmpty()) {
+        if (topic.isEmpty() || outputs.snapshotWritten(version)) {
+            // After a crash, the replay reaches versions a committed transaction already holds.
             return;
         }
         Map<String, String> meta = new LinkedHashMap<>(learner.shape());
@@ -188,9 +195,8 @@ public final class TrainingJob implements AutoCloseable {
         byte[] key = config.string("model.name").getBytes(StandardCharsets.UTF_8);
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, key, value);
         record.headers().add("content-type", ModelSnapshots.CONTENT_TYPE.getBytes(StandardCharsets.UTF_8));
-        sender.send(record).subscribe(
-                md -> monitoring.training().onModelVersion(version),
-                e -> out.println("snapshot " + version + " was not published: " + e));
+        outputs.sendSnapshot(record, version);
+        monitoring.training().onModelVersion(version);
     }
 
     /**
@@ -211,7 +217,21 @@ public final class TrainingJob implements AutoCloseable {
             monitoring.training().onRecordRejected(reason);
             monitoring.training().onRecordDeadLettered(reason);
         });
-        DecodingStage stage = new DecodingStage(KafkaParts.decoder(config), new DeadLetterPublisher(sender, counts));
+        TransactionalOutputs o = openOutputs();
+        if (o == null) {
+            return new Summary(trainer.step(), trainer.recordsSeen(), history.snapshot(), Duration.ZERO, Duration.ZERO);
+        }
+        outputs = o;
+        monitoring.bindKafkaClient(o.producer());
+        // Dead letters are written by the trainer, into the transaction that commits their offsets.
+        DecodingStage stage = DecodingStage.deferringDeadLetters(KafkaParts.decoder(config));
+        java.util.function.Function<Rejection, Runnable> deadLetter = r -> () -> {
+            TopicPartition tp = new TopicPartition(r.record().topic(), r.record().partition());
+            if (!o.alreadyWritten(tp, r.record().offset())) {
+                o.send(DeadLetterPublisher.deadLetterOf(r.record(), r.reason(), r.detail()));
+            }
+            counts.increment(r.reason().tag());
+        };
         receiver = KafkaReceiver.create(ReceiverOptions.builder()
                 .bootstrapServers(config.string("kafka.bootstrap-servers"))
                 .groupId(config.string("kafka.group"))
@@ -225,13 +245,15 @@ public final class TrainingJob implements AutoCloseable {
                 .onPositioned(starts -> trainer.startAt(KafkaParts.sourcePositions(starts)))
                 .onRevoked(revoked -> trainer.release(KafkaParts.sourceKeys(revoked)))
                 .onConsumerCreated(monitoring::bindKafkaClient)
+                // Offsets are committed inside the output transactions, at each checkpoint.
+                .commitOffsets(false)
                 .build());
         Progress progress = new Progress(out, receiver::lag);
         long startedNanos = System.nanoTime();
         java.util.concurrent.atomic.AtomicLong firstNanos = new java.util.concurrent.atomic.AtomicLong();
         trainer.train(receiver.receive()
                         .concatMap(stage::decode, 1)
-                        .map(KafkaParts::toInput)
+                        .map(b -> KafkaParts.toInput(b, deadLetter))
                         .takeUntilOther(stopSignal.asMono()), maxRecords)
                 .doOnNext(r -> {
                     monitoring.training().onStep(r);
@@ -253,6 +275,41 @@ public final class TrainingJob implements AutoCloseable {
         long firstAt = firstNanos.get() == 0 ? endNanos : firstNanos.get();
         return new Summary(trainer.step(), trainer.recordsSeen(), history.snapshot(),
                 Duration.ofNanos(firstAt - startedNanos), Duration.ofNanos(endNanos - firstAt));
+    }
+
+    /**
+     * Opens the output transactions, retrying every 5 s while the broker cannot be reached (the
+     * broker watch warns meanwhile).
+     *
+     * @return the outputs, or null when the job was stopped first
+     */
+    private TransactionalOutputs openOutputs() {
+        Duration timeout = transactionTimeout(config);
+        String member = KafkaParts.memberName(config);
+        while (!stopped.get()) {
+            try {
+                return TransactionalOutputs.open(config.string("kafka.bootstrap-servers"), config.string("kafka.group"),
+                        member + "-outputs", config.clientProperties(PipelineConfig.PRODUCER_PREFIX),
+                        KafkaParts.adminProperties(config), timeout);
+            } catch (TransactionalOutputs.OutputsLostException e) {
+                LOG.warn("cannot open the output transactions yet: {}; retrying in 5 s", e.getMessage());
+                try {
+                    Thread.sleep(5000);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return null;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Transactions stay open between checkpoints: allow twice the checkpoint interval, 1 to 15 minutes. */
+    static Duration transactionTimeout(PipelineConfig c) {
+        Duration twice = c.duration("checkpoint.interval").multipliedBy(2);
+        Duration min = Duration.ofMinutes(1);
+        Duration max = Duration.ofMinutes(15);
+        return twice.compareTo(min) < 0 ? min : twice.compareTo(max) > 0 ? max : twice;
     }
 
     /** Asks the run to end cleanly: stop consuming, train what is buffered, checkpoint, commit. */
@@ -287,7 +344,10 @@ public final class TrainingJob implements AutoCloseable {
     public void close() {
         stop();
         brokerWatch.close();
-        sender.close();
+        TransactionalOutputs o = outputs;
+        if (o != null) {
+            o.close();
+        }
         monitoring.close();
         trainer.close();
     }

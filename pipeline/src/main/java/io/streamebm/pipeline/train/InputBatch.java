@@ -12,8 +12,27 @@ import java.util.Objects;
  * @param samples      the valid samples, in source order
  * @param endPositions per source ("topic-partition"), the next position after this batch
  * @param acknowledge  called once the state that used this batch is durable
+ * @param outputs      what to write when the trainer counts this batch's records
  */
-public record InputBatch(List<Sample> samples, Map<String, Long> endPositions, Runnable acknowledge) {
+public record InputBatch(List<Sample> samples, Map<String, Long> endPositions, Runnable acknowledge,
+        List<Output> outputs) {
+
+    /**
+     * Something to write once the trainer counts the record at {@code position} of {@code source}
+     * (a dead letter, for instance): the trainer runs {@code write} on its thread when it passes the
+     * batch's end, unless that record was counted before (a re-delivery) or its source was released.
+     *
+     * @param source   "topic-partition"
+     * @param position the record's offset within the source
+     * @param write    writes the output; runs on the trainer thread
+     */
+    public record Output(String source, long position, Runnable write) {
+    }
+
+    /** A batch with no outputs of its own. */
+    public InputBatch(List<Sample> samples, Map<String, Long> endPositions, Runnable acknowledge) {
+        this(samples, endPositions, acknowledge, List.of());
+    }
 
     /**
      * One valid sample.
@@ -30,5 +49,6 @@ public record InputBatch(List<Sample> samples, Map<String, Long> endPositions, R
         samples = List.copyOf(Objects.requireNonNull(samples, "samples"));
         endPositions = Map.copyOf(Objects.requireNonNull(endPositions, "endPositions"));
         Objects.requireNonNull(acknowledge, "acknowledge");
+        outputs = List.copyOf(Objects.requireNonNull(outputs, "outputs"));
     }
 }

@@ -88,6 +88,7 @@ public final class OnlineTrainer implements AutoCloseable {
     }
 
     private final Learner learner;
+    private final OutputCommitter committer;
     private final CheckpointStore store;
     private final TrainerOptions options;
     private final Listener listener;
@@ -115,6 +116,19 @@ public final class OnlineTrainer implements AutoCloseable {
      * @param listener hears checkpoints, divergences and snapshots
      */
     public OnlineTrainer(Learner learner, CheckpointStore store, TrainerOptions options, Listener listener) {
+        this(learner, store, options, listener, OutputCommitter.NONE);
+    }
+
+    /**
+     * @param learner   the model side; only this trainer calls it from now on
+     * @param store     where checkpoints go
+     * @param options   batching, checkpoint and guard settings
+     * @param listener  hears checkpoints, divergences and snapshots
+     * @param committer commits the outputs written since the last checkpoint, first phase of each checkpoint
+     */
+    public OnlineTrainer(Learner learner, CheckpointStore store, TrainerOptions options, Listener listener,
+            OutputCommitter committer) {
+        this.committer = Objects.requireNonNull(committer, "committer");
         this.learner = Objects.requireNonNull(learner, "learner");
         this.store = Objects.requireNonNull(store, "store");
         this.options = Objects.requireNonNull(options, "options");
@@ -291,17 +305,44 @@ public final class OnlineTrainer implements AutoCloseable {
     // ------------------------------------------------------------------ on the trainer thread
 
     /** A sample, or the end of an input batch riding on its last sample (or alone if none survived). */
-    private record Item(InputBatch.Sample sample, InputBatch batchEnd) {
+    /**
+     * A sample, with the outputs of the records just before it in its source (run first), and the
+     * end of an input batch riding on its last sample (or alone if none survived). Outputs ride on
+     * the sample after them, not on the batch end, so that they are judged against the model's
+     * position at their own record even when a batch spans several micro-batches.
+     */
+    private record Item(InputBatch.Sample sample, List<InputBatch.Output> outputs, InputBatch batchEnd) {
     }
 
     private static List<Item> items(InputBatch b) {
         List<Item> items = new ArrayList<>(b.samples().size() + 1);
         List<InputBatch.Sample> samples = b.samples();
+        // Outputs per source in position order, to be placed before the first later sample.
+        Map<String, java.util.ArrayDeque<InputBatch.Output>> pending = new HashMap<>();
+        for (InputBatch.Output o : b.outputs()) {
+            pending.computeIfAbsent(o.source(), k -> new java.util.ArrayDeque<>()).add(o);
+        }
         for (int i = 0; i < samples.size(); i++) {
-            items.add(new Item(samples.get(i), i == samples.size() - 1 ? b : null));
+            InputBatch.Sample sample = samples.get(i);
+            List<InputBatch.Output> before = List.of();
+            java.util.ArrayDeque<InputBatch.Output> queue = pending.get(sample.source());
+            while (queue != null && !queue.isEmpty() && queue.peek().position() < sample.position()) {
+                if (before.isEmpty()) {
+                    before = new ArrayList<>(2);
+                }
+                before.add(queue.poll());
+            }
+            boolean last = i == samples.size() - 1;
+            if (last) {
+                before = new ArrayList<>(before);
+                for (java.util.ArrayDeque<InputBatch.Output> rest : pending.values()) {
+                    before.addAll(rest);
+                }
+            }
+            items.add(new Item(sample, before, last ? b : null));
         }
         if (samples.isEmpty()) {
-            items.add(new Item(null, b));
+            items.add(new Item(null, b.outputs(), b));
         }
         return items;
     }
@@ -312,6 +353,13 @@ public final class OnlineTrainer implements AutoCloseable {
         Map<String, Long> covered = new LinkedHashMap<>();
         List<Runnable> acks = new ArrayList<>();
         for (Item item : items) {
+            for (InputBatch.Output o : item.outputs()) {
+                // Same rule as for samples: a record the model counted before already has its output.
+                if (!released.contains(o.source()) && !limitReached && o.position() >= Math.max(
+                        positions.getOrDefault(o.source(), 0L), covered.getOrDefault(o.source(), 0L))) {
+                    o.write().run();
+                }
+            }
             InputBatch.Sample sample = item.sample();
             if (sample != null && counts(sample, covered, rows.size())) {
                 rows.add(sample.values());
@@ -453,6 +501,8 @@ public final class OnlineTrainer implements AutoCloseable {
             long t0 = System.nanoTime();
             Map<String, String> meta = new LinkedHashMap<>(learner.shape());
             try {
+                // Phase one: the outputs become visible with the positions they cover (throws on failure).
+                committer.commit(Map.copyOf(positions));
                 Map<String, INDArray> state = new LinkedHashMap<>(learner.exportState());
                 state.putAll(learningRate.exportState());
                 store.save(new Checkpoint(step, recordsSeen, positions, meta, state));
