@@ -2,21 +2,17 @@ package io.streamebm.pipeline.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.streamebm.connectors.KafkaSender;
 import io.streamebm.connectors.broker.LocalKafkaBroker;
 import io.streamebm.connectors.codec.JsonSampleCodec;
 import io.streamebm.connectors.codec.SampleCodecs;
+import io.streamebm.pipeline.ChildJvm;
 import io.streamebm.pipeline.TestBroker;
 import io.streamebm.pipeline.checkpoint.Checkpoint;
 import io.streamebm.pipeline.checkpoint.FileCheckpointStore;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -47,12 +43,12 @@ class CrashRestartTest {
         String[] faults = {"step@7", "checkpoint-write@3", "after-checkpoint@2", "step@5"};
         for (String fault : faults) {
             Process p = start(broker.bootstrapServers(), topic, checkpoints, fault);
-            awaitLine(p, "FAULT-POINT", fault);
+            ChildJvm.awaitLine(p, "FAULT-POINT", fault);
             p.destroyForcibly(); // SIGKILL on Linux
             assertTrue(p.waitFor(30, TimeUnit.SECONDS), "child did not die");
         }
         Process last = start(broker.bootstrapServers(), topic, checkpoints, null);
-        String end = awaitLine(last, "stopped after step", "final run");
+        String end = ChildJvm.awaitLine(last, "stopped after step", "final run");
         assertTrue(last.waitFor(60, TimeUnit.SECONDS), "final run did not exit");
         assertEquals(0, last.exitValue(), end);
 
@@ -74,52 +70,15 @@ class CrashRestartTest {
     }
 
     private static Process start(String bootstrap, String topic, Path checkpoints, String fault) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xmx512m");
-        if (fault != null) {
-            cmd.add("-Dstreamebm.fault=" + fault);
-        }
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add("io.streamebm.pipeline.StreamEbmCli");
-        cmd.addAll(List.of("train", "--bootstrap-server", bootstrap, "--topic", topic, "--group", topic + "-g",
-                "--checkpoint-dir", checkpoints.toString(), "--records", Integer.toString(RECORDS),
-                "--metrics-port", "0", "--model-name", "crash",
-                "--set", "model.hidden=16,16", "--set", "loss.chains=64", "--set", "loss.k=2",
-                "--set", "batch.max-size=97", "--set", "checkpoint.every-steps=4", "--set", "snapshot.topic="));
         // No group.instance.id here: the default static membership (derived from the host and the
         // checkpoint directory) must let each restart take over its killed predecessor's partitions
         // at once; without it every restart waits out a 45 s session and this test takes minutes.
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().put("OMP_NUM_THREADS", "1");
-        return pb.start();
-    }
-
-    /** Reads the child's output until a line contains {@code marker}; fails with the output if it exits first. */
-    private static String awaitLine(Process p, String marker, String what) throws IOException {
-        BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        StringBuilder seen = new StringBuilder();
-        String line;
-        while ((line = in.readLine()) != null) {
-            seen.append(line).append('\n');
-            if (line.contains(marker)) {
-                // Keep draining so the child never blocks on a full pipe.
-                Thread drain = new Thread(() -> {
-                    try {
-                        while (in.readLine() != null) {
-                            // discard
-                        }
-                    } catch (IOException ignored) {
-                        // the child is being killed
-                    }
-                });
-                drain.setDaemon(true);
-                drain.start();
-                return line;
-            }
-        }
-        fail(what + ": the trainer exited before '" + marker + "'. Output:\n" + seen);
-        return null;
+        return ChildJvm.start(fault == null ? List.of() : List.of("streamebm.fault=" + fault),
+                "io.streamebm.pipeline.StreamEbmCli",
+                List.of("train", "--bootstrap-server", bootstrap, "--topic", topic, "--group", topic + "-g",
+                        "--checkpoint-dir", checkpoints.toString(), "--records", Integer.toString(RECORDS),
+                        "--metrics-port", "0", "--model-name", "crash",
+                        "--set", "model.hidden=16,16", "--set", "loss.chains=64", "--set", "loss.k=2",
+                        "--set", "batch.max-size=97", "--set", "checkpoint.every-steps=4", "--set", "snapshot.topic="));
     }
 }

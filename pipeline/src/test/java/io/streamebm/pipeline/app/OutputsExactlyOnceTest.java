@@ -2,14 +2,12 @@ package io.streamebm.pipeline.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.streamebm.connectors.broker.LocalKafkaBroker;
 import io.streamebm.connectors.dlq.DeadLetterPublisher;
+import io.streamebm.pipeline.ChildJvm;
 import io.streamebm.pipeline.TestBroker;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,12 +58,12 @@ class OutputsExactlyOnceTest {
         Path checkpoints = dir.resolve("checkpoints");
         for (String fault : new String[] {"step@9", "checkpoint-write@2", "after-checkpoint@2", "checkpoint-write@3"}) {
             Process p = start(broker.bootstrapServers(), topic, snapshots, checkpoints, fault, valid);
-            awaitLine(p, "FAULT-POINT", fault);
+            ChildJvm.awaitLine(p, "FAULT-POINT", fault);
             p.destroyForcibly(); // SIGKILL
             assertTrue(p.waitFor(30, TimeUnit.SECONDS), "child did not die");
         }
         Process last = start(broker.bootstrapServers(), topic, snapshots, checkpoints, null, valid);
-        String end = awaitLine(last, "stopped after step", "final run");
+        String end = ChildJvm.awaitLine(last, "stopped after step", "final run");
         assertTrue(last.waitFor(120, TimeUnit.SECONDS), "final run did not exit");
         assertEquals(0, last.exitValue(), end);
 
@@ -138,48 +136,13 @@ class OutputsExactlyOnceTest {
 
     private static Process start(String bootstrap, String topic, String snapshots, Path checkpoints, String fault,
             int records) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xmx512m");
-        if (fault != null) {
-            cmd.add("-Dstreamebm.fault=" + fault);
-        }
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add("io.streamebm.pipeline.StreamEbmCli");
-        cmd.addAll(List.of("train", "--bootstrap-server", bootstrap, "--topic", topic, "--group", topic + "-g",
-                "--checkpoint-dir", checkpoints.toString(), "--records", Integer.toString(records),
-                "--metrics-port", "0", "--model-name", "outputs",
-                "--set", "model.hidden=16,16", "--set", "loss.chains=64", "--set", "loss.k=2",
-                "--set", "batch.max-size=97", "--set", "checkpoint.every-steps=4",
-                "--set", "snapshot.topic=" + snapshots, "--set", "snapshot.every-steps=3"));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().put("OMP_NUM_THREADS", "1");
-        return pb.start();
-    }
-
-    private static String awaitLine(Process p, String marker, String what) throws IOException {
-        BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        StringBuilder seen = new StringBuilder();
-        String line;
-        while ((line = in.readLine()) != null) {
-            seen.append(line).append('\n');
-            if (line.contains(marker)) {
-                Thread drain = new Thread(() -> {
-                    try {
-                        while (in.readLine() != null) {
-                            // keep the pipe empty
-                        }
-                    } catch (IOException ignored) {
-                        // the child is being killed
-                    }
-                });
-                drain.setDaemon(true);
-                drain.start();
-                return line;
-            }
-        }
-        fail(what + ": the trainer exited before '" + marker + "'. Output:\n" + seen);
-        return null;
+        return ChildJvm.start(fault == null ? List.of() : List.of("streamebm.fault=" + fault),
+                "io.streamebm.pipeline.StreamEbmCli",
+                List.of("train", "--bootstrap-server", bootstrap, "--topic", topic, "--group", topic + "-g",
+                        "--checkpoint-dir", checkpoints.toString(), "--records", Integer.toString(records),
+                        "--metrics-port", "0", "--model-name", "outputs",
+                        "--set", "model.hidden=16,16", "--set", "loss.chains=64", "--set", "loss.k=2",
+                        "--set", "batch.max-size=97", "--set", "checkpoint.every-steps=4",
+                        "--set", "snapshot.topic=" + snapshots, "--set", "snapshot.every-steps=3"));
     }
 }

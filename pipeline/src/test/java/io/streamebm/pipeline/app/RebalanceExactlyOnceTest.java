@@ -1,24 +1,21 @@
 package io.streamebm.pipeline.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamebm.pipeline.ChildJvm;
 import io.streamebm.pipeline.TestBroker;
 import io.streamebm.pipeline.checkpoint.Checkpoint;
 import io.streamebm.pipeline.checkpoint.FileCheckpointStore;
 import io.streamebm.pipeline.config.PipelineConfig;
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -258,32 +255,9 @@ class RebalanceExactlyOnceTest {
 
     /** The broker as a process of its own, so that it can be SIGKILLed; returns once it accepts clients. */
     private static Process startBroker(int port, Path data) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-                "io.streamebm.connectors.broker.LocalKafkaBroker", "--port", Integer.toString(port),
-                "--data-dir", data.toString()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        StringBuilder seen = new StringBuilder();
-        String line;
-        while ((line = in.readLine()) != null) {
-            seen.append(line).append('\n');
-            if (line.equals("127.0.0.1:" + port)) {
-                Thread drain = new Thread(() -> {
-                    try {
-                        while (in.readLine() != null) {
-                            // keep the pipe empty
-                        }
-                    } catch (IOException ignored) {
-                        // the broker was killed
-                    }
-                });
-                drain.setDaemon(true);
-                drain.start();
-                return p;
-            }
-        }
-        assertFalse(true, "the broker exited before it was ready:\n" + seen);
+        Process p = ChildJvm.start(List.of(), "io.streamebm.connectors.broker.LocalKafkaBroker",
+                List.of("--port", Integer.toString(port), "--data-dir", data.toString()));
+        ChildJvm.awaitLine(p, line -> line.equals("127.0.0.1:" + port), "the broker on port " + port);
         return p;
     }
 
