@@ -119,9 +119,13 @@ class SecuredClusterTest {
         return new Run(p.exitValue(), Files.readString(out));
     }
 
-    private Run produce(Path commandConfig, String topic, int records) throws Exception {
+    /** The bound for a refused command to end. */
+    private static final long REFUSED_WITHIN_SECONDS = 30;
+
+    private Run produce(Path commandConfig, String topic, int records, long limitSeconds) throws Exception {
         return run(streamebm("produce", "--bootstrap-server", cluster.bootstrapServers(), "--command-config",
-                commandConfig.toString(), "--topic", topic, "--rate", "0", "--records", String.valueOf(records)), 120);
+                commandConfig.toString(), "--topic", topic, "--rate", "0", "--records", String.valueOf(records)),
+                limitSeconds);
     }
 
     private String[] trainArgs(Path commandConfig, String topic, String group, Path checkpoints) {
@@ -131,9 +135,10 @@ class SecuredClusterTest {
             "--set", "batch.max-size=64", "--set", "checkpoint.every-steps=5", "--set", "snapshot.every-steps=5"};
     }
 
-    private Run score(Path commandConfig, String group, int records) throws Exception {
+    private Run score(Path commandConfig, String group, int records, long limitSeconds) throws Exception {
         return run(streamebm("score", "--bootstrap-server", cluster.bootstrapServers(), "--command-config",
-                commandConfig.toString(), "--topic", INPUT, "--group", group, "--records", String.valueOf(records)), 180);
+                commandConfig.toString(), "--topic", INPUT, "--group", group, "--records", String.valueOf(records)),
+                limitSeconds);
     }
 
     private Run kcat(String user, String password, String... args) throws Exception {
@@ -147,7 +152,7 @@ class SecuredClusterTest {
     @Test
     void trainProduceScoreAndKcatWorkThroughSaslSslAndNoPasswordLeaks() throws Exception {
         List<String> outputs = new ArrayList<>();
-        Run produced = produce(cluster.clientConfig("producer", PRODUCER_PASSWORD), INPUT, 3000);
+        Run produced = produce(cluster.clientConfig("producer", PRODUCER_PASSWORD), INPUT, 3000, 120);
         outputs.add(produced.output());
         assertEquals(0, produced.exit(), produced.output());
 
@@ -182,7 +187,7 @@ class SecuredClusterTest {
         outputs.add(trainOutput);
         assertTrue(health.contains("\"status\""), health);
 
-        Run scored = score(cluster.clientConfig("scorer", SCORER_PASSWORD), SCORER_GROUP, 100);
+        Run scored = score(cluster.clientConfig("scorer", SCORER_PASSWORD), SCORER_GROUP, 100, 180);
         outputs.add(scored.output());
         assertEquals(0, scored.exit(), scored.output());
         assertTrue(scored.output().contains("scoring with model version"), scored.output());
@@ -231,34 +236,34 @@ class SecuredClusterTest {
 
     @Test
     void aWrongPasswordEndsEachCommandWithOneLine() throws Exception {
-        Run produce = produce(cluster.clientConfig("producer", "wrong-password"), INPUT, 10);
+        Run produce = produce(cluster.clientConfig("producer", "wrong-password"), INPUT, 10, REFUSED_WITHIN_SECONDS);
         assertAccessDenied(produce, "authentication failed for user 'producer'");
 
         Run train = run(streamebm(trainArgs(cluster.clientConfig("trainer", "wrong-password"), INPUT, GROUP,
-                dir.resolve("ck"))), 30);
+                dir.resolve("ck"))), REFUSED_WITHIN_SECONDS);
         assertAccessDenied(train, "authentication failed for user 'trainer'");
 
-        Run score = score(cluster.clientConfig("scorer", "wrong-password"), SCORER_GROUP, 10);
+        Run score = score(cluster.clientConfig("scorer", "wrong-password"), SCORER_GROUP, 10, REFUSED_WITHIN_SECONDS);
         assertAccessDenied(score, "authentication failed for user 'scorer'");
     }
 
     @Test
     void aMissingAclEndsEachCommandWithOneLineNamingWhatWasRefused() throws Exception {
-        Run produce = produce(cluster.clientConfig("producer", PRODUCER_PASSWORD), "forbidden", 10);
+        Run produce = produce(cluster.clientConfig("producer", PRODUCER_PASSWORD), "forbidden", 10, REFUSED_WITHIN_SECONDS);
         assertAccessDenied(produce, "user 'producer' may not use topic forbidden");
 
         Run trainTopic = run(streamebm(trainArgs(cluster.clientConfig("trainer", TRAINER_PASSWORD), "forbidden",
-                GROUP, dir.resolve("ck1"))), 30);
+                GROUP, dir.resolve("ck1"))), REFUSED_WITHIN_SECONDS);
         assertAccessDenied(trainTopic, "user 'trainer' may not use topic forbidden");
 
         Run trainGroup = run(streamebm(trainArgs(cluster.clientConfig("trainer", TRAINER_PASSWORD), INPUT,
-                "other-group", dir.resolve("ck2"))), 30);
+                "other-group", dir.resolve("ck2"))), REFUSED_WITHIN_SECONDS);
         assertAccessDenied(trainGroup, "user 'trainer' may not use group other-group");
 
-        Run score = score(cluster.clientConfig("scorer", SCORER_PASSWORD), "other-scorers", 10);
+        Run score = score(cluster.clientConfig("scorer", SCORER_PASSWORD), "other-scorers", 10, REFUSED_WITHIN_SECONDS);
         assertAccessDenied(score, "user 'scorer' may not use group other-scorers");
 
-        Run nobody = score(cluster.clientConfig("nobody", "nobody-Pw-1"), SCORER_GROUP, 10);
+        Run nobody = score(cluster.clientConfig("nobody", "nobody-Pw-1"), SCORER_GROUP, 10, REFUSED_WITHIN_SECONDS);
         assertAccessDenied(nobody, "user 'nobody' may not use topic");
     }
 
