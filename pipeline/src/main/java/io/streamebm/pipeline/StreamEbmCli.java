@@ -4,6 +4,7 @@ import io.streamebm.core.NativeBackendUnavailableException;
 import io.streamebm.pipeline.cli.BrokerCommand;
 import io.streamebm.pipeline.cli.BuildVersion;
 import io.streamebm.pipeline.cli.DemoCommand;
+import io.streamebm.pipeline.cli.KafkaAccessDenied;
 import io.streamebm.pipeline.cli.ProduceCommand;
 import io.streamebm.pipeline.cli.ScoreCommand;
 import io.streamebm.pipeline.cli.TrainCommand;
@@ -15,7 +16,8 @@ import picocli.CommandLine.Command;
 /**
  * The {@code streamebm} command line: {@code demo}, {@code train}, {@code produce},
  * {@code score} and {@code broker}. Exit codes: 0 success, 1 a failure while running, 2 a usage
- * or configuration error. Errors are reported as messages: a usage error names every wrong value
+ * or configuration error, 3 the Kafka cluster refused the command's user (a wrong password, a failed
+ * TLS handshake or a missing ACL, see {@link KafkaAccessDenied}; one line, no stack trace). Errors are reported as messages: a usage error names every wrong value
  * and never shows a stack trace; a failure shows its chain of causes, and its stack trace when the
  * environment variable {@code STREAMEBM_DEBUG} is set.
  */
@@ -77,6 +79,10 @@ public final class StreamEbmCli implements Runnable {
                 if (cause instanceof UsageError usage) {
                     cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + usage.getMessage());
                     return USAGE_ERROR;
+                }
+                if (cause instanceof KafkaAccessDenied denied) {
+                    cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + denied.getMessage());
+                    return KafkaAccessDenied.EXIT_CODE;
                 }
             }
             cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + " failed: " + e);

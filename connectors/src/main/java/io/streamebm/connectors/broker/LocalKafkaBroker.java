@@ -36,6 +36,9 @@ import org.apache.kafka.server.common.MetadataVersion;
  * data directory, which is how tests simulate a broker restart. {@link #main(String[])} runs it as a
  * process of its own.
  *
+ * <p>{@link #start(SaslSslListener)} adds an authenticated TLS listener with ACLs, for testing the
+ * clients against a secured cluster; see {@link SaslSslListener}.
+ *
  * <p>Not thread-safe: one owner starts, stops and closes it.
  */
 public final class LocalKafkaBroker implements AutoCloseable {
@@ -47,11 +50,20 @@ public final class LocalKafkaBroker implements AutoCloseable {
     private final Path dataDir;
     private final boolean ownsDataDir;
     private final Map<String, String> extraProperties;
+    private final SaslSslListener secure;
+    private final int securePort;
     private KafkaRaftServer server;
     private boolean formatted;
 
     private LocalKafkaBroker(int port, int controllerPort, Path dataDir, boolean ownsDataDir,
                              Map<String, String> extraProperties) {
+        this(port, controllerPort, dataDir, ownsDataDir, extraProperties, null);
+    }
+
+    private LocalKafkaBroker(int port, int controllerPort, Path dataDir, boolean ownsDataDir,
+                             Map<String, String> extraProperties, SaslSslListener secure) {
+        this.secure = secure;
+        this.securePort = secure == null ? -1 : freePort();
         this.port = port;
         this.controllerPort = controllerPort;
         this.dataDir = dataDir;
@@ -69,6 +81,25 @@ public final class LocalKafkaBroker implements AutoCloseable {
         try {
             Path dir = Files.createTempDirectory("streamebm-kafka-");
             LocalKafkaBroker broker = new LocalKafkaBroker(freePort(), freePort(), dir, true, Map.of());
+            broker.startServer();
+            return broker;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a temporary data directory for the broker", e);
+        }
+    }
+
+    /**
+     * Starts a broker on free ports in a fresh temporary directory (deleted again by {@link #close()}) with,
+     * besides the PLAINTEXT listener, a SASL_SSL listener for {@code listener}'s users and ACL enforcement.
+     * No user may do anything until an ACL allows it; create ACLs with {@link #admin()}.
+     *
+     * @param listener key store and users of the SASL_SSL listener
+     * @return the running broker
+     */
+    public static LocalKafkaBroker start(SaslSslListener listener) {
+        try {
+            Path dir = Files.createTempDirectory("streamebm-kafka-");
+            LocalKafkaBroker broker = new LocalKafkaBroker(freePort(), freePort(), dir, true, Map.of(), listener);
             broker.startServer();
             return broker;
         } catch (IOException e) {
@@ -98,6 +129,19 @@ public final class LocalKafkaBroker implements AutoCloseable {
     /** @return the bootstrap address, {@code 127.0.0.1:port} */
     public String bootstrapServers() {
         return "127.0.0.1:" + port;
+    }
+
+    /**
+     * The bootstrap address of the SASL_SSL listener.
+     *
+     * @return {@code 127.0.0.1:port}
+     * @throws IllegalStateException if the broker was started without one
+     */
+    public String saslSslBootstrapServers() {
+        if (secure == null) {
+            throw new IllegalStateException("this broker has no SASL_SSL listener");
+        }
+        return "127.0.0.1:" + securePort;
     }
 
     /** @return the client port */
@@ -245,8 +289,32 @@ public final class LocalKafkaBroker implements AutoCloseable {
         // The default dedupe buffer takes 128 MiB of heap, far too much beside a 1 GiB test JVM.
         p.put("log.cleaner.dedupe.buffer.size", "2097152");
         p.put("auto.create.topics.enable", "true");
+        if (secure != null) {
+            addSaslSsl(p);
+        }
         p.putAll(extraProperties);
         return p;
+    }
+
+    /** The SASL_SSL listener, its JAAS and TLS settings, and ACL enforcement. */
+    private void addSaslSsl(Properties p) {
+        String name = SaslSslListener.NAME;
+        String prefix = "listener.name." + name.toLowerCase(java.util.Locale.ROOT) + ".";
+        p.put("listeners", p.getProperty("listeners") + "," + name + "://127.0.0.1:" + securePort);
+        p.put("advertised.listeners", p.getProperty("advertised.listeners") + "," + name + "://127.0.0.1:" + securePort);
+        p.put("listener.security.protocol.map", p.getProperty("listener.security.protocol.map") + "," + name + ":SASL_SSL");
+        p.put("sasl.enabled.mechanisms", "PLAIN");
+        p.put(prefix + "sasl.enabled.mechanisms", "PLAIN");
+        p.put(prefix + "plain.sasl.jaas.config", secure.jaasConfig());
+        p.put(prefix + "ssl.keystore.type", "PKCS12");
+        p.put(prefix + "ssl.keystore.location", secure.keyStore().toAbsolutePath().toString());
+        p.put(prefix + "ssl.keystore.password", secure.keyStorePassword());
+        p.put(prefix + "ssl.key.password", secure.keyStorePassword());
+        p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+        // The loopback PLAINTEXT and controller listeners authenticate nobody: their principal is the
+        // broker itself (inter-broker and controller traffic) and the local administrator.
+        p.put("super.users", "User:ANONYMOUS");
+        p.put("allow.everyone.if.no.acl.found", "false");
     }
 
     private void startServer() {

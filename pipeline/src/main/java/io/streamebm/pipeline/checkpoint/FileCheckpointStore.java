@@ -9,10 +9,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -25,11 +29,19 @@ import java.util.stream.Stream;
  * {@code keep} checkpoints are kept.
  *
  * <p>The file format is {@link CheckpointFormat}.
+ *
+ * <h2>Permissions</h2>
+ * A checkpoint holds the whole model and the consumer positions, so on a POSIX file system every
+ * directory this store creates is {@code rwx------} (0700) and every file {@code rw-------} (0600),
+ * whatever the umask. A directory that already exists keeps its permissions (the operator chose
+ * them). Where POSIX permissions are not supported the file system's defaults apply.
  */
 public final class FileCheckpointStore implements CheckpointStore {
 
     private static final String PREFIX = "ckpt-";
     private static final String FILE = "state.ckpt";
+    private static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwx------");
+    private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-------");
 
     private final Path dir;
     private final int keep;
@@ -56,13 +68,14 @@ public final class FileCheckpointStore implements CheckpointStore {
 
     @Override
     public void save(Checkpoint checkpoint) throws IOException {
-        Files.createDirectories(dir);
+        createDirectories(dir);
         byte[] bytes = CheckpointFormat.encode(checkpoint);
         String name = String.format("%s%016d", PREFIX, checkpoint.step());
         Path tmp = dir.resolve(".tmp-" + checkpoint.step() + "-" + System.nanoTime());
-        Files.createDirectories(tmp);
+        createDirectories(tmp);
         Path file = tmp.resolve(FILE);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                attributes(file, FILE_MODE))) {
             ByteBuffer buf = ByteBuffer.wrap(bytes);
             while (buf.hasRemaining()) {
                 ch.write(buf);
@@ -133,6 +146,23 @@ public final class FileCheckpointStore implements CheckpointStore {
                 Files.deleteIfExists(q);
             }
         }
+    }
+
+    /** Creates {@code d} and any missing parents as 0700 (POSIX); existing directories are left alone. */
+    private static void createDirectories(Path d) throws IOException {
+        Files.createDirectories(d, attributes(d, DIR_MODE));
+    }
+
+    /**
+     * The permissions as a creation attribute, so the file never exists with looser ones (a chmod after
+     * creation would leave a window); none where the file system has no POSIX permissions.
+     */
+    private static FileAttribute<?>[] attributes(Path p, Set<PosixFilePermission> mode) {
+        Path absolute = p.toAbsolutePath();
+        if (!absolute.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            return new FileAttribute<?>[0];
+        }
+        return new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(mode)};
     }
 
     private static void fsyncDirectory(Path d) throws IOException {

@@ -104,16 +104,23 @@ public final class ProduceCommand implements Callable<Integer> {
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
+        return produce(config, datasetName, recordFormat);
+    }
+
+    private int produce(PipelineConfig config, String datasetName, RecordFormat recordFormat) throws Exception {
         String target = config.string("kafka.topic");
         DatasetStream stream = Datasets.stream(datasetName, seed);
-        try (KafkaSender sender = KafkaParts.sender(config, "streamebm-producer")) {
-            SyntheticProducer producer = new SyntheticProducer(sender, target,
-                    recordFormat == RecordFormat.JSON ? JsonSampleCodec.INSTANCE : Float32SampleCodec.INSTANCE,
-                    stream::next);
-            System.out.println("producing " + datasetName + " to " + target + " at " + config.string("kafka.bootstrap-servers"));
-            long n = CleanStop.run(producer::stop, () -> producer.run(records, rate));
-            System.out.println("produced " + n + " records of " + datasetName + " to " + target);
-        }
-        return 0;
+        return KafkaAccessDenied.translate(config, () -> {
+            try (KafkaSender sender = KafkaParts.sender(config, "streamebm-producer")) {
+                SyntheticProducer producer = new SyntheticProducer(sender, target,
+                        recordFormat == RecordFormat.JSON ? JsonSampleCodec.INSTANCE : Float32SampleCodec.INSTANCE,
+                        stream::next);
+                System.out.println("producing " + datasetName + " to " + target + " at "
+                        + config.string("kafka.bootstrap-servers"));
+                long n = CleanStop.run(producer::stop, () -> producer.run(records, rate));
+                System.out.println("produced " + n + " records of " + datasetName + " to " + target);
+            }
+            return 0;
+        });
     }
 }

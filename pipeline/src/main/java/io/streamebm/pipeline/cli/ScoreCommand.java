@@ -47,10 +47,12 @@ public final class ScoreCommand implements Callable<Integer> {
         if (config.string("kafka.bootstrap-servers").isEmpty()) {
             throw new ConfigException(List.of("kafka.bootstrap-servers is missing: pass --bootstrap-server HOST:PORT"));
         }
-        try (ScoreJob job = new ScoreJob(config, System.out)) {
-            long n = CleanStop.run(job::stop, () -> job.run(records));
-            System.out.println("scored " + n + " records");
-        }
-        return 0;
+        return KafkaAccessDenied.translate(config, () -> {
+            try (ScoreJob job = new ScoreJob(config, System.out)) {
+                long n = CleanStop.run(job::stop, () -> job.run(records));
+                System.out.println("scored " + n + " records");
+            }
+            return 0;
+        });
     }
 }

@@ -48,10 +48,12 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** Runs a training job until it ends or the JVM is asked to stop. */
     static int runUntilStopped(PipelineConfig config, long records) throws Exception {
-        try (TrainingJob job = new TrainingJob(config, System.out)) {
-            TrainingJob.Summary s = CleanStop.run(job::stop, () -> job.run(records));
-            System.out.println("stopped after step " + s.steps() + " with " + s.recordsSeen() + " records counted");
-        }
-        return 0;
+        return KafkaAccessDenied.translate(config, () -> {
+            try (TrainingJob job = new TrainingJob(config, System.out)) {
+                TrainingJob.Summary s = CleanStop.run(job::stop, () -> job.run(records));
+                System.out.println("stopped after step " + s.steps() + " with " + s.recordsSeen() + " records counted");
+            }
+            return 0;
+        });
     }
 }

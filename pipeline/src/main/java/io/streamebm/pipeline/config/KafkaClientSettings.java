@@ -67,6 +67,26 @@ final class KafkaClientSettings {
         return out;
     }
 
+    /**
+     * Whether a pass-through key ({@code kafka.consumer.sasl.jaas.config}) holds a secret: Kafka
+     * declares it a password, or it is the JAAS configuration, which embeds one.
+     */
+    static boolean secret(String key) {
+        String name = key.startsWith(PipelineConfig.CONSUMER_PREFIX) ? key.substring(PipelineConfig.CONSUMER_PREFIX.length())
+                : key.startsWith(PipelineConfig.PRODUCER_PREFIX) ? key.substring(PipelineConfig.PRODUCER_PREFIX.length())
+                : null;
+        if (name == null) {
+            return false;
+        }
+        for (ConfigDef def : new ConfigDef[] {CONSUMER, PRODUCER}) {
+            ConfigDef.ConfigKey k = def.configKeys().get(name);
+            if (k != null && k.type == ConfigDef.Type.PASSWORD) {
+                return true;
+            }
+        }
+        return name.endsWith("jaas.config") || name.contains("password");
+    }
+
     private static boolean known(ConfigDef def, String name) {
         return def.names().contains(name);
     }

@@ -511,8 +511,11 @@ public final class PipelineConfig {
         throw new IllegalArgumentException("not a duration: " + v);
     }
 
+    /** Every setting, with the client secrets (passwords, JAAS configurations) shown as {@code [hidden]}. */
     @Override
     public String toString() {
-        return values.toString();
+        Map<String, String> shown = new LinkedHashMap<>();
+        values.forEach((k, v) -> shown.put(k, KafkaClientSettings.secret(k) ? "[hidden]" : v));
+        return shown.toString();
     }
 }

@@ -11,6 +11,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -104,5 +107,23 @@ class FileCheckpointStoreTest {
     void emptyDirectoryHasNoCheckpoint() throws IOException {
         assertTrue(store(1).loadLatest().isEmpty());
         assertThrows(IllegalArgumentException.class, () -> store(0));
+    }
+
+    @Test
+    void checkpointsAreReadableByTheOwnerOnly() throws IOException {
+        Assumptions.assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"),
+                "POSIX permissions are not supported here");
+        Path root = dir.resolve("nested").resolve("checkpoints");
+        FileCheckpointStore s = new FileCheckpointStore(root, 2, (id, reason) -> skipped.add(id));
+        s.save(checkpoint(1));
+        s.save(checkpoint(2));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("nested"))));
+        try (Stream<Path> all = Files.walk(root)) {
+            for (Path p : all.toList()) {
+                String mode = PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+                assertEquals(Files.isDirectory(p) ? "rwx------" : "rw-------", mode, p.toString());
+            }
+        }
+        assertEquals(2, s.list().size());
     }
 }

@@ -170,4 +170,19 @@ class PipelineConfigTest {
         assertTrue(e.getMessage().contains("more than the 50,000,000"), e.getMessage());
         PipelineConfig.parse(Map.of(), Map.of("model.hidden", "2048,2048,2048"));
     }
+
+    @Test
+    void toStringHidesClientSecrets() {
+        String jaas = "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"s3cr3t-jaas\";";
+        PipelineConfig c = PipelineConfig.parse(Map.of(), Map.of(
+                "kafka.consumer.sasl.jaas.config", jaas,
+                "kafka.producer.ssl.truststore.password", "s3cr3t-store",
+                "kafka.consumer.ssl.key.password", "s3cr3t-key",
+                "kafka.topic", "visible-topic"));
+        String shown = c.toString();
+        assertFalse(shown.contains("s3cr3t"), shown);
+        assertTrue(shown.contains("kafka.consumer.sasl.jaas.config=[hidden]"), shown);
+        assertTrue(shown.contains("visible-topic"), shown);
+        assertEquals(jaas, c.clientProperties(PipelineConfig.CONSUMER_PREFIX).get("sasl.jaas.config"), "the value itself is kept");
+    }
 }
