@@ -62,7 +62,13 @@ class SecuredClusterTest {
         // The trainer reads the input in its group and writes dead letters and snapshots.
         cluster.allow("trainer", ResourceType.TOPIC, INPUT, PatternType.LITERAL, AclOperation.READ,
                 AclOperation.DESCRIBE);
-        cluster.allow("trainer", ResourceType.GROUP, GROUP, PatternType.LITERAL, AclOperation.READ);
+        // READ to consume and to commit offsets inside its output transactions, DESCRIBE to read
+        // back which outputs a committed transaction covers.
+        cluster.allow("trainer", ResourceType.GROUP, GROUP, PatternType.LITERAL, AclOperation.READ,
+                AclOperation.DESCRIBE);
+        // Its output transactions: the transactional id is the member name plus "-outputs".
+        cluster.allow("trainer", ResourceType.TRANSACTIONAL_ID, "*", PatternType.LITERAL, AclOperation.WRITE,
+                AclOperation.DESCRIBE);
         for (String out : List.of(INPUT + ".dlq", "ebm.models")) {
             cluster.allow("trainer", ResourceType.TOPIC, out, PatternType.LITERAL, AclOperation.WRITE,
                     AclOperation.DESCRIBE);
