@@ -13,6 +13,9 @@ import io.streamebm.pipeline.checkpoint.Checkpoint;
 import io.streamebm.pipeline.checkpoint.CheckpointFormat;
 import io.streamebm.pipeline.checkpoint.FileCheckpointStore;
 import io.streamebm.pipeline.config.PipelineConfig;
+import io.streamebm.pipeline.quality.KnownDensity;
+import io.streamebm.pipeline.quality.ProbedLearner;
+import io.streamebm.pipeline.quality.QualityProbe;
 import io.streamebm.pipeline.train.EbmLearner;
 import io.streamebm.pipeline.train.OnlineTrainer;
 import io.streamebm.pipeline.train.TrainerOptions;
@@ -56,6 +59,8 @@ public final class TrainingJob implements AutoCloseable {
     private final Monitoring monitoring;
     private final KafkaSender sender;
     private final StepHistory history = new StepHistory(4096);
+    private final java.util.List<QualityProbe.Measurement> quality = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile QualityProbe.Measurement latestQuality;
     private volatile KafkaReceiver receiver;
 
     /**
@@ -91,7 +96,40 @@ public final class TrainingJob implements AutoCloseable {
         FileCheckpointStore store = new FileCheckpointStore(Path.of(config.string("checkpoint.dir")),
                 config.integer("checkpoint.keep"),
                 (id, reason) -> out.println("checkpoint " + id + " skipped: " + reason + "; trying the previous one"));
-        this.trainer = new OnlineTrainer(decorate.apply(learner), store, trainerOptions(config), new Listener());
+        this.trainer = new OnlineTrainer(decorate.apply(probed(config, learner)), store, trainerOptions(config),
+                new Listener());
+    }
+
+    /** The learner with the quality probe attached, or the learner itself when probing is off. */
+    private io.streamebm.pipeline.train.Learner probed(PipelineConfig c, EbmLearner l) {
+        int every = c.integer("quality.every-steps");
+        if (every == 0) {
+            return l;
+        }
+        String reference = c.string("quality.reference");
+        KnownDensity known = reference.equals("none") ? null : KnownDensity.of(reference).orElseThrow();
+        QualityProbe probe = new QualityProbe(every, c.integer("quality.window"), l.model(), l::persistentChains,
+                c.number("sampler.step-size"), known, c.longValue("seed") + 3, this::onModelQuality);
+        return new ProbedLearner(l, probe, () -> trainer.step() + 1);
+    }
+
+    /**
+     * The one place that receives each quality measurement (on the trainer thread): kept for the
+     * progress line and the plots. The {@code ebm_model_mmd} gauge belongs here too.
+     */
+    private void onModelQuality(QualityProbe.Measurement m) {
+        latestQuality = m;
+        quality.add(m);
+    }
+
+    /** Every quality measurement of this job so far, oldest first. */
+    public java.util.List<QualityProbe.Measurement> qualityHistory() {
+        return java.util.List.copyOf(quality);
+    }
+
+    /** The newest quality measurement, if any. */
+    public java.util.Optional<QualityProbe.Measurement> latestQuality() {
+        return java.util.Optional.ofNullable(latestQuality);
     }
 
     /** The trainer options a configuration implies. */
@@ -182,7 +220,7 @@ public final class TrainingJob implements AutoCloseable {
                 .onAssigned(assigned -> KafkaParts.seekTargets(assigned, positions))
                 .onConsumerCreated(monitoring::bindKafkaClient)
                 .build());
-        Progress progress = new Progress(out, receiver::lag);
+        Progress progress = new Progress(out, receiver::lag, this::latestQuality);
         long startedNanos = System.nanoTime();
         java.util.concurrent.atomic.AtomicLong firstNanos = new java.util.concurrent.atomic.AtomicLong();
         trainer.train(receiver.receive()

@@ -41,6 +41,9 @@ public final class PipelineConfig {
     private static final List<String> SAMPLERS = List.of("langevin", "mala", "hmc");
     private static final List<String> OPTIMIZERS = List.of("adam", "adamw", "sgd");
     private static final List<String> REACTIONS = List.of("lower-lr", "reinit-chains", "both", "none");
+    private static final List<String> REINIT_SOURCES = List.of("data", "uniform", "noise");
+    private static final List<String> QUALITY_REFERENCES = java.util.stream.Stream.concat(
+            java.util.stream.Stream.of("none"), io.streamebm.pipeline.quality.KnownDensity.NAMES.stream()).toList();
     private static final List<String> FORMATS = List.of("auto", "json", "float32");
 
     /** Every accepted key, with its default and meaning. */
@@ -54,18 +57,25 @@ public final class PipelineConfig {
             new Key("loss.k", "10", "sampler steps per update (cd, pcd)", positiveInt()),
             new Key("loss.chains", "1000", "persistent chains (pcd)", positiveInt()),
             new Key("loss.reinit", "0.05", "per-update chain re-initialisation probability (pcd)", probability()),
+            new Key("loss.reinit-source", "data", "where re-initialised chains restart (pcd), one of " + REINIT_SOURCES
+                    + ". data: at a row of the batch (no bias at the optimum; with step-size 0.01 chains still cross between modes,"
+                    + " and it learned best in bench/RESULTS.md); uniform: in the box the data has spanned plus 10% (valleys are"
+                    + " visited directly, young chains bias the fit); noise: N(0, I)",
+                    oneOf(REINIT_SOURCES)),
             new Key("loss.alpha", "0.1", "energy regularisation weight (cd, pcd); core's default 0.001 lets energies drift in long online runs", nonNegative()),
             new Key("loss.sigma", "0.1", "noise scale (dsm)", positive()),
             new Key("loss.projections", "5", "random projections (ssm)", positiveInt()),
             new Key("loss.noise-samples", "10", "noise samples per data point (nce)", positiveInt()),
             new Key("loss.noise-std", "2.0", "standard deviation of the Gaussian noise (nce)", positive()),
             new Key("sampler.type", "langevin", "sampler, one of " + SAMPLERS, oneOf(SAMPLERS)),
-            new Key("sampler.step-size", "0.001", "sampler step size (TorchEBM's Langevin default)", positive()),
+            new Key("sampler.step-size", "0.01", "sampler step size; TorchEBM's 1e-3 leaves PCD chains on the modes they start on,"
+                    + " so a multimodal stream is learned as a ring (bench/RESULTS.md)", positive()),
             new Key("sampler.noise-scale", "1.0", "Langevin noise scale", nonNegative()),
             new Key("sampler.leapfrog-steps", "10", "HMC leapfrog steps", positiveInt()),
             new Key("optimizer.type", "adam", "optimizer, one of " + OPTIMIZERS, oneOf(OPTIMIZERS)),
-            new Key("optimizer.lr", "0.001", "learning rate", positive()),
-            new Key("optimizer.beta1", "0.9", "Adam beta1", unitInterval()),
+            new Key("optimizer.lr", "0.002", "learning rate", positive()),
+            new Key("optimizer.beta1", "0.0", "Adam beta1; 0 as in IGEBM: the negatives move every step, and momentum on their"
+                    + " gradient overshoots (bench/RESULTS.md)", unitInterval()),
             new Key("optimizer.beta2", "0.999", "Adam beta2", unitInterval()),
             new Key("optimizer.weight-decay", "0.0", "weight decay", nonNegative()),
             new Key("optimizer.momentum", "0.0", "SGD momentum", unitInterval()),
@@ -88,6 +98,10 @@ public final class PipelineConfig {
             new Key("checkpoint.fresh-start", "false", "ignore existing checkpoints (train --fresh-start)", oneOf(List.of("true", "false"))),
             new Key("metrics.host", "127.0.0.1", "metrics bind address", nonEmpty()),
             new Key("metrics.port", "9404", "metrics port (0: any free port)", port()),
+            new Key("quality.every-steps", "100", "updates between quality probes (MMD of recent data vs model samples), 0 to disable", nonNegativeInt()),
+            new Key("quality.window", "256", "recent records (and model samples) the quality probe compares", atLeastTwo()),
+            new Key("quality.reference", "none", "known true density of the stream for grid TV in the quality probe, one of "
+                    + QUALITY_REFERENCES + " (eight-gaussians: std 0.1, as the demo streams it)", oneOf(QUALITY_REFERENCES)),
             new Key("divergence.energy-bound", "10000", "largest |mean energy| before a rollback", positive()),
             new Key("divergence.good-state-every", "10", "updates between copies of the state a rollback returns to", positiveInt()),
             new Key("divergence.reaction", "both", "after a rollback, one of " + REACTIONS, oneOf(REACTIONS)),
@@ -274,6 +288,26 @@ public final class PipelineConfig {
                 return Integer.parseInt(v) > 0 ? null : "must be a positive integer";
             } catch (NumberFormatException e) {
                 return "must be a positive integer";
+            }
+        };
+    }
+
+    private static Function<String, String> nonNegativeInt() {
+        return s -> {
+            try {
+                return Integer.parseInt(s) >= 0 ? null : "must be an integer >= 0";
+            } catch (NumberFormatException e) {
+                return "must be an integer >= 0";
+            }
+        };
+    }
+
+    private static Function<String, String> atLeastTwo() {
+        return s -> {
+            try {
+                return Integer.parseInt(s) >= 2 ? null : "must be an integer >= 2";
+            } catch (NumberFormatException e) {
+                return "must be an integer >= 2";
             }
         };
     }

@@ -91,7 +91,9 @@ public final class EbmLearner implements Learner {
             case "pcd":
                 return new PersistentContrastiveDivergenceLoss(sampler, c.integer("loss.chains"), k)
                         .setAlpha(c.number("loss.alpha"))
-                        .setReinitProbability(c.number("loss.reinit"));
+                        .setReinitProbability(c.number("loss.reinit"))
+                        .setRestartSource(PersistentContrastiveDivergenceLoss.RestartSource.valueOf(
+                                c.string("loss.reinit-source").toUpperCase(java.util.Locale.ROOT)));
             case "sm":
                 return new ScoreMatchingLoss();
             case "ssm":
@@ -190,6 +192,17 @@ public final class EbmLearner implements Learner {
     /** The loss, for its diagnostics and state. */
     public Loss loss() {
         return loss;
+    }
+
+    /**
+     * A copy of the loss's persistent chains {@code [chains, d]} when it keeps some (pcd, once
+     * started): the model's own samples, for the quality probe.
+     */
+    public java.util.Optional<INDArray> persistentChains() {
+        if (loss instanceof PersistentContrastiveDivergenceLoss pcd) {
+            return java.util.Optional.ofNullable(pcd.chains());
+        }
+        return java.util.Optional.empty();
     }
 
     /** The sampler drawing negatives (and the demo's plotted samples). */
