@@ -76,6 +76,8 @@ public final class DemoCommand implements Callable<Integer> {
                     "kafka.group", "streamebm-demo",
                     "checkpoint.dir", checkpoints.toString(),
                     "model.name", "demo",
+                    // A denser quality curve than train's default: the demo run is short.
+                    "quality.every-steps", "100",
                     // Grid TV to the true density when the demo streams one it knows.
                     "quality.reference", KnownDensity.of(dataset).map(KnownDensity::name).orElse("none")));
             String topic = config.string("kafka.topic");

@@ -98,7 +98,7 @@ public final class PipelineConfig {
             new Key("checkpoint.fresh-start", "false", "ignore existing checkpoints (train --fresh-start)", oneOf(List.of("true", "false"))),
             new Key("metrics.host", "127.0.0.1", "metrics bind address", nonEmpty()),
             new Key("metrics.port", "9404", "metrics port (0: any free port)", port()),
-            new Key("quality.every-steps", "100", "updates between quality probes (MMD of recent data vs model samples), 0 to disable", nonNegativeInt()),
+            new Key("quality.every-steps", "200", "updates between quality probes (MMD of recent data vs model samples), 0 to disable", nonNegativeInt()),
             new Key("quality.window", "256", "recent records (and model samples) the quality probe compares", atLeastTwo()),
             new Key("quality.reference", "none", "known true density of the stream for grid TV in the quality probe, one of "
                     + QUALITY_REFERENCES + " (eight-gaussians: std 0.1, as the demo streams it)", oneOf(QUALITY_REFERENCES)),

@@ -22,8 +22,12 @@ import java.util.function.LongFunction;
  *
  * @param name       the dataset name as {@link Datasets} spells it
  * @param stream     the data stream for a seed (the parameters the truth describes)
- * @param xMin       the grid box, chosen to hold all but a negligible part of the mass
+ * @param xMin       left edge of the grid box (the box holds all but a negligible part of the mass)
+ * @param xMax       right edge of the grid box
+ * @param yMin       bottom edge of the grid box
+ * @param yMax       top edge of the grid box
  * @param resolution cells per axis
+ * @param truth      the true density on that grid
  */
 public record KnownDensity(String name, LongFunction<DatasetStream> stream, double xMin, double xMax, double yMin,
         double yMax, int resolution, GridDensity truth) {
@@ -149,9 +153,7 @@ public record KnownDensity(String name, LongFunction<DatasetStream> stream, doub
                 h[i][j]++;
             }
         }
-        double[][] bx = blur(h, bandwidth / cx, true);
-        double[][] b = blur(bx, bandwidth / cy, false);
-        double[][] fine = b;
+        double[][] fine = blur(blur(h, bandwidth / cx, true), bandwidth / cy, false);
         return GridDensity.ofLogDensity((x, y) -> {
             int i = (int) Math.floor((x - xMin) / cx);
             int j = (int) Math.floor((y - yMin) / cy);
