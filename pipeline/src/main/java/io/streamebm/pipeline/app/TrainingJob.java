@@ -96,21 +96,23 @@ public final class TrainingJob implements AutoCloseable {
         FileCheckpointStore store = new FileCheckpointStore(Path.of(config.string("checkpoint.dir")),
                 config.integer("checkpoint.keep"),
                 (id, reason) -> out.println("checkpoint " + id + " skipped: " + reason + "; trying the previous one"));
-        this.trainer = new OnlineTrainer(decorate.apply(probed(config, learner)), store, trainerOptions(config),
-                new Listener());
+        // The probe wraps outermost, so a decorator still receives the EbmLearner itself.
+        this.trainer = new OnlineTrainer(probed(config, learner, decorate.apply(learner)), store,
+                trainerOptions(config), new Listener());
     }
 
-    /** The learner with the quality probe attached, or the learner itself when probing is off. */
-    private io.streamebm.pipeline.train.Learner probed(PipelineConfig c, EbmLearner l) {
+    /** {@code driven} with the quality probe of {@code l} attached, or {@code driven} itself when probing is off. */
+    private io.streamebm.pipeline.train.Learner probed(PipelineConfig c, EbmLearner l,
+            io.streamebm.pipeline.train.Learner driven) {
         int every = c.integer("quality.every-steps");
         if (every == 0) {
-            return l;
+            return driven;
         }
         String reference = c.string("quality.reference");
         KnownDensity known = reference.equals("none") ? null : KnownDensity.of(reference).orElseThrow();
         QualityProbe probe = new QualityProbe(every, c.integer("quality.window"), l.model(), l::persistentChains,
                 c.number("sampler.step-size"), known, c.longValue("seed") + 3, this::onModelQuality);
-        return new ProbedLearner(l, probe, () -> trainer.step() + 1);
+        return new ProbedLearner(driven, probe, () -> trainer.step() + 1);
     }
 
     /**
