@@ -35,7 +35,11 @@ public final class Mmd {
         return medianBandwidth(rows(x, "x"), rows(y, "y"));
     }
 
-    static double mmd2(double[][] a, double[][] b, double h) {
+    /**
+     * Unbiased MMD² between row arrays {@code a [n][d]} and {@code b [m][d]} with bandwidth h; the
+     * same computation without ND4J conversions, for callers that already hold host rows.
+     */
+    public static double mmd2(double[][] a, double[][] b, double h) {
         if (!(h > 0) || Double.isInfinite(h)) {
             throw new IllegalArgumentException("bandwidth must be finite and > 0, got " + h);
         }
@@ -63,7 +67,8 @@ public final class Mmd {
         return 2 * kxx / (n * (n - 1.0)) + 2 * kyy / (m * (m - 1.0)) - 2 * kxy / ((double) n * m);
     }
 
-    static double medianBandwidth(double[][] a, double[][] b) {
+    /** The median of all pairwise distances in the pooled rows of {@code a} and {@code b}. */
+    public static double medianBandwidth(double[][] a, double[][] b) {
         double[][] all = new double[a.length + b.length][];
         System.arraycopy(a, 0, all, 0, a.length);
         System.arraycopy(b, 0, all, a.length, b.length);

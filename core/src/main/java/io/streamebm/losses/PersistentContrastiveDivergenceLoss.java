@@ -31,6 +31,12 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * because young chains sit near the origin and drag the negatives, and with them the model, away
  * from the data; restarts from data carry no such bias at the optimum, where the data already
  * follow the model, and still keep chains fresh when a stream drifts. Hence DATA by default.
+ * The price of DATA on multimodal data: chains that restart on the modes rarely cross the low
+ * density between them at small step sizes, so the energy there is never pushed up and the model
+ * may learn a ring where the data has eight separate modes. {@link RestartSource#UNIFORM} restarts
+ * uniformly over the box the data has spanned: a small bias (as with NOISE, young chains sit where
+ * the data is not), but valleys between modes are visited and raised. The streaming pipeline
+ * measures the trade-off per dataset (bench/RESULTS.md) and chooses its own default.
  *
  * <p>Like CD, data and negatives go through the model in one stacked pass, with a fused gradient
  * kernel for an {@link io.streamebm.core.MlpEnergy}.
@@ -41,7 +47,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *
  * <p>State keys: {@code "chains"} ({@code [nChains, d]}, present once initialised),
  * {@code "cursor"} (LONG scalar, −1 before initialisation), {@code "chainEnergies"} ({@code [nChains]}
- * DOUBLE, NaN for chains not yet drawn) and {@code "random"}. Export, import and continue equals an
+ * DOUBLE, NaN for chains not yet drawn), {@code "dataBox"} (UNIFORM restarts only, see
+ * {@link #KEY_DATA_BOX}) and {@code "random"}. Export, import and continue equals an
  * uninterrupted run bit for bit (given a sampler without hidden state of its own beyond its random
  * source).
  */
@@ -52,13 +59,32 @@ public final class PersistentContrastiveDivergenceLoss extends BaseLoss implemen
         /** At a uniformly drawn row of the current data batch (the default; see the class notes). */
         DATA,
         /** From standard normal noise N(0, I), as the chains start. */
-        NOISE
+        NOISE,
+        /**
+         * Uniformly in the box the data has spanned so far (per dimension, the running minimum and
+         * maximum of every batch seen, widened by {@link #UNIFORM_MARGIN} of its width on each
+         * side). Restarted chains then land between and around the modes as often as on them, so
+         * the energy of regions the data never visits keeps being pushed up; see the class notes.
+         */
+        UNIFORM
     }
+
+    /**
+     * How far the {@link RestartSource#UNIFORM} box extends beyond the data's range on each side,
+     * as a fraction of that range: enough to keep the rim of the data region in check, small
+     * enough that few restarts are spent far away from it.
+     */
+    public static final double UNIFORM_MARGIN = 0.1;
 
     /** State key of the chains. */
     public static final String KEY_CHAINS = "chains";
     /** State key of the round-robin cursor. */
     public static final String KEY_CURSOR = "cursor";
+    /**
+     * State key of the data box of {@link RestartSource#UNIFORM}: {@code [2, d]} DOUBLE, the
+     * running minimum (row 0) and maximum (row 1); absent before the first batch.
+     */
+    public static final String KEY_DATA_BOX = "dataBox";
     /** State key of the per-chain energy cache. */
     public static final String KEY_CHAIN_ENERGIES = "chainEnergies";
 
@@ -73,6 +99,8 @@ public final class PersistentContrastiveDivergenceLoss extends BaseLoss implemen
     private INDArray chains;            // null until the first call
     private int cursor = -1;
     private final double[] chainEnergies;
+    private double[] boxMin;            // running data range for UNIFORM restarts; null until data arrives
+    private double[] boxMax;
     private INDArray lastNegatives;
     private MlpKernel kernel;
 
@@ -175,6 +203,9 @@ public final class PersistentContrastiveDivergenceLoss extends BaseLoss implemen
         INDArray head = chains.get(NDArrayIndex.interval(from, from + firstLen), NDArrayIndex.all());
         INDArray tail = firstLen < m ? chains.get(NDArrayIndex.interval(0, m - firstLen), NDArrayIndex.all()) : null;
         INDArray neg = tail == null ? head.dup('c') : Nd4j.concat(0, head, tail);
+        if (restartSource == RestartSource.UNIFORM) {
+            widenBox(x);
+        }
         restart(neg, x, random);
 
         long t0 = System.nanoTime();
@@ -200,6 +231,42 @@ public final class PersistentContrastiveDivergenceLoss extends BaseLoss implemen
         return loss;
     }
 
+    /** Widens the running data box by {@code x}; one host copy of the batch, d = 2 costs ~1 µs. */
+    private void widenBox(INDArray x) {
+        int d = (int) x.columns();
+        float[] v = x.castTo(DataType.FLOAT).dup('c').data().asFloat();
+        if (boxMin == null) {
+            boxMin = new double[d];
+            boxMax = new double[d];
+            Arrays.fill(boxMin, Double.POSITIVE_INFINITY);
+            Arrays.fill(boxMax, Double.NEGATIVE_INFINITY);
+        }
+        for (int i = 0; i < v.length; i++) {
+            int j = i % d;
+            boxMin[j] = Math.min(boxMin[j], v[i]);
+            boxMax[j] = Math.max(boxMax[j], v[i]);
+        }
+    }
+
+    /**
+     * The box of {@link RestartSource#UNIFORM} restarts, {@code [2, d]} (minimum row, maximum
+     * row), margin included; null before the first call.
+     */
+    public double[][] uniformRestartBox() {
+        if (boxMin == null) {
+            return null;
+        }
+        int d = boxMin.length;
+        double[][] out = new double[2][d];
+        for (int j = 0; j < d; j++) {
+            // A constant dimension still gets a box of width 2·margin, not a point.
+            double w = Math.max(boxMax[j] - boxMin[j], 1.0);
+            out[0][j] = boxMin[j] - UNIFORM_MARGIN * w;
+            out[1][j] = boxMax[j] + UNIFORM_MARGIN * w;
+        }
+        return out;
+    }
+
     /** Re-initialises each row of {@code neg} with probability {@code reinitProbability}. */
     private void restart(INDArray neg, INDArray data, RandomSource random) {
         if (reinitProbability == 0) {
@@ -208,6 +275,7 @@ public final class PersistentContrastiveDivergenceLoss extends BaseLoss implemen
         int m = (int) neg.rows();
         int d = (int) neg.columns();
         int n = (int) data.rows();
+        double[][] box = restartSource == RestartSource.UNIFORM ? uniformRestartBox() : null;
         for (int i = 0; i < m; i++) {
             if (random.nextDouble() >= reinitProbability) {
                 continue;
@@ -216,6 +284,10 @@ public final class PersistentContrastiveDivergenceLoss extends BaseLoss implemen
                 int r = random.nextInt(n);
                 for (int j = 0; j < d; j++) {
                     neg.putScalar(i, j, data.getDouble(r, j));
+                }
+            } else if (restartSource == RestartSource.UNIFORM) {
+                for (int j = 0; j < d; j++) {
+                    neg.putScalar(i, j, box[0][j] + (box[1][j] - box[0][j]) * random.nextDouble());
                 }
             } else {
                 for (int j = 0; j < d; j++) {
@@ -250,6 +322,9 @@ public final class PersistentContrastiveDivergenceLoss extends BaseLoss implemen
         }
         out.put(KEY_CURSOR, Nd4j.scalar(DataType.LONG, cursor));
         out.put(KEY_CHAIN_ENERGIES, Nd4j.createFromArray(chainEnergies.clone()));
+        if (boxMin != null) {
+            out.put(KEY_DATA_BOX, Nd4j.createFromArray(new double[][] {boxMin.clone(), boxMax.clone()}));
+        }
         out.put(LossSupport.KEY_RANDOM, LossSupport.exportRandom(sampler.random()));
         return out;
     }
@@ -283,7 +358,20 @@ public final class PersistentContrastiveDivergenceLoss extends BaseLoss implemen
         } else if (c != -1) {
             throw new IllegalArgumentException(NAME + " state '" + KEY_CURSOR + "' = " + c + " is invalid");
         }
+        // Optional: checkpoints written before UNIFORM restarts existed have no box; the next
+        // batch starts a new one.
+        INDArray box = state.get(KEY_DATA_BOX);
+        double[][] newBox = null;
+        if (box != null) {
+            if (box.rank() != 2 || box.rows() != 2) {
+                throw new IllegalArgumentException(NAME + " state '" + KEY_DATA_BOX + "' has shape "
+                        + Arrays.toString(box.shape()) + ", expected [2, d]");
+            }
+            newBox = box.castTo(DataType.DOUBLE).toDoubleMatrix();
+        }
         double[] e = energies.dup().castTo(DataType.DOUBLE).toDoubleVector();
+        boxMin = newBox == null ? null : newBox[0];
+        boxMax = newBox == null ? null : newBox[1];
         chains = newChains;
         cursor = (int) c;
         System.arraycopy(e, 0, chainEnergies, 0, nChains);

@@ -6,7 +6,10 @@ import java.util.Map;
 import java.util.function.Supplier;
 import org.apache.kafka.common.TopicPartition;
 
-/** Prints one progress line every few seconds: records/s, step, loss, energy gap and consumer lag. */
+/**
+ * Prints one progress line every few seconds: records/s, step, loss, energy gap, consumer lag and
+ * the latest model quality (MMD, and grid TV when the stream's density is known).
+ */
 final class Progress {
 
     private static final long EVERY_NANOS = 3_000_000_000L;
@@ -15,11 +18,14 @@ final class Progress {
     private final Supplier<Map<TopicPartition, Long>> lag;
     private long lastPrint = System.nanoTime();
     private long recordsSincePrint;
+    private final Supplier<java.util.Optional<io.streamebm.pipeline.quality.QualityProbe.Measurement>> quality;
     private StepResult last;
 
-    Progress(PrintStream out, Supplier<Map<TopicPartition, Long>> lag) {
+    Progress(PrintStream out, Supplier<Map<TopicPartition, Long>> lag,
+            Supplier<java.util.Optional<io.streamebm.pipeline.quality.QualityProbe.Measurement>> quality) {
         this.out = out;
         this.lag = lag;
+        this.quality = quality;
     }
 
     void onStep(StepResult r) {
@@ -44,9 +50,16 @@ final class Progress {
         } catch (RuntimeException e) {
             totalLag = -1;
         }
-        out.printf("records/s %8.0f | step %7d | loss %9.4f | gap %9.4f | lag %s%n",
+        StringBuilder q = new StringBuilder();
+        quality.get().ifPresent(m -> {
+            q.append(String.format(java.util.Locale.ROOT, " | mmd %.4f", m.mmd()));
+            if (!Double.isNaN(m.tv())) {
+                q.append(String.format(java.util.Locale.ROOT, " | tv %.3f", m.tv()));
+            }
+        });
+        out.printf("records/s %8.0f | step %7d | loss %9.4f | gap %9.4f | lag %s%s%n",
                 recordsSincePrint / seconds, last.step(), last.loss(), last.energyGap(),
-                totalLag < 0 ? "?" : Long.toString(totalLag));
+                totalLag < 0 ? "?" : Long.toString(totalLag), q);
         out.flush();
         lastPrint = now;
         recordsSincePrint = 0;

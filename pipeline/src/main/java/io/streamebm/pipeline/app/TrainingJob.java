@@ -15,6 +15,9 @@ import io.streamebm.pipeline.checkpoint.Checkpoint;
 import io.streamebm.pipeline.checkpoint.CheckpointFormat;
 import io.streamebm.pipeline.checkpoint.FileCheckpointStore;
 import io.streamebm.pipeline.config.PipelineConfig;
+import io.streamebm.pipeline.quality.KnownDensity;
+import io.streamebm.pipeline.quality.ProbedLearner;
+import io.streamebm.pipeline.quality.QualityProbe;
 import io.streamebm.pipeline.train.EbmLearner;
 import io.streamebm.pipeline.train.OnlineTrainer;
 import io.streamebm.pipeline.train.TrainerOptions;
@@ -63,6 +66,8 @@ public final class TrainingJob implements AutoCloseable {
     private volatile TransactionalOutputs outputs;
     private final StepHistory history = new StepHistory(4096);
     private final BrokerWatch brokerWatch;
+    private final java.util.List<QualityProbe.Measurement> quality = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile QualityProbe.Measurement latestQuality;
     private volatile KafkaReceiver receiver;
 
     /**
@@ -106,7 +111,9 @@ public final class TrainingJob implements AutoCloseable {
                 config.integer("checkpoint.keep"),
                 (id, reason) -> out.println("checkpoint " + id + " skipped: " + reason + "; trying the previous one"));
         // The outputs' transaction commits first in every checkpoint; it opens when run() starts.
-        this.trainer = new OnlineTrainer(decorate.apply(learner), store, trainerOptions(config), new Listener(),
+        // The probe wraps outermost, so a decorator still receives the EbmLearner itself.
+        this.trainer = new OnlineTrainer(probed(config, learner, decorate.apply(learner)), store,
+                trainerOptions(config), new Listener(),
                 positions -> {
                     TransactionalOutputs o = outputs;
                     if (o != null) {
@@ -122,6 +129,40 @@ public final class TrainingJob implements AutoCloseable {
                 + ", group " + c.string("kafka.group")
                 + "; checkpoints in " + Path.of(c.string("checkpoint.dir")).toAbsolutePath().normalize()
                 + "; metrics at " + metricsUrl;
+    }
+
+    /** {@code driven} with the quality probe of {@code l} attached, or {@code driven} itself when probing is off. */
+    private io.streamebm.pipeline.train.Learner probed(PipelineConfig c, EbmLearner l,
+            io.streamebm.pipeline.train.Learner driven) {
+        int every = c.integer("quality.every-steps");
+        if (every == 0) {
+            return driven;
+        }
+        String reference = c.string("quality.reference");
+        KnownDensity known = reference.equals("none") ? null : KnownDensity.of(reference).orElseThrow();
+        QualityProbe probe = new QualityProbe(every, c.integer("quality.window"), l.model(), l::persistentChains,
+                c.number("sampler.step-size"), known, c.longValue("seed") + 3, this::onModelQuality);
+        return new ProbedLearner(driven, probe, () -> trainer.step() + 1);
+    }
+
+    /**
+     * The one place that receives each quality measurement (on the trainer thread): kept for the
+     * progress line and the plots. It feeds the {@code ebm_model_mmd} gauge too.
+     */
+    private void onModelQuality(QualityProbe.Measurement m) {
+        latestQuality = m;
+        quality.add(m);
+        monitoring.training().onModelQuality(m.mmd());
+    }
+
+    /** Every quality measurement of this job so far, oldest first. */
+    public java.util.List<QualityProbe.Measurement> qualityHistory() {
+        return java.util.List.copyOf(quality);
+    }
+
+    /** The newest quality measurement, if any. */
+    public java.util.Optional<QualityProbe.Measurement> latestQuality() {
+        return java.util.Optional.ofNullable(latestQuality);
     }
 
     /** The trainer options a configuration implies. */
@@ -248,7 +289,7 @@ public final class TrainingJob implements AutoCloseable {
                 // Offsets are committed inside the output transactions, at each checkpoint.
                 .commitOffsets(false)
                 .build());
-        Progress progress = new Progress(out, receiver::lag);
+        Progress progress = new Progress(out, receiver::lag, this::latestQuality);
         long startedNanos = System.nanoTime();
         java.util.concurrent.atomic.AtomicLong firstNanos = new java.util.concurrent.atomic.AtomicLong();
         trainer.train(receiver.receive()

@@ -4,11 +4,14 @@ import io.streamebm.connectors.KafkaSender;
 import io.streamebm.connectors.broker.LocalKafkaBroker;
 import io.streamebm.connectors.codec.JsonSampleCodec;
 import io.streamebm.core.StepResult;
+import io.streamebm.datasets.DatasetStream;
 import io.streamebm.datasets.Datasets;
 import io.streamebm.pipeline.app.KafkaParts;
 import io.streamebm.pipeline.app.SyntheticProducer;
 import io.streamebm.pipeline.app.TrainingJob;
 import io.streamebm.pipeline.config.PipelineConfig;
+import io.streamebm.pipeline.quality.KnownDensity;
+import io.streamebm.pipeline.quality.QualityProbe;
 import io.streamebm.pipeline.report.Plots;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,7 +20,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -29,8 +34,9 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code streamebm demo}: the main job on an embedded default. Starts a local broker, streams a
- * synthetic 2-D dataset into it, trains PCD on an MLP energy with live metrics, and at the end
- * writes PNG plots of the learned landscape and of the training curves.
+ * synthetic 2-D dataset into it, trains PCD on an MLP energy with live metrics and a quality probe
+ * (MMD, and grid TV for the known datasets), and at the end writes PNG plots of the learned
+ * log-density, of the training curves and of the quality over time.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Run the demo: a local broker, a data stream, training and metrics.",
@@ -49,10 +55,10 @@ public final class DemoCommand implements Callable<Integer> {
     TrainingOptions training;
 
     @Option(names = "--records", paramLabel = "N", description = "records to stream and train on (default ${DEFAULT-VALUE})")
-    long records = 200_000;
+    long records = 400_000;
 
     @Option(names = "--rate", paramLabel = "N", description = "records per second produced (default ${DEFAULT-VALUE})")
-    double rate = 20_000;
+    double rate = 40_000;
 
     @Option(names = "--dataset", paramLabel = "NAME", description = "one of: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})",
             completionCandidates = ProduceCommand.DatasetNames.class)
@@ -76,8 +82,10 @@ public final class DemoCommand implements Callable<Integer> {
                 "kafka.group", "streamebm-demo",
                 "checkpoint.dir", checkpoints.toString(),
                 "model.name", "demo",
-                "optimizer.lr", "0.002",
-                "optimizer.beta1", "0.0"), flags, System.err);
+                // A denser quality curve than train's default: the demo run is short.
+                "quality.every-steps", "100",
+                // Grid TV to the true density when the demo streams one it knows.
+                "quality.reference", KnownDensity.of(dataset).map(KnownDensity::name).orElse("none")), flags, System.err);
         Files.createDirectories(out);
         deleteRecursively(checkpoints);
         Path brokerDir = Files.createTempDirectory("streamebm-demo-broker");
@@ -98,8 +106,12 @@ public final class DemoCommand implements Callable<Integer> {
     private int run(PipelineConfig config, String dataset, String topic) throws Exception {
         try (KafkaSender sender = KafkaParts.sender(config, "streamebm-demo-producer");
                 TrainingJob job = new TrainingJob(config, System.out)) {
-            SyntheticProducer producer = new SyntheticProducer(sender, topic, JsonSampleCodec.INSTANCE,
-                    Datasets.stream(dataset, config.longValue("seed") + 100)::next);
+            long dataSeed = config.longValue("seed") + 100;
+            // The known datasets stream exactly the density their TV is measured against
+            // (eight Gaussians with std 0.1).
+            DatasetStream data = KnownDensity.of(dataset).map(k -> k.stream().apply(dataSeed))
+                    .orElseGet(() -> Datasets.stream(dataset, dataSeed));
+            SyntheticProducer producer = new SyntheticProducer(sender, topic, JsonSampleCodec.INSTANCE, data::next);
             Thread producing = new Thread(() -> producer.run(records, rate), "streamebm-demo-producer");
             producing.setDaemon(true);
             producing.start();
@@ -111,13 +123,30 @@ public final class DemoCommand implements Callable<Integer> {
             }, () -> {
                 TrainingJob.Summary s = job.run(records);
                 producer.stop();
+                finalQuality = finalQuality(job, s, config);
                 writePlots(job, s);
                 return s;
             });
             System.out.println("demo done: " + summary.steps() + " steps, " + summary.recordsSeen()
-                    + " records; plots in " + out.toAbsolutePath());
+                    + " records; " + finalQuality + "; plots in " + out.toAbsolutePath());
         }
         return 0;
+    }
+
+    private String finalQuality = "no quality measured";
+
+    /** Measures the final model once more, so the last figure printed is of the model plotted. */
+    private String finalQuality(TrainingJob job, TrainingJob.Summary summary, PipelineConfig config) {
+        Optional<KnownDensity> known = KnownDensity.of(config.string("quality.reference"));
+        double tv = known.isEmpty() ? Double.NaN
+                : job.trainer().onThread(() -> known.get().totalVariation(job.learner().model()));
+        double mmd = job.latestQuality().map(QualityProbe.Measurement::mmd).orElse(Double.NaN);
+        String s = String.format(Locale.ROOT, "final quality: MMD(recent data, model samples) %.4f (step %d)", mmd,
+                job.latestQuality().map(QualityProbe.Measurement::step).orElse(0L));
+        if (!Double.isNaN(tv)) {
+            s += String.format(Locale.ROOT, ", grid TV to the true density %.3f", tv);
+        }
+        return s;
     }
 
     private void writePlots(TrainingJob job, TrainingJob.Summary summary) throws IOException {
@@ -145,7 +174,7 @@ public final class DemoCommand implements Callable<Integer> {
         }
         double cell = (hi - lo) / res;
         Plots.energyLandscape(out.resolve("energy-landscape.png"),
-                "Learned density exp(-E) with Langevin samples, after " + summary.steps() + " steps",
+                "Learned log-density -E with Langevin samples, after " + summary.steps() + " steps",
                 (x, y) -> {
                     int i = Math.min(res - 1, Math.max(0, (int) ((x - lo) / cell)));
                     int j = Math.min(res - 1, Math.max(0, (int) ((y - lo) / cell)));
@@ -155,6 +184,16 @@ public final class DemoCommand implements Callable<Integer> {
         double[] steps = h.stream().mapToDouble(StepResult::step).toArray();
         Plots.curves(out.resolve("loss.png"), "Training loss", "loss",
                 List.of(new Plots.Curve("loss", steps, h.stream().mapToDouble(StepResult::loss).toArray())));
+        List<QualityProbe.Measurement> q = job.qualityHistory();
+        double[] qSteps = q.stream().mapToDouble(QualityProbe.Measurement::step).toArray();
+        List<Plots.Curve> qualityCurves = new ArrayList<>();
+        qualityCurves.add(new Plots.Curve("MMD(recent data, model samples)", qSteps,
+                q.stream().mapToDouble(QualityProbe.Measurement::mmd).toArray()));
+        if (q.stream().anyMatch(m -> !Double.isNaN(m.tv()))) {
+            qualityCurves.add(new Plots.Curve("grid TV to the true density", qSteps,
+                    q.stream().mapToDouble(QualityProbe.Measurement::tv).toArray()));
+        }
+        Plots.curves(out.resolve("quality.png"), "Model quality (lower is better)", "distance", qualityCurves);
         Plots.curves(out.resolve("energy-gap.png"), "Energies of data (E+) and samples (E-)", "energy",
                 new ArrayList<>(List.of(
                         new Plots.Curve("E+ (data)", steps, h.stream().mapToDouble(StepResult::energyPositive).toArray()),

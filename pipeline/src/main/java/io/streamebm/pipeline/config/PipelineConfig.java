@@ -77,18 +77,24 @@ public final class PipelineConfig {
             new Key("loss.k", "10", "sampler steps per update (cd, pcd)", positiveInt()),
             new Key("loss.chains", "1000", "persistent chains (pcd)", positiveInt()),
             new Key("loss.reinit", "0.05", "per-update chain re-initialisation probability (pcd)", probability()),
+            Key.choice("loss.reinit-source", "data", "where re-initialised chains restart (pcd). data: at a row of the batch (no bias at the optimum; with step-size 0.01 chains still cross between modes,"
+                    + " and it learned best in bench/RESULTS.md); uniform: in the box the data has spanned plus 10% (valleys are"
+                    + " visited directly, young chains bias the fit); noise: N(0, I)",
+                    io.streamebm.losses.PersistentContrastiveDivergenceLoss.RestartSource.class),
             new Key("loss.alpha", "0.1", "energy regularisation weight (cd, pcd); core's default 0.001 lets energies drift in long online runs", nonNegative()),
             new Key("loss.sigma", "0.1", "noise scale (dsm)", positive()),
             new Key("loss.projections", "5", "random projections (ssm)", positiveInt()),
             new Key("loss.noise-samples", "10", "noise samples per data point (nce)", positiveInt()),
             new Key("loss.noise-std", "2.0", "standard deviation of the Gaussian noise (nce)", positive()),
             Key.choice("sampler.type", "langevin", "sampler", SamplerType.class),
-            new Key("sampler.step-size", "0.001", "sampler step size (TorchEBM's Langevin default)", positive()),
+            new Key("sampler.step-size", "0.01", "sampler step size; TorchEBM's 1e-3 leaves PCD chains on the modes they start on,"
+                    + " so a multimodal stream is learned as a ring (bench/RESULTS.md)", positive()),
             new Key("sampler.noise-scale", "1.0", "Langevin noise scale", nonNegative()),
             new Key("sampler.leapfrog-steps", "10", "HMC leapfrog steps", positiveInt()),
             Key.choice("optimizer.type", "adam", "optimizer", OptimizerType.class),
-            new Key("optimizer.lr", "0.001", "learning rate", positive()),
-            new Key("optimizer.beta1", "0.9", "Adam beta1", unitInterval()),
+            new Key("optimizer.lr", "0.002", "learning rate", positive()),
+            new Key("optimizer.beta1", "0.0", "Adam beta1; 0 as in IGEBM: the negatives move every step, and momentum on their"
+                    + " gradient overshoots (bench/RESULTS.md)", unitInterval()),
             new Key("optimizer.beta2", "0.999", "Adam beta2", unitInterval()),
             new Key("optimizer.weight-decay", "0.0", "weight decay", nonNegative()),
             new Key("optimizer.momentum", "0.0", "SGD momentum", unitInterval()),
@@ -113,6 +119,10 @@ public final class PipelineConfig {
             new Key("checkpoint.fresh-start", "false", "ignore existing checkpoints (train --fresh-start)", flag()),
             new Key("metrics.host", "127.0.0.1", "metrics bind address", nonEmpty()),
             new Key("metrics.port", "9404", "metrics port (0: any free port)", port()),
+            new Key("quality.every-steps", "200", "updates between quality probes (MMD of recent data vs model samples), 0 to disable", nonNegativeInt()),
+            new Key("quality.window", "256", "recent records (and model samples) the quality probe compares", atLeastTwo()),
+            Key.choice("quality.reference", "none", "known true density of the stream for grid TV in the quality probe"
+                    + " (eight-gaussians: std 0.1, as the demo streams it)", QualityReference.class),
             new Key("divergence.energy-bound", "10000", "largest |mean energy| before a rollback", positive()),
             new Key("divergence.good-state-every", "10", "updates between copies of the state a rollback returns to", positiveInt()),
             Key.choice("divergence.reaction", "both", "after a rollback", TrainerOptions.Reaction.class),
@@ -389,6 +399,26 @@ public final class PipelineConfig {
                 return Integer.parseInt(v) > 0 ? null : "must be a positive integer";
             } catch (NumberFormatException e) {
                 return "must be a positive integer";
+            }
+        };
+    }
+
+    private static Function<String, String> nonNegativeInt() {
+        return s -> {
+            try {
+                return Integer.parseInt(s) >= 0 ? null : "must be an integer >= 0";
+            } catch (NumberFormatException e) {
+                return "must be an integer >= 0";
+            }
+        };
+    }
+
+    private static Function<String, String> atLeastTwo() {
+        return s -> {
+            try {
+                return Integer.parseInt(s) >= 2 ? null : "must be an integer >= 2";
+            } catch (NumberFormatException e) {
+                return "must be an integer >= 2";
             }
         };
     }

@@ -39,8 +39,16 @@ public final class Plots {
     }
 
     /**
-     * Draws {@code exp(−E)} normalised on a grid over {@code [lo, hi]²} as a heat map, with
-     * {@code samples} ({@code [n][2]}) as dots, and writes it to {@code file}.
+     * How many nats below its peak the log-density colour scale reaches: deep enough to tell a
+     * valley between modes (a few nats down) from the empty far field (tens of nats down).
+     */
+    public static final double LOG_DENSITY_RANGE = 12;
+
+    /**
+     * Draws the log-density log p = −(E − min E) on a grid over {@code [lo, hi]²} as a heat map
+     * (clipped at {@link #LOG_DENSITY_RANGE} nats below the peak), with {@code samples}
+     * ({@code [n][2]}) as dots, and writes it to {@code file}. A log scale because on a linear
+     * one, exp(−E), sharp modes saturate and everything else, valleys included, is black.
      */
     public static void energyLandscape(Path file, String title, DoubleBinaryOperator energy, double lo, double hi,
             int resolution, float[][] samples) throws IOException {
@@ -59,17 +67,15 @@ public final class Plots {
                 minE = Math.min(minE, zs[k]);
             }
         }
-        double max = 0;
         for (int k = 0; k < zs.length; k++) {
-            zs[k] = Double.isFinite(zs[k]) ? Math.exp(-(zs[k] - minE)) : 0;
-            max = Math.max(max, zs[k]);
+            zs[k] = Double.isFinite(zs[k]) ? Math.max(-LOG_DENSITY_RANGE, -(zs[k] - minE)) : -LOG_DENSITY_RANGE;
         }
         DefaultXYZDataset grid = new DefaultXYZDataset();
         grid.addSeries("density", new double[][] {xs, ys, zs});
         XYBlockRenderer blocks = new XYBlockRenderer();
         blocks.setBlockWidth(cell);
         blocks.setBlockHeight(cell);
-        PaintScale scale = new ViridisScale(0, max > 0 ? max : 1);
+        PaintScale scale = new ViridisScale(-LOG_DENSITY_RANGE, 0);
         blocks.setPaintScale(scale);
 
         NumberAxis xAxis = new NumberAxis("x1");
@@ -93,7 +99,7 @@ public final class Plots {
             plot.setDatasetRenderingOrder(org.jfree.chart.plot.DatasetRenderingOrder.FORWARD);
         }
         JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, false);
-        PaintScaleLegend legend = new PaintScaleLegend(scale, new NumberAxis("exp(-E), relative"));
+        PaintScaleLegend legend = new PaintScaleLegend(scale, new NumberAxis("log density, nats below the peak: -(E - min E)"));
         legend.setPosition(RectangleEdge.RIGHT);
         legend.setMargin(4, 4, 40, 4);
         chart.addSubtitle(legend);

@@ -92,7 +92,8 @@ public final class EbmLearner implements Learner {
             case CD -> new ContrastiveDivergenceLoss(sampler, k).setAlpha(c.number("loss.alpha"));
             case PCD -> new PersistentContrastiveDivergenceLoss(sampler, c.integer("loss.chains"), k)
                     .setAlpha(c.number("loss.alpha"))
-                    .setReinitProbability(c.number("loss.reinit"));
+                    .setReinitProbability(c.number("loss.reinit"))
+                    .setRestartSource(c.choice("loss.reinit-source", PersistentContrastiveDivergenceLoss.RestartSource.class));
             case SM -> new ScoreMatchingLoss();
             case SSM -> new SlicedScoreMatchingLoss(c.integer("loss.projections"),
                     SlicedScoreMatchingLoss.Projection.RADEMACHER, random);
@@ -186,6 +187,17 @@ public final class EbmLearner implements Learner {
     /** The optimizer updating the parameters. */
     public Optimizer optimizer() {
         return optimizer;
+    }
+
+    /**
+     * A copy of the loss's persistent chains {@code [chains, d]} when it keeps some (pcd, once
+     * started): the model's own samples, for the quality probe.
+     */
+    public java.util.Optional<INDArray> persistentChains() {
+        if (loss instanceof PersistentContrastiveDivergenceLoss pcd) {
+            return java.util.Optional.ofNullable(pcd.chains());
+        }
+        return java.util.Optional.empty();
     }
 
     /** The sampler drawing negatives (and the demo's plotted samples). */

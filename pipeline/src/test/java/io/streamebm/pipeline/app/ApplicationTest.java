@@ -169,7 +169,7 @@ class ApplicationTest {
         assertEquals(1, divergences.size(), divergences.toString());
         assertTrue(divergences.get(0).startsWith("3: both: "), divergences.toString());
         assertTrue(Double.isFinite(real.model().parameters().get(0).value().getDouble(0)), "the NaN was rolled back");
-        assertEquals(0.0005, real.learningRate(), 1e-12, "the reaction halved the learning rate");
+        assertEquals(cfg.number("optimizer.lr") / 2, real.learningRate(), 1e-12, "the reaction halved the learning rate");
     }
 
     @Test
