@@ -22,8 +22,9 @@ FROM eclipse-temurin:17-jre
 WORKDIR /app
 # One OpenMP/BLAS thread: ND4J's spin-waiting threads make small ops 100x slower (STACK.md).
 # A capped heap keeps RSS bounded, since ND4J frees its off-heap arrays only when the GC runs.
+# ExitOnOutOfMemoryError: an out-of-memory error ends the container (code 3) instead of hanging it.
 ENV OMP_NUM_THREADS=1 \
-    JAVA_TOOL_OPTIONS="-Xmx1g -XX:+UseParallelGC"
+    JAVA_TOOL_OPTIONS="-Xmx1g -XX:+UseParallelGC -XX:+ExitOnOutOfMemoryError"
 RUN groupadd --system streamebm && useradd --system --gid streamebm --home-dir /app streamebm \
     && mkdir -p /app/checkpoints && chown streamebm:streamebm /app/checkpoints
 COPY --from=build /src/pipeline/target/lib ./pipeline/target/lib

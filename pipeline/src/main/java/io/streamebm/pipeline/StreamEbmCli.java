@@ -17,7 +17,10 @@ import picocli.CommandLine.Command;
  * The {@code streamebm} command line: {@code demo}, {@code train}, {@code produce},
  * {@code score} and {@code broker}. Exit codes: 0 success, 1 a failure while running, 2 a usage
  * or configuration error, 3 the Kafka cluster refused the command's user (a wrong password, a failed
- * TLS handshake or a missing ACL, see {@link KafkaAccessDenied}; one line, no stack trace). Errors are reported as messages: a usage error names every wrong value
+ * TLS handshake or a missing ACL, see {@link KafkaAccessDenied}; one line, no stack trace), 4 a
+ * clean stop that did not finish within {@code shutdown.timeout} after SIGTERM, 5 a fatal JVM error
+ * such as an {@link OutOfMemoryError} on any thread (one line, no hang; see {@link FatalErrors}).
+ * Errors are reported as messages: a usage error names every wrong value
  * and never shows a stack trace; a failure shows its chain of causes, and its stack trace when the
  * environment variable {@code STREAMEBM_DEBUG} is set.
  */
@@ -40,7 +43,20 @@ public final class StreamEbmCli implements Runnable {
 
     /** Runs the command line and exits with its code. */
     public static void main(String[] args) {
-        System.exit(execute(args));
+        FatalErrors.install(System.err);
+        int code;
+        try {
+            code = execute(args);
+        } catch (Error e) {
+            FatalErrors.halt(System.err, Thread.currentThread(), e);
+            return;
+        }
+        if (code == FatalErrors.EXIT_CODE) {
+            // Shutdown hooks may need what the fatal error broke; exit without them.
+            System.out.flush();
+            Runtime.getRuntime().halt(code);
+        }
+        System.exit(code);
     }
 
     /** Runs the command line and returns its exit code (for tests). */
@@ -74,6 +90,12 @@ public final class StreamEbmCli implements Runnable {
             if (nativeFailure.isPresent()) {
                 cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + nativeFailure.get().getMessage());
                 return 1;
+            }
+            Error fatal = FatalErrors.fatalIn(e);
+            if (fatal != null) {
+                cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": fatal " + fatal.getClass().getSimpleName()
+                        + ": " + fatal.getMessage() + "; exiting with code " + FatalErrors.EXIT_CODE);
+                return FatalErrors.EXIT_CODE;
             }
             for (Throwable cause = e; cause != null; cause = cause.getCause()) {
                 if (cause instanceof UsageError usage) {

@@ -34,12 +34,17 @@ import org.nd4j.linalg.factory.Nd4j;
  *   sha256     32 bytes over every byte before it
  *   string  =  length int32, UTF-8 bytes
  * </pre>
- * A file whose digest does not match, or that ends early, is reported and skipped.
+ * A file whose digest does not match, that ends early, or that declares a count, string or array
+ * larger than the bytes left (or a string over {@link #MAX_STRING_BYTES}) is reported and skipped;
+ * nothing is allocated from a declared size before that check.
  */
 public final class CheckpointFormat {
 
     private static final byte[] MAGIC = "SEBMCKPT".getBytes(StandardCharsets.US_ASCII);
     private static final int VERSION = 1;
+
+    /** The longest string (offset key, metadata key or value, array name) a decoder accepts, in bytes. */
+    public static final int MAX_STRING_BYTES = 64 * 1024;
 
     private CheckpointFormat() {
     }
@@ -116,8 +121,22 @@ public final class CheckpointFormat {
         }
     }
 
-    /** Parses and verifies bytes written by {@link #encode}; a bad digest or early end throws. */
+    /** Parses and verifies bytes written by {@link #encode}; a bad digest, early end or impossible size throws. */
     public static Checkpoint decode(byte[] all) throws IOException {
+        return decode(all, ArrayGuard.ANY);
+    }
+
+    /**
+     * Like {@link #decode(byte[])}, with {@code guard} asked about every array's name, type and
+     * shape before any memory is allocated for it.
+     *
+     * <p>The input may be hostile (snapshots come from a topic anyone with write access can feed),
+     * so no length read from it is trusted: every declared count, string length and array size is
+     * checked against the bytes actually left, and strings against {@link #MAX_STRING_BYTES},
+     * before anything of that size is allocated. A forged size therefore costs at most the bytes
+     * the forger actually sent.
+     */
+    public static Checkpoint decode(byte[] all, ArrayGuard guard) throws IOException {
         if (all.length < MAGIC.length + 32) {
             throw new IOException("checkpoint file is truncated (" + all.length + " bytes)");
         }
@@ -127,6 +146,14 @@ public final class CheckpointFormat {
             throw new IOException("checksum mismatch: the checkpoint is corrupted or truncated");
         }
         ByteBuffer in = ByteBuffer.wrap(all, 0, bodyLen).order(ByteOrder.LITTLE_ENDIAN);
+        try {
+            return body(in, guard);
+        } catch (java.nio.BufferUnderflowException e) {
+            throw new IOException("checkpoint ends early at byte " + in.position() + " of " + bodyLen);
+        }
+    }
+
+    private static Checkpoint body(ByteBuffer in, ArrayGuard guard) throws IOException {
         byte[] magic = new byte[MAGIC.length];
         in.get(magic);
         if (!Arrays.equals(magic, MAGIC)) {
@@ -138,27 +165,48 @@ public final class CheckpointFormat {
         }
         long step = in.getLong();
         long records = in.getLong();
-        int nOffsets = in.getInt();
+        if (step < 0 || records < 0) {
+            throw new IOException("negative step " + step + " or record count " + records);
+        }
+        // Smallest encodings: offset = empty string + int64; meta = two empty strings; array =
+        // empty name + type + rank 0 (+ one element, but zero-size arrays are legal).
+        int nOffsets = count(in, 4 + 8, "offsets");
         Map<String, Long> offsets = new HashMap<>();
         for (int i = 0; i < nOffsets; i++) {
-            offsets.put(str(in), in.getLong());
+            offsets.put(str(in, "offset key"), in.getLong());
         }
-        int nMeta = in.getInt();
+        int nMeta = count(in, 4 + 4, "metadata entries");
         Map<String, String> meta = new HashMap<>();
         for (int i = 0; i < nMeta; i++) {
-            meta.put(str(in), str(in));
+            meta.put(str(in, "metadata key"), str(in, "metadata value"));
         }
-        int nArrays = in.getInt();
+        int nArrays = count(in, 4 + 1 + 4, "arrays");
         Map<String, INDArray> arrays = new LinkedHashMap<>();
         for (int i = 0; i < nArrays; i++) {
-            String name = str(in);
-            arrays.put(name, readArray(in, name));
+            String name = str(in, "array name");
+            arrays.put(name, readArray(in, name, guard));
         }
         return new Checkpoint(step, records, offsets, meta, arrays);
     }
 
-    private static INDArray readArray(ByteBuffer in, String name) throws IOException {
+    /** Reads a declared count and checks that the entries could fit in what is left. */
+    private static int count(ByteBuffer in, int minEntryBytes, String what) throws IOException {
+        int n = in.getInt();
+        if (n < 0 || (long) n * minEntryBytes > in.remaining()) {
+            throw new IOException("declares " + n + " " + what + " but only " + in.remaining() + " bytes remain");
+        }
+        return n;
+    }
+
+    private static INDArray readArray(ByteBuffer in, String name, ArrayGuard guard) throws IOException {
         int code = in.get();
+        DataType type = switch (code) {
+            case 1 -> DataType.FLOAT;
+            case 2 -> DataType.DOUBLE;
+            case 3 -> DataType.LONG;
+            case 4 -> DataType.INT;
+            default -> throw new IOException("array '" + name + "' has an unknown type code " + code);
+        };
         int rank = in.getInt();
         if (rank < 0 || rank > 8) {
             throw new IOException("array '" + name + "' has an invalid rank " + rank);
@@ -167,42 +215,73 @@ public final class CheckpointFormat {
         long n = 1;
         for (int i = 0; i < rank; i++) {
             shape[i] = in.getLong();
-            n *= shape[i];
+            if (shape[i] < 0) {
+                throw new IOException("array '" + name + "' has a negative dimension " + shape[i]);
+            }
+            try {
+                n = Math.multiplyExact(n, shape[i]);
+            } catch (ArithmeticException e) {
+                throw new IOException("array '" + name + "' declares a shape " + Arrays.toString(shape) + " too large to exist");
+            }
         }
-        switch (code) {
-            case 1 -> {
-                float[] v = new float[Math.toIntExact(n)];
+        int width = type == DataType.FLOAT || type == DataType.INT ? 4 : 8;
+        if (n > in.remaining() / width) {
+            throw new IOException("array '" + name + "' declares " + n + " " + type + " elements ("
+                    + Arrays.toString(shape) + ") but only " + in.remaining() + " bytes remain");
+        }
+        guard.check(name, type, shape);
+        int len = (int) n;
+        switch (type) {
+            case FLOAT -> {
+                float[] v = new float[len];
                 in.asFloatBuffer().get(v);
-                in.position(in.position() + 4 * v.length);
+                in.position(in.position() + 4 * len);
                 return Nd4j.create(v, shape, 'c');
             }
-            case 2 -> {
-                double[] v = new double[Math.toIntExact(n)];
+            case DOUBLE -> {
+                double[] v = new double[len];
                 in.asDoubleBuffer().get(v);
-                in.position(in.position() + 8 * v.length);
+                in.position(in.position() + 8 * len);
                 return Nd4j.create(v, shape, 'c');
             }
-            case 3 -> {
-                long[] v = new long[Math.toIntExact(n)];
+            case LONG -> {
+                long[] v = new long[len];
                 in.asLongBuffer().get(v);
-                in.position(in.position() + 8 * v.length);
+                in.position(in.position() + 8 * len);
                 return Nd4j.createFromArray(v).reshape(shape);
             }
-            case 4 -> {
-                int[] v = new int[Math.toIntExact(n)];
+            default -> {
+                int[] v = new int[len];
                 in.asIntBuffer().get(v);
-                in.position(in.position() + 4 * v.length);
+                in.position(in.position() + 4 * len);
                 return Nd4j.createFromArray(v).reshape(shape);
             }
-            default -> throw new IOException("array '" + name + "' has an unknown type code " + code);
         }
     }
 
-    private static String str(ByteBuffer in) {
+    private static String str(ByteBuffer in, String what) throws IOException {
         int len = in.getInt();
+        if (len < 0 || len > MAX_STRING_BYTES || len > in.remaining()) {
+            throw new IOException("a " + what + " declares " + len + " bytes (limit " + MAX_STRING_BYTES + ", "
+                    + in.remaining() + " remain)");
+        }
         byte[] b = new byte[len];
         in.get(b);
         return new String(b, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Vets an array's declared name, type and shape before the decoder allocates it: a reader
+     * that knows what it expects (the scorer knows the model it serves) refuses anything else
+     * before paying for it.
+     */
+    @FunctionalInterface
+    public interface ArrayGuard {
+        /** Accepts every array whose size fits in the input. */
+        ArrayGuard ANY = (name, type, shape) -> { };
+
+        /** Throws, with the reason, if the array must not be read. */
+        void check(String name, DataType type, long[] shape) throws IOException;
     }
 
     private static byte[] sha256(byte[] data, int len) {

@@ -103,12 +103,48 @@ public final class FileCheckpointStore implements CheckpointStore {
         for (String id : list()) {
             Path file = dir.resolve(id).resolve(FILE);
             try {
-                return Optional.of(CheckpointFormat.decode(Files.readAllBytes(file)));
+                return Optional.of(CheckpointFormat.decode(readBounded(file)));
             } catch (IOException | RuntimeException e) {
                 listener.skipped(id, e.getMessage() == null ? e.toString() : e.getMessage());
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * The bytes of a checkpoint file, refusing anything that is not a regular file or is larger
+     * than {@link #maxFileBytes()}: {@code Files.readAllBytes} on a link to {@code /dev/zero} (size
+     * 0, endless content) or on a huge file would run the heap out instead of failing this one
+     * checkpoint.
+     */
+    static byte[] readBounded(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException("not a regular file (a device, directory or dangling link)");
+        }
+        long size = Files.size(file);
+        long cap = maxFileBytes();
+        if (size > cap) {
+            throw new IOException("file is " + size + " bytes, over the " + cap + "-byte limit for a checkpoint");
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer buf = ByteBuffer.allocate((int) size);
+            while (buf.hasRemaining() && ch.read(buf) >= 0) {
+                // read until the size measured above: a file that grows meanwhile is cut there,
+                // and its digest then fails
+            }
+            if (buf.hasRemaining()) {
+                throw new IOException("file shrank while being read (" + buf.position() + " of " + size + " bytes)");
+            }
+            return buf.array();
+        }
+    }
+
+    /**
+     * The largest checkpoint file read: 1 GiB, or a quarter of the heap if smaller, so that
+     * reading one never takes the memory the trainer needs to run.
+     */
+    static long maxFileBytes() {
+        return Math.min(1L << 30, Runtime.getRuntime().maxMemory() / 4);
     }
 
     @Override

@@ -49,7 +49,7 @@ public final class ScoreCommand implements Callable<Integer> {
         }
         return KafkaAccessDenied.translate(config, () -> {
             try (ScoreJob job = new ScoreJob(config, System.out)) {
-                long n = CleanStop.run(job::stop, () -> job.run(records));
+                long n = CleanStop.run(job::stop, () -> job.run(records), config.duration("shutdown.timeout"));
                 System.out.println("scored " + n + " records");
             }
             return 0;

@@ -50,7 +50,7 @@ public final class TrainCommand implements Callable<Integer> {
     static int runUntilStopped(PipelineConfig config, long records) throws Exception {
         return KafkaAccessDenied.translate(config, () -> {
             try (TrainingJob job = new TrainingJob(config, System.out)) {
-                TrainingJob.Summary s = CleanStop.run(job::stop, () -> job.run(records));
+                TrainingJob.Summary s = CleanStop.run(job::stop, () -> job.run(records), config.duration("shutdown.timeout"));
                 System.out.println("stopped after step " + s.steps() + " with " + s.recordsSeen() + " records counted");
             }
             return 0;

@@ -146,6 +146,27 @@ class ApplicationTest {
     }
 
     @Test
+    void aNewestCheckpointLinkedToDevZeroIsSkippedWithAReasonAndThePreviousUsed() throws Exception {
+        PipelineConfig cfg = config(Map.of("kafka.bootstrap-servers", TestBroker.get().bootstrapServers()));
+        try (OnlineTrainer t = new OnlineTrainer(new EbmLearner(cfg), store(), TrainingJob.trainerOptions(cfg),
+                new OnlineTrainer.Listener() { })) {
+            t.train(batches(4, 50, 3)).blockLast(); // checkpoints at steps 2 and 4
+        }
+        Path newest = Files.createDirectories(dir.resolve("checkpoints").resolve("ckpt-0000000000000009"));
+        Files.createSymbolicLink(newest.resolve("state.ckpt"), Path.of("/dev/zero"));
+
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        try (TrainingJob job = new TrainingJob(cfg, new PrintStream(log, true, StandardCharsets.UTF_8))) {
+            TrainingJob.Summary s = job.run(1); // already past 1 record: restore only
+            assertEquals(4, s.steps());
+            assertEquals(200, s.recordsSeen());
+        }
+        String text = log.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("checkpoint ckpt-0000000000000009 skipped: not a regular file"), text);
+        assertTrue(text.contains("resumed from checkpoint at step 4"), text);
+    }
+
+    @Test
     void anInjectedNonFiniteStepIsRolledBackAndTrainingGoesOn() {
         PipelineConfig cfg = config(Map.of("kafka.bootstrap-servers", "127.0.0.1:1"));
         EbmLearner real = new EbmLearner(cfg);

@@ -126,4 +126,47 @@ class FileCheckpointStoreTest {
         }
         assertEquals(2, s.list().size());
     }
+
+    @Test
+    void aNewestCheckpointLinkedToDevZeroIsSkippedWithAReason() throws IOException {
+        FileCheckpointStore s = store(3);
+        s.save(checkpoint(1));
+        Path newest = Files.createDirectories(dir.resolve("ckpt-0000000000000002"));
+        Files.createSymbolicLink(newest.resolve("state.ckpt"), Path.of("/dev/zero"));
+        assertEquals(1, s.loadLatest().orElseThrow().step());
+        assertEquals(List.of("ckpt-0000000000000002: not a regular file (a device, directory or dangling link)"), skipped);
+    }
+
+    @Test
+    void aCheckpointFileOverTheSizeLimitIsSkippedUnread() throws IOException {
+        FileCheckpointStore s = store(3);
+        s.save(checkpoint(1));
+        Path newest = Files.createDirectories(dir.resolve("ckpt-0000000000000002"));
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(newest.resolve("state.ckpt").toFile(), "rw")) {
+            f.setLength(FileCheckpointStore.maxFileBytes() + 1); // sparse: costs no disk
+        }
+        assertEquals(1, s.loadLatest().orElseThrow().step());
+        assertEquals(1, skipped.size());
+        assertTrue(skipped.get(0).contains("-byte limit for a checkpoint"), skipped.get(0));
+    }
+
+    @Test
+    void forgedSizesWithAValidDigestAreRefusedBeforeAllocating() throws IOException {
+        FileCheckpointStore s = store(3);
+        s.save(checkpoint(1));
+        byte[][] forged = {
+            ForgedCheckpoints.hugeArray(1L << 31), ForgedCheckpoints.hugeArray(Long.MAX_VALUE),
+            ForgedCheckpoints.hugeString(Integer.MAX_VALUE - 8), ForgedCheckpoints.hugeCount(Integer.MAX_VALUE)};
+        String[] reasons = {"declares 2147483648 FLOAT elements", "declares 9223372036854775807 FLOAT elements", "declares 2147483639 bytes",
+            "declares 2147483647 arrays"};
+        for (int i = 0; i < forged.length; i++) {
+            byte[] bytes = forged[i];
+            IOException e = assertThrows(IOException.class, () -> CheckpointFormat.decode(bytes), reasons[i]);
+            assertTrue(e.getMessage().contains(reasons[i]), e.getMessage());
+            Path d = Files.createDirectories(dir.resolve(String.format("ckpt-%016d", 10 + i)));
+            Files.write(d.resolve("state.ckpt"), forged[i]);
+        }
+        assertEquals(1, s.loadLatest().orElseThrow().step());
+        assertEquals(forged.length, skipped.size(), skipped.toString());
+    }
 }
