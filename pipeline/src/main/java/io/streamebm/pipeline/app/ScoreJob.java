@@ -14,11 +14,13 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -34,6 +36,11 @@ import reactor.core.scheduler.Schedulers;
  * {@code {"energy":E,"topic":T,"partition":P,"offset":O,"modelVersion":V}} keyed like the input.
  * Higher energy means less likely under the model: an anomaly score. Records that arrive before
  * any snapshot wait for the first one. Input offsets are committed once their scores are confirmed.
+ *
+ * <p>Every snapshot goes through a {@link SnapshotValidator} before it replaces the model: a
+ * refused one is logged in one line naming why, counted by reason ({@link #rejectedSnapshots()},
+ * and in the summary {@code score} prints), and skipped; scoring goes on with the last good model.
+ * A non-finite energy is written as described in {@link ScoreJson}.
  */
 public final class ScoreJob implements AutoCloseable {
 
@@ -44,11 +51,17 @@ public final class ScoreJob implements AutoCloseable {
     private final KafkaSender sender;
     private final Scheduler thread = Schedulers.newSingle("streamebm-scorer");
     private final AtomicLong scored = new AtomicLong();
+    private final SnapshotValidator validator;
+    private final Map<SnapshotValidator.Reason, AtomicLong> rejected = new EnumMap<>(SnapshotValidator.Reason.class);
 
     /** @param out where notices go */
     public ScoreJob(PipelineConfig config, PrintStream out) {
         this.config = config;
         this.out = out;
+        this.validator = SnapshotValidator.fromConfig(config, SnapshotSigner.fromConfig(config, System.getenv()));
+        for (SnapshotValidator.Reason r : SnapshotValidator.Reason.values()) {
+            rejected.put(r, new AtomicLong());
+        }
         this.sender = KafkaParts.sender(config, "streamebm-scorer-producer");
     }
 
@@ -100,17 +113,19 @@ public final class ScoreJob implements AutoCloseable {
     }
 
     private void accept(ConsumerRecord<byte[], byte[]> r) {
+        ModelSnapshots.Snapshot prev = current.get();
+        Header signature = r.headers().lastHeader(SnapshotSigner.HEADER);
         try {
-            ModelSnapshots.Snapshot s = ModelSnapshots.decode(r.value());
-            ModelSnapshots.Snapshot prev = current.get();
+            ModelSnapshots.Snapshot s = validator.check(r.value(), signature == null ? null : signature.value(),
+                    prev == null ? -1 : prev.version());
             if (prev == null || s.version() > prev.version()) {
                 current.set(s);
-                if (prev == null) {
-                    out.println("scoring with model version " + s.version());
-                }
+                out.println("scoring with model version " + s.version());
             }
-        } catch (Exception e) {
-            out.println("ignored an unreadable snapshot at offset " + r.offset() + ": " + e.getMessage());
+        } catch (SnapshotValidator.Rejected e) {
+            rejected.get(e.reason()).incrementAndGet();
+            out.println("snapshot at offset " + r.offset() + " rejected, " + e.getMessage() + "; "
+                    + (prev == null ? "waiting for a valid one" : "scoring goes on with version " + prev.version()));
         }
     }
 
@@ -136,9 +151,7 @@ public final class ScoreJob implements AutoCloseable {
             List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(samples.size());
             for (int i = 0; i < samples.size(); i++) {
                 DecodedSample sample = samples.get(i);
-                String json = String.format(Locale.ROOT,
-                        "{\"energy\":%s,\"topic\":\"%s\",\"partition\":%d,\"offset\":%d,\"modelVersion\":%d}",
-                        Double.toString(energies[i]), sample.topic(), sample.partition(), sample.offset(), s.version());
+                String json = ScoreJson.of(energies[i], sample.topic(), sample.partition(), sample.offset(), s.version());
                 records.add(new ProducerRecord<>(config.string("score.topic"), sample.key(),
                         json.getBytes(StandardCharsets.UTF_8)));
             }
@@ -156,6 +169,13 @@ public final class ScoreJob implements AutoCloseable {
     /** The number of records scored so far. */
     public long scored() {
         return scored.get();
+    }
+
+    /** Snapshots refused so far, by reason (every reason present, zero included). */
+    public Map<SnapshotValidator.Reason, Long> rejectedSnapshots() {
+        Map<SnapshotValidator.Reason, Long> m = new EnumMap<>(SnapshotValidator.Reason.class);
+        rejected.forEach((k, v) -> m.put(k, v.get()));
+        return m;
     }
 
     /** Ends the run cleanly. */

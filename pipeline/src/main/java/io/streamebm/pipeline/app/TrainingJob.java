@@ -64,6 +64,7 @@ public final class TrainingJob implements AutoCloseable {
     private final OnlineTrainer trainer;
     private final Monitoring monitoring;
     private volatile TransactionalOutputs outputs;
+    private final java.util.Optional<SnapshotSigner> signer;
     private final StepHistory history = new StepHistory(4096);
     private final BrokerWatch brokerWatch;
     private final java.util.List<QualityProbe.Measurement> quality = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -92,6 +93,8 @@ public final class TrainingJob implements AutoCloseable {
             throw new io.streamebm.pipeline.config.ConfigException(List.of(
                     "kafka.bootstrap-servers is missing: pass --bootstrap-server HOST:PORT"));
         }
+        this.signer = SnapshotSigner.fromConfig(config, System.getenv());
+        signer.ifPresent(s -> out.println("signing snapshots: " + s));
         this.learner = new EbmLearner(config);
         this.monitoring = Monitoring.start(MonitoringOptions.builder()
                         .host(config.string("metrics.host"))
@@ -236,6 +239,7 @@ public final class TrainingJob implements AutoCloseable {
         byte[] key = config.string("model.name").getBytes(StandardCharsets.UTF_8);
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, key, value);
         record.headers().add("content-type", ModelSnapshots.CONTENT_TYPE.getBytes(StandardCharsets.UTF_8));
+        signer.ifPresent(s -> record.headers().add(SnapshotSigner.HEADER, s.sign(value)));
         outputs.sendSnapshot(record, version);
         monitoring.training().onModelVersion(version);
     }

@@ -1,6 +1,7 @@
 package io.streamebm.pipeline.cli;
 
 import io.streamebm.pipeline.app.ScoreJob;
+import io.streamebm.pipeline.app.SnapshotValidator;
 import io.streamebm.pipeline.config.ConfigException;
 import io.streamebm.pipeline.config.PipelineConfig;
 import java.util.List;
@@ -49,10 +50,27 @@ public final class ScoreCommand implements Callable<Integer> {
         }
         return KafkaAccessDenied.translate(config, () -> {
             try (ScoreJob job = new ScoreJob(config, System.out)) {
-                long n = CleanStop.run(job::stop, () -> job.run(records), config.duration("shutdown.timeout"));
-                System.out.println("scored " + n + " records");
+                // The summary is printed inside the body: after SIGTERM the JVM exits as soon as the
+                // body has returned, and a line printed later may never be written.
+                CleanStop.run(job::stop, () -> {
+                    long n = job.run(records);
+                    System.out.println(summary(n, job.rejectedSnapshots()));
+                    return n;
+                }, config.duration("shutdown.timeout"));
             }
             return 0;
         });
+    }
+
+    /** "scored N records; K snapshots rejected reason=count ...", naming only reasons that occurred. */
+    static String summary(long scored, Map<SnapshotValidator.Reason, Long> rejected) {
+        long refused = rejected.values().stream().mapToLong(Long::longValue).sum();
+        StringBuilder line = new StringBuilder("scored " + scored + " records; " + refused + " snapshots rejected");
+        rejected.forEach((reason, count) -> {
+            if (count > 0) {
+                line.append(' ').append(reason.label()).append('=').append(count);
+            }
+        });
+        return line.toString();
     }
 }
