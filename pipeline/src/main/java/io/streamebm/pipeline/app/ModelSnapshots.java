@@ -9,7 +9,8 @@ import java.io.IOException;
 /**
  * Model snapshots on the snapshot topic: key = model name, value = a {@link CheckpointFormat}
  * record whose step is the snapshot version, whose metadata holds the model shape, and whose
- * arrays are the parameters. Versions increase with training steps.
+ * arrays are the parameters. Versions increase with training steps. With a signing key configured,
+ * the record also carries the header {@value SnapshotSigner#HEADER} ({@link SnapshotSigner}).
  */
 public final class ModelSnapshots {
 
@@ -23,7 +24,10 @@ public final class ModelSnapshots {
     public record Snapshot(long version, long recordsSeen, EnergyFunction model) {
     }
 
-    /** Decodes and verifies a snapshot value and builds its model. */
+    /**
+     * Decodes and verifies a snapshot value and builds the model its metadata describes. The
+     * shape is taken on trust: use {@link SnapshotValidator} for values from the topic.
+     */
     public static Snapshot decode(byte[] value) throws IOException {
         Checkpoint c = CheckpointFormat.decode(value);
         EnergyFunction model = Models.build(Models.shapeOf(c.metadata()), 0);

@@ -213,7 +213,7 @@ class ForgedSnapshotsScoreTest {
     private static ChildProcess score(LocalKafkaBroker broker, Topics t, String modelName, List<String> extra)
             throws IOException {
         List<String> args = new ArrayList<>(List.of("score", "--bootstrap-server", broker.bootstrapServers(),
-                "--topic", t.input, "--group", t.input + "-g", "--scores-topic", t.scores, "--model", "gaussian",
+                "--topic", t.input, "--group", t.input + "-g", "--scores-topic", t.scores, "--set", "model.type=gaussian",
                 "--model-name", modelName, "--set", "snapshot.topic=" + t.models,
                 "--set", "kafka.consumer.max.partition.fetch.bytes=" + (4 << 20)));
         args.addAll(extra);
