@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * An {@link OutOfMemoryError} on a worker thread, while a non-daemon thread (like Kafka's) keeps
- * the JVM alive, ends the process with one line and exit code 3 instead of a hang.
+ * the JVM alive, ends the process with one line and exit code 5 instead of a hang.
  */
 class FatalErrorsTest {
 
@@ -36,13 +36,13 @@ class FatalErrorsTest {
     }
 
     @Test
-    void aFatalErrorOnAnyThreadExitsWithOneLineAndCodeThree() throws Exception {
+    void aFatalErrorOnAnyThreadExitsWithOneLineAndCodeFive() throws Exception {
         Process p = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), FatalErrorsTest.class.getName()))
                 .redirectErrorStream(true).start();
         assertTrue(p.waitFor(2, TimeUnit.MINUTES), "the child hung after a fatal error");
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(FatalErrors.EXIT_CODE, p.exitValue(), out);
-        assertEquals("streamebm: fatal OutOfMemoryError on thread probe-worker: Java heap space; exiting with code 3\n", out);
+        assertEquals("streamebm: fatal OutOfMemoryError on thread probe-worker: Java heap space; exiting with code 5\n", out);
     }
 }
