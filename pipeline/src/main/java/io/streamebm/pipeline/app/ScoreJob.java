@@ -4,9 +4,8 @@ import io.streamebm.connectors.DecodedBatch;
 import io.streamebm.connectors.DecodedSample;
 import io.streamebm.connectors.DecodingStage;
 import io.streamebm.connectors.KafkaReceiver;
-import io.streamebm.connectors.KafkaSender;
+import io.streamebm.connectors.Rejection;
 import io.streamebm.connectors.ReceiverOptions;
-import io.streamebm.connectors.dlq.DeadLetterCounts;
 import io.streamebm.connectors.dlq.DeadLetterPublisher;
 import io.streamebm.pipeline.config.PipelineConfig;
 import java.io.PrintStream;
@@ -35,7 +34,14 @@ import reactor.core.scheduler.Schedulers;
  * of every record of the input topic to the score topic, as JSON
  * {@code {"energy":E,"topic":T,"partition":P,"offset":O,"modelVersion":V}} keyed like the input.
  * Higher energy means less likely under the model: an anomaly score. Records that arrive before
- * any snapshot wait for the first one. Input offsets are committed once their scores are confirmed.
+ * any snapshot wait for the first one.
+ *
+ * <p>Scores are written once: each input batch's scores and dead letters go out in one Kafka
+ * transaction that also commits the batch's input offsets (consume-transform-produce with
+ * {@code sendOffsetsToTransaction}). After a crash, the transaction it left open is aborted and
+ * scoring resumes at the last committed offsets, so a {@code read_committed} reader sees every
+ * score once. Snapshots are read {@code read_committed} too: the trainer writes them in
+ * transactions, and an aborted one must never become the model.
  *
  * <p>Every snapshot goes through a {@link SnapshotValidator} before it replaces the model: a
  * refused one is logged in one line naming why, counted by reason ({@link #rejectedSnapshots()},
@@ -48,7 +54,7 @@ public final class ScoreJob implements AutoCloseable {
     private final PrintStream out;
     private final AtomicReference<ModelSnapshots.Snapshot> current = new AtomicReference<>();
     private final Sinks.Empty<Void> stopSignal = Sinks.empty();
-    private final KafkaSender sender;
+    private volatile TransactionalOutputs outputs;
     private final Scheduler thread = Schedulers.newSingle("streamebm-scorer");
     private final AtomicLong scored = new AtomicLong();
     private final SnapshotValidator validator;
@@ -62,7 +68,6 @@ public final class ScoreJob implements AutoCloseable {
         for (SnapshotValidator.Reason r : SnapshotValidator.Reason.values()) {
             rejected.put(r, new AtomicLong());
         }
-        this.sender = KafkaParts.sender(config, "streamebm-scorer-producer");
     }
 
     /** Scores until {@link #stop()} or until {@code maxRecords} records are scored (0: no limit). */
@@ -75,6 +80,8 @@ public final class ScoreJob implements AutoCloseable {
                 .topics(config.string("snapshot.topic"))
                 .properties(KafkaParts.consumerProperties(config, "streamebm-scorer-snapshots"))
                 .property("enable.auto.commit", false)
+                .property("isolation.level", "read_committed")
+                .commitOffsets(false)
                 .build());
         Flux<Void> follow = snapshots.receive()
                 .publishOn(thread)
@@ -88,14 +95,19 @@ public final class ScoreJob implements AutoCloseable {
                 })
                 .then().flux();
 
-        DeadLetterCounts counts = new DeadLetterCounts();
-        DecodingStage stage = new DecodingStage(KafkaParts.decoder(config), new DeadLetterPublisher(sender, counts));
+        String group = config.string("kafka.group") + "-scorer";
+        outputs = TransactionalOutputs.open(bootstrap, group, KafkaParts.memberName(config) + "-scorer",
+                config.clientProperties(PipelineConfig.PRODUCER_PREFIX), KafkaParts.adminProperties(config),
+                Duration.ofMinutes(1));
+        // Dead letters go into the same transaction as the batch's scores and offsets.
+        DecodingStage stage = DecodingStage.deferringDeadLetters(KafkaParts.decoder(config));
         KafkaReceiver input = KafkaReceiver.create(ReceiverOptions.builder()
                 .bootstrapServers(bootstrap)
-                .groupId(config.string("kafka.group") + "-scorer")
+                .groupId(group)
                 .topics(config.string("kafka.topic"))
                 .properties(KafkaParts.staticMembership(config, "scorer"))
                 .properties(KafkaParts.consumerProperties(config, "streamebm-scorer"))
+                .commitOffsets(false)
                 .build());
         Flux<Void> scoring = input.receive()
                 .concatMap(stage::decode, 1)
@@ -134,36 +146,46 @@ public final class ScoreJob implements AutoCloseable {
                 : Mono.delay(Duration.ofMillis(100)).then(waitForModel()));
     }
 
+    /** Scores one batch and commits its scores, dead letters and offsets in one transaction. */
     private Mono<Long> score(DecodedBatch batch) {
         return Mono.fromCallable(() -> {
-            ModelSnapshots.Snapshot s = current.get();
-            List<DecodedSample> samples = batch.samples();
-            if (samples.isEmpty()) {
-                return List.<ProducerRecord<byte[], byte[]>>of();
+            List<ProducerRecord<byte[], byte[]>> records = scores(batch);
+            for (Rejection r : batch.rejections()) {
+                outputs.send(DeadLetterPublisher.deadLetterOf(r.record(), r.reason(), r.detail()));
             }
-            int d = samples.get(0).values().length;
-            float[] flat = new float[samples.size() * d];
-            for (int i = 0; i < samples.size(); i++) {
-                System.arraycopy(samples.get(i).values(), 0, flat, i * d, d);
+            for (ProducerRecord<byte[], byte[]> record : records) {
+                outputs.send(record);
             }
-            INDArray x = Nd4j.create(flat, new long[] {samples.size(), d}, DataType.FLOAT);
-            double[] energies = s.model().energyValues(x).toDoubleVector();
-            List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(samples.size());
-            for (int i = 0; i < samples.size(); i++) {
-                DecodedSample sample = samples.get(i);
-                String json = ScoreJson.of(energies[i], sample.topic(), sample.partition(), sample.offset(), s.version());
-                records.add(new ProducerRecord<>(config.string("score.topic"), sample.key(),
-                        json.getBytes(StandardCharsets.UTF_8)));
-            }
-            return records;
+            outputs.commit(batch.sourcePositions());
+            // Counted as soon as they are committed, so a stop right after still reports them.
+            scored.addAndGet(records.size());
+            return (long) records.size();
         }).subscribeOn(thread)
-                .flatMapMany(Flux::fromIterable)
-                .concatMap(sender::send, 64)
-                .count()
-                .doOnSuccess(n -> {
-                    scored.addAndGet(n);
-                    batch.acknowledge();
-                });
+                .doOnSuccess(n -> batch.acknowledge());
+    }
+
+    /** The score records of a batch, computed with the current model. */
+    private List<ProducerRecord<byte[], byte[]>> scores(DecodedBatch batch) {
+        ModelSnapshots.Snapshot s = current.get();
+        List<DecodedSample> samples = batch.samples();
+        if (samples.isEmpty()) {
+            return List.<ProducerRecord<byte[], byte[]>>of();
+        }
+        int d = samples.get(0).values().length;
+        float[] flat = new float[samples.size() * d];
+        for (int i = 0; i < samples.size(); i++) {
+            System.arraycopy(samples.get(i).values(), 0, flat, i * d, d);
+        }
+        INDArray x = Nd4j.create(flat, new long[] {samples.size(), d}, DataType.FLOAT);
+        double[] energies = s.model().energyValues(x).toDoubleVector();
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(samples.size());
+        for (int i = 0; i < samples.size(); i++) {
+            DecodedSample sample = samples.get(i);
+            String json = ScoreJson.of(energies[i], sample.topic(), sample.partition(), sample.offset(), s.version());
+            records.add(new ProducerRecord<>(config.string("score.topic"), sample.key(),
+                    json.getBytes(StandardCharsets.UTF_8)));
+        }
+        return records;
     }
 
     /** The number of records scored so far. */
@@ -186,7 +208,10 @@ public final class ScoreJob implements AutoCloseable {
     @Override
     public void close() {
         stop();
-        sender.close();
+        TransactionalOutputs o = outputs;
+        if (o != null) {
+            o.close();
+        }
         thread.dispose();
     }
 

@@ -337,6 +337,9 @@ public final class TrainingJob implements AutoCloseable {
                         member + "-outputs", config.clientProperties(PipelineConfig.PRODUCER_PREFIX),
                         KafkaParts.adminProperties(config), timeout);
             } catch (TransactionalOutputs.OutputsLostException e) {
+                if (refusedByTheCluster(e)) {
+                    throw e; // a wrong password or a missing ACL does not heal by waiting
+                }
                 LOG.warn("cannot open the output transactions yet: {}; retrying in 5 s", e.getMessage());
                 try {
                     Thread.sleep(5000);
@@ -347,6 +350,16 @@ public final class TrainingJob implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    private static boolean refusedByTheCluster(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.apache.kafka.common.errors.AuthenticationException
+                    || t instanceof org.apache.kafka.common.errors.AuthorizationException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Transactions stay open between checkpoints: allow twice the checkpoint interval, 1 to 15 minutes. */

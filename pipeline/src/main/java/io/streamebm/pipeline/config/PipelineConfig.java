@@ -87,12 +87,12 @@ public final class PipelineConfig {
             new Key("loss.noise-samples", "10", "noise samples per data point (nce)", positiveInt()),
             new Key("loss.noise-std", "2.0", "standard deviation of the Gaussian noise (nce)", positive()),
             Key.choice("sampler.type", "langevin", "sampler", SamplerType.class),
-            new Key("sampler.step-size", "0.01", "sampler step size; TorchEBM's 1e-3 leaves PCD chains on the modes they start on,"
-                    + " so a multimodal stream is learned as a ring (bench/RESULTS.md)", positive()),
+            new Key("sampler.step-size", "0.005", "sampler step size; TorchEBM's 1e-3 leaves PCD chains on the modes they start on,"
+                    + " so a multimodal stream is learned as a ring; 0.005 learned thin shapes better than 0.01 (bench/RESULTS.md)", positive()),
             new Key("sampler.noise-scale", "1.0", "Langevin noise scale", nonNegative()),
             new Key("sampler.leapfrog-steps", "10", "HMC leapfrog steps", positiveInt()),
             Key.choice("optimizer.type", "adam", "optimizer", OptimizerType.class),
-            new Key("optimizer.lr", "0.002", "learning rate", positive()),
+            new Key("optimizer.lr", "0.003", "learning rate (with beta1 0, tuned on four 2-D streams in bench/RESULTS.md)", positive()),
             new Key("optimizer.beta1", "0.0", "Adam beta1; 0 as in IGEBM: the negatives move every step, and momentum on their"
                     + " gradient overshoots (bench/RESULTS.md)", unitInterval()),
             new Key("optimizer.beta2", "0.999", "Adam beta2", unitInterval()),

@@ -186,8 +186,10 @@ class ForgedSnapshotsScoreTest {
         private final List<String> values = new ArrayList<>();
 
         ScoresReader(LocalKafkaBroker broker, String topic) {
+            // read_committed: score writes each batch's scores in a transaction.
             consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", broker.bootstrapServers(),
-                    "auto.offset.reset", "earliest", "enable.auto.commit", false),
+                    "auto.offset.reset", "earliest", "enable.auto.commit", false,
+                    "isolation.level", "read_committed"),
                     new ByteArrayDeserializer(), new ByteArrayDeserializer());
             consumer.assign(List.of(new TopicPartition(topic, 0)));
         }

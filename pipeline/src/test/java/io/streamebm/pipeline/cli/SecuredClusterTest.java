@@ -79,7 +79,11 @@ class SecuredClusterTest {
             cluster.allow("scorer", ResourceType.TOPIC, in, PatternType.LITERAL, AclOperation.READ,
                     AclOperation.DESCRIBE);
         }
-        cluster.allow("scorer", ResourceType.GROUP, SCORER_GROUP, PatternType.PREFIXED, AclOperation.READ);
+        cluster.allow("scorer", ResourceType.GROUP, SCORER_GROUP, PatternType.PREFIXED, AclOperation.READ,
+                AclOperation.DESCRIBE);
+        // Its transactions: each batch's scores and dead letters commit with the batch's offsets.
+        cluster.allow("scorer", ResourceType.TRANSACTIONAL_ID, "*", PatternType.LITERAL, AclOperation.WRITE,
+                AclOperation.DESCRIBE);
         for (String out : List.of(INPUT + ".dlq", "ebm.scores")) {
             cluster.allow("scorer", ResourceType.TOPIC, out, PatternType.LITERAL, AclOperation.WRITE,
                     AclOperation.DESCRIBE);
@@ -143,7 +147,9 @@ class SecuredClusterTest {
 
     private Run score(Path commandConfig, String group, int records, long limitSeconds) throws Exception {
         return run(streamebm("score", "--bootstrap-server", cluster.bootstrapServers(), "--command-config",
-                commandConfig.toString(), "--topic", INPUT, "--group", group, "--records", String.valueOf(records)),
+                commandConfig.toString(), "--topic", INPUT, "--group", group, "--records", String.valueOf(records),
+                // score serves the model shape of its configuration: the trainer's (trainArgs).
+                "--set", "model.hidden=8"),
                 limitSeconds);
     }
 

@@ -135,8 +135,8 @@ class PipelineConfigTest {
     void everyEnumeratedKeyIsTyped() {
         List<String> typed = PipelineConfig.KEYS.stream().filter(k -> k.choices() != null).map(PipelineConfig.Key::name)
                 .toList();
-        assertEquals(List.of("model.type", "model.activation", "loss.type", "sampler.type", "optimizer.type",
-                "kafka.format", "divergence.reaction"), typed);
+        assertEquals(List.of("model.type", "model.activation", "loss.type", "loss.reinit-source", "sampler.type",
+                "optimizer.type", "kafka.format", "quality.reference", "divergence.reaction"), typed);
         assertEquals("must be true or false", assertThrows(ConfigException.class,
                 () -> config("checkpoint.fresh-start", "yes")).problems().get(0).replaceAll(".*: ", ""));
     }

@@ -66,7 +66,7 @@ class QualityProbeTest {
         ConfigException e = assertThrows(ConfigException.class, () -> PipelineConfig.parse(Map.of(),
                 Map.of("loss.reinit-source", "sideways", "quality.window", "1", "quality.reference", "moons")));
         String m = e.getMessage();
-        assertTrue(m.contains("loss.reinit-source = 'sideways'") && m.contains("[data, uniform, noise]"), m);
+        assertTrue(m.contains("loss.reinit-source = 'sideways'") && m.contains("[data, noise, uniform]"), m);
         assertTrue(m.contains("quality.window = '1'"), m);
         assertTrue(m.contains("quality.reference = 'moons'") && m.contains("two-moons"), m);
     }
