@@ -35,7 +35,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * {@code score} as a child process against the real broker, fed forged snapshots through a plain
  * {@link KafkaProducer}: each is logged with its reason and skipped, scoring goes on with the last
- * good model, every score is valid JSON, and SIGTERM stops it.
+ * good model, every score is valid JSON, and SIGTERM stops it. And through a SIGKILL, a
+ * {@code read_committed} reader sees every record scored exactly once.
  */
 class ForgedSnapshotsScoreTest {
 
@@ -129,6 +130,39 @@ class ForgedSnapshotsScoreTest {
         }
     }
 
+    @Test
+    void scoresAreWrittenOnceThroughASigkill() throws Exception {
+        LocalKafkaBroker broker = TestBroker.get();
+        Topics t = new Topics(broker, "once");
+        int n = 20_000;
+        // Small polls: many transactions, so the kill falls between a batch's scores and their commit.
+        List<String> smallPolls = List.of("--set", "kafka.consumer.max.poll.records=50");
+        try (KafkaProducer<byte[], byte[]> producer = producer(broker);
+                ScoresReader scores = new ScoresReader(broker, t.scores)) {
+            producer.send(snapshot(t, "once", "once", 2, 7, UnaryOperator.identity())).get();
+            produceInputs(producer, t, n);
+            try (ChildProcess first = score(broker, t, "once", smallPolls)) {
+                int before = scores.await(1_000).size();
+                first.process.destroyForcibly().waitFor(); // SIGKILL
+                assertTrue(before < n, "the kill fell mid-stream");
+            }
+            try (ChildProcess second = score(broker, t, "once", smallPolls)) {
+                scores.await(n);
+                second.sigterm();
+                assertTrue(second.ended(), "score did not stop on SIGTERM:\n" + second.output());
+            }
+            List<String> all = scores.drain(Duration.ofSeconds(3));
+            assertAllValidJson(all);
+            java.util.Set<String> offsets = new java.util.HashSet<>();
+            for (String score : all) {
+                java.util.regex.Matcher m = Pattern.compile("\"partition\":(\\d+),\"offset\":(\\d+)").matcher(score);
+                assertTrue(m.find(), score);
+                assertTrue(offsets.add(m.group(1) + "@" + m.group(2)), "scored twice: " + score);
+            }
+            assertEquals(n, offsets.size(), "every record scored once for a read_committed reader");
+        }
+    }
+
     private record Topics(String input, String models, String scores) {
         Topics(LocalKafkaBroker broker, String prefix) {
             this(TestBroker.uniqueTopic(prefix + "-in"), TestBroker.uniqueTopic(prefix + "-models"),
@@ -202,7 +236,19 @@ class ForgedSnapshotsScoreTest {
                     values.add(new String(r.value(), StandardCharsets.UTF_8));
                 }
             }
-            assertTrue(values.size() >= n, "expected " + n + " scores, got " + values.size() + ": " + values);
+            assertTrue(values.size() >= n, "expected " + n + " scores, got " + values.size()
+                    + (values.size() < 50 ? ": " + values : ""));
+            return List.copyOf(values);
+        }
+
+        /** Every score, after reading on for {@code quiet} more (to catch any written twice). */
+        List<String> drain(Duration quiet) {
+            long deadline = System.nanoTime() + quiet.toNanos();
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    values.add(new String(r.value(), StandardCharsets.UTF_8));
+                }
+            }
             return List.copyOf(values);
         }
 
