@@ -11,6 +11,7 @@ import io.streamebm.datasets.Datasets;
 import io.streamebm.monitoring.PromQl;
 import io.streamebm.monitoring.PrometheusServer;
 import io.streamebm.monitoring.TestSupport;
+import io.streamebm.pipeline.SmallTrainer;
 import io.streamebm.pipeline.TestBroker;
 import io.streamebm.pipeline.config.PipelineConfig;
 import io.streamebm.pipeline.train.TrainerOptions;
@@ -21,7 +22,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -54,19 +54,7 @@ class EverySeriesFromTheStartTest {
         LocalKafkaBroker broker = TestBroker.get();
         String topic = TestBroker.uniqueTopic("series");
         broker.createTopic(topic, 3);
-        Map<String, String> settings = new HashMap<>(Map.of(
-                "kafka.bootstrap-servers", broker.bootstrapServers(),
-                "kafka.topic", topic,
-                "kafka.group", topic + "-g",
-                "checkpoint.dir", dir.toString(),
-                "checkpoint.every-steps", "5",
-                "snapshot.topic", topic + ".models",
-                "snapshot.every-steps", "5",
-                "metrics.port", "0",
-                "model.name", "series"));
-        settings.putAll(Map.of("model.hidden", "16,16", "loss.chains", "64", "loss.k", "2", "batch.max-size", "64",
-                "batch.max-wait", "100ms"));
-        PipelineConfig config = PipelineConfig.parse(Map.of(), settings);
+        PipelineConfig config = SmallTrainer.config(broker.bootstrapServers(), topic, dir, "series", Map.of());
         Set<String> referenced = PromQl.referencedMetricNames();
         assertTrue(referenced.contains("ebm_divergences_total") && referenced.contains("ebm_records_dead_lettered_total")
                 && referenced.contains("ebm_records_rejected_total"), "dashboard and rules parsed: " + referenced);

@@ -8,6 +8,7 @@ import io.streamebm.connectors.broker.LocalKafkaBroker;
 import io.streamebm.connectors.codec.JsonSampleCodec;
 import io.streamebm.datasets.Datasets;
 import io.streamebm.monitoring.PrometheusServer;
+import io.streamebm.pipeline.SmallTrainer;
 import io.streamebm.pipeline.TestBroker;
 import io.streamebm.pipeline.config.PipelineConfig;
 import io.streamebm.pipeline.train.EbmLearner;
@@ -20,7 +21,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -44,19 +44,7 @@ class PrometheusOnPipelineTest {
         LocalKafkaBroker broker = TestBroker.get();
         String topic = TestBroker.uniqueTopic("prom");
         broker.createTopic(topic, 3);
-        Map<String, String> settings = new HashMap<>(Map.of(
-                "kafka.bootstrap-servers", broker.bootstrapServers(),
-                "kafka.topic", topic,
-                "kafka.group", topic + "-g",
-                "checkpoint.dir", dir.toString(),
-                "checkpoint.every-steps", "5",
-                "snapshot.topic", topic + ".models",
-                "snapshot.every-steps", "5",
-                "metrics.port", "0",
-                "model.name", "prom"));
-        settings.putAll(Map.of("model.hidden", "16,16", "loss.chains", "64", "loss.k", "2", "batch.max-size", "64",
-                "batch.max-wait", "100ms"));
-        PipelineConfig config = PipelineConfig.parse(Map.of(), settings);
+        PipelineConfig config = SmallTrainer.config(broker.bootstrapServers(), topic, dir, "prom", Map.of());
 
         try (KafkaSender sender = KafkaParts.sender(broker.bootstrapServers(), "prom-producer");
                 TrainingJob job = new TrainingJob(config, new PrintStream(new ByteArrayOutputStream(), true,
