@@ -27,19 +27,28 @@ public final class ChildJvm {
      * @param systemProperties {@code -D} settings, such as {@code streamebm.fault=step@3}
      */
     public static Process start(List<String> systemProperties, String mainClass, List<String> args) throws IOException {
+        List<String> options = new ArrayList<>(List.of("-Xmx512m"));
+        for (String p : systemProperties) {
+            options.add("-D" + p);
+        }
+        return command(options, mainClass, args).start();
+    }
+
+    /**
+     * The process of {@code mainClass} with {@code jvmOptions} and {@code args} on this test's class
+     * path, output and errors in one pipe, one OpenMP thread.
+     */
+    public static ProcessBuilder command(List<String> jvmOptions, String mainClass, List<String> args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xmx512m");
-        for (String p : systemProperties) {
-            cmd.add("-D" + p);
-        }
+        cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(mainClass);
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("OMP_NUM_THREADS", "1");
-        return pb.start();
+        return pb;
     }
 
     /** Reads the child's output until a line contains {@code marker}; fails with the output if it exits first. */

@@ -365,7 +365,13 @@ public final class LocalKafkaBroker implements AutoCloseable {
         throw new IllegalStateException("broker on " + bootstrapServers() + " not ready after 60 s", last);
     }
 
-    private static int freePort() {
+    /**
+     * A port on 127.0.0.1 that was free a moment ago: for a broker that must restart on the same
+     * address (tests that SIGKILL one), where port 0 would give another port each time.
+     *
+     * @return the port
+     */
+    public static int freePort() {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             s.setReuseAddress(true);
             return s.getLocalPort();

@@ -3,13 +3,12 @@ package io.streamebm.pipeline.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.streamebm.pipeline.ChildJvm;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -48,13 +47,7 @@ final class ChildProcess implements AutoCloseable {
 
     /** Starts {@code StreamEbmCli} with {@code args} on this test's class path. */
     static ChildProcess start(List<String> jvmOptions, List<String> args) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(jvmOptions);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.streamebm.pipeline.StreamEbmCli"));
-        cmd.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().put("OMP_NUM_THREADS", "1");
+        ProcessBuilder pb = ChildJvm.command(jvmOptions, "io.streamebm.pipeline.StreamEbmCli", args);
         pb.environment().remove("STREAMEBM_SNAPSHOT_KEY");
         return new ChildProcess(pb.start());
     }

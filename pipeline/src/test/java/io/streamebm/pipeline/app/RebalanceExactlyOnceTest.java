@@ -3,6 +3,7 @@ package io.streamebm.pipeline.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamebm.connectors.broker.LocalKafkaBroker;
 import io.streamebm.pipeline.ChildJvm;
 import io.streamebm.pipeline.TestBroker;
 import io.streamebm.pipeline.checkpoint.Checkpoint;
@@ -11,8 +12,6 @@ import io.streamebm.pipeline.config.PipelineConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -99,7 +98,7 @@ class RebalanceExactlyOnceTest {
     @Test
     @Timeout(600)
     void aBrokerKilledAndRestartedMidStreamCountsEveryRecordOnce() throws Exception {
-        int port = freePort();
+        int port = LocalKafkaBroker.freePort();
         Path data = dir.resolve("broker");
         Process broker = startBroker(port, data);
         String bootstrap = "127.0.0.1:" + port;
@@ -263,12 +262,6 @@ class RebalanceExactlyOnceTest {
                 List.of("--port", Integer.toString(port), "--data-dir", data.toString()));
         ChildJvm.awaitLine(p, line -> line.equals("127.0.0.1:" + port), "the broker on port " + port);
         return p;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
     }
 
     private static void sleep(long millis) {
