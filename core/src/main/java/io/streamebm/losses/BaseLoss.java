@@ -1,5 +1,7 @@
 package io.streamebm.losses;
 
+import io.streamebm.telemetry.LossDiagnostics;
+
 /**
  * The base of the shipped losses (TorchEBM's {@code BaseLoss}): it keeps the diagnostics of the
  * last evaluation so that {@link #lastDiagnostics()} costs nothing. Subclasses call

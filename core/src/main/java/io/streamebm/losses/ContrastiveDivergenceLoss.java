@@ -4,6 +4,7 @@ import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
 import io.streamebm.core.RandomSource;
 import io.streamebm.samplers.Sampler;
+import io.streamebm.telemetry.LossDiagnostics;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
 

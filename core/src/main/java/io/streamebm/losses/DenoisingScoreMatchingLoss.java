@@ -5,6 +5,7 @@ import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
 import io.streamebm.core.HostArrays;
 import io.streamebm.core.RandomSource;
+import io.streamebm.telemetry.LossDiagnostics;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
 

@@ -2,6 +2,7 @@ package io.streamebm.losses;
 
 import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
+import io.streamebm.telemetry.LossDiagnostics;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 

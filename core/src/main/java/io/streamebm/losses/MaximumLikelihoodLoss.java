@@ -4,6 +4,7 @@ import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
 import io.streamebm.core.HostArrays;
 import io.streamebm.core.NormalizedEnergy;
+import io.streamebm.telemetry.LossDiagnostics;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**

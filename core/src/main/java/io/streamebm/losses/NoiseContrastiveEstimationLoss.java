@@ -6,6 +6,7 @@ import io.streamebm.core.HostArrays;
 import io.streamebm.core.RandomSource;
 import io.streamebm.core.Stateful;
 import io.streamebm.distributions.Distribution;
+import io.streamebm.telemetry.LossDiagnostics;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

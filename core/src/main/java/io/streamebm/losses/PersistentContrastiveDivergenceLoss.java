@@ -5,6 +5,7 @@ import io.streamebm.core.EnergyFunction;
 import io.streamebm.core.RandomSource;
 import io.streamebm.core.Stateful;
 import io.streamebm.samplers.Sampler;
+import io.streamebm.telemetry.LossDiagnostics;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -52,7 +53,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * uninterrupted run bit for bit (given a sampler without hidden state of its own beyond its random
  * source).
  */
-public final class PersistentContrastiveDivergenceLoss extends BaseLoss implements Stateful {
+public final class PersistentContrastiveDivergenceLoss extends BaseLoss implements Stateful, PersistentChains {
 
     /** Where re-initialised chains restart. */
     public enum RestartSource {
@@ -172,6 +173,7 @@ public final class PersistentContrastiveDivergenceLoss extends BaseLoss implemen
     }
 
     /** A copy of all chains {@code [nChains, d]}, or null before the first call. */
+    @Override
     public INDArray chains() {
         return chains == null ? null : chains.dup();
     }
@@ -206,7 +208,7 @@ public final class PersistentContrastiveDivergenceLoss extends BaseLoss implemen
         if (restartSource == RestartSource.UNIFORM) {
             widenBox(x);
         }
-        restart(neg, x, random);
+        restart(neg, x, random, reinitProbability);
 
         long t0 = System.nanoTime();
         sampler.advance(neg, k);
@@ -267,9 +269,26 @@ public final class PersistentContrastiveDivergenceLoss extends BaseLoss implemen
         return out;
     }
 
-    /** Re-initialises each row of {@code neg} with probability {@code reinitProbability}. */
-    private void restart(INDArray neg, INDArray data, RandomSource random) {
-        if (reinitProbability == 0) {
+    /**
+     * Restarts every chain from the {@link #restartSource()}: DATA at rows of {@code data}, UNIFORM
+     * in the data box (widened by {@code data} first, so that it exists even for chains restored
+     * from a checkpoint without one), NOISE from N(0, I). Draws from the sampler's random source,
+     * so a replay from the same state restarts them the same way.
+     */
+    @Override
+    public void restartChains(INDArray data) {
+        if (chains == null) {
+            return;
+        }
+        if (restartSource == RestartSource.UNIFORM) {
+            widenBox(data);
+        }
+        restart(chains, data, sampler.random(), 1);
+    }
+
+    /** Re-initialises each row of {@code neg} with probability {@code probability}. */
+    private void restart(INDArray neg, INDArray data, RandomSource random, double probability) {
+        if (probability == 0) {
             return;
         }
         int m = (int) neg.rows();
@@ -277,7 +296,7 @@ public final class PersistentContrastiveDivergenceLoss extends BaseLoss implemen
         int n = (int) data.rows();
         double[][] box = restartSource == RestartSource.UNIFORM ? uniformRestartBox() : null;
         for (int i = 0; i < m; i++) {
-            if (random.nextDouble() >= reinitProbability) {
+            if (random.nextDouble() >= probability) {
                 continue;
             }
             if (restartSource == RestartSource.DATA) {

@@ -1,6 +1,7 @@
 package io.streamebm.optim;
 
-import io.streamebm.losses.LossDiagnostics;
+import io.streamebm.telemetry.LossDiagnostics;
+
 
 /**
  * A training update was refused because a loss, a gradient or a new parameter value was NaN or

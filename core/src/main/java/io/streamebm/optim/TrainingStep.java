@@ -4,7 +4,9 @@ import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
 import io.streamebm.core.Stateful;
 import io.streamebm.losses.Loss;
-import io.streamebm.losses.LossDiagnostics;
+import io.streamebm.telemetry.LossDiagnostics;
+import io.streamebm.telemetry.StepRecord;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -18,7 +20,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * List<Tensor> params = TrainingStep.trainableParameters(model, loss);
  * TrainingStep train = new TrainingStep(model, loss, new Adam(params, 1e-3))
  *         .withClipping(GradientClipping.byGlobalNorm(1.0));
- * StepReport r = train.run(batch);   // loss, E+, E-, gap, grad norm, param norm, acceptance, timings
+ * StepRecord r = train.run(batch);   // loss, grad norm, param norm, diagnostics (E+, E-, acceptance), time
  * }</pre>
  * {@link #run} does {@code loss.apply → zeroGrad → backward → measure and clip → optimizer.step}
  * and guarantees that a NaN or infinite loss, gradient or update is never applied: it throws a
@@ -94,12 +96,13 @@ public final class TrainingStep {
     }
 
     /**
-     * Runs one update on {@code batch}.
+     * Runs one update on {@code batch} and returns what it measured, as a {@link StepRecord} that a
+     * trainer numbers and completes (step 0, applied, no source positions).
      *
      * @throws IllegalArgumentException if the loss refuses the batch; nothing changed
      * @throws NonFiniteUpdateException if the loss, a gradient or the update is not finite; nothing changed
      */
-    public StepReport run(INDArray batch) {
+    public StepRecord run(INDArray batch) {
         long t0 = System.nanoTime();
         Map<String, INDArray> lossState = loss instanceof Stateful ? ((Stateful) loss).exportState() : null;
         List<Tensor> params = optimizer.parameters();
@@ -140,7 +143,7 @@ public final class TrainingStep {
             }
         }
         long elapsed = System.nanoTime() - t0;
-        return new StepReport(batch.rows(), value, d.energyPositive(), d.energyNegative(), d.energyGap(), gradNorm,
-                optimizer.parameterNorm(), d.acceptanceRate(), d.chainEnergyMean(), d.samplingNanos(), elapsed);
+        return StepRecord.measured((int) batch.rows(), value, gradNorm, optimizer.parameterNorm(), d,
+                Duration.ofNanos(elapsed));
     }
 }

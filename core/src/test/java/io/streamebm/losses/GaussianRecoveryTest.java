@@ -8,9 +8,9 @@ import io.streamebm.core.GaussianEnergy;
 import io.streamebm.core.RandomSource;
 import io.streamebm.distributions.Normal;
 import io.streamebm.optim.Adam;
-import io.streamebm.optim.StepReport;
 import io.streamebm.optim.TrainingStep;
 import io.streamebm.samplers.LangevinDynamics;
+import io.streamebm.telemetry.StepRecord;
 import java.util.List;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
@@ -77,13 +77,13 @@ class GaussianRecoveryTest {
     }
 
     /** Trains with minibatches and a decaying learning rate; returns the last report. */
-    static StepReport fit(GaussianEnergy model, Loss loss, INDArray data, int steps, int batch, double lr) {
+    static StepRecord fit(GaussianEnergy model, Loss loss, INDArray data, int steps, int batch, double lr) {
         List<Tensor> params = TrainingStep.trainableParameters(model, loss);
         Adam adam = new Adam(params, lr);
         adam.setSchedule(s -> s < steps * 0.6 ? lr : s < steps * 0.85 ? lr * 0.1 : lr * 0.02);
         TrainingStep train = new TrainingStep(model, loss, adam);
         RandomSource pick = new RandomSource(99);
-        StepReport last = null;
+        StepRecord last = null;
         for (int s = 0; s < steps; s++) {
             INDArray b = batch >= data.rows() ? data : rows(data, pick, batch);
             last = train.run(b);

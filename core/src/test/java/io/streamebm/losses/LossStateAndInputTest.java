@@ -16,9 +16,10 @@ import io.streamebm.core.Stateful;
 import io.streamebm.datasets.Datasets;
 import io.streamebm.distributions.Normal;
 import io.streamebm.optim.Adam;
-import io.streamebm.optim.StepReport;
 import io.streamebm.optim.TrainingStep;
 import io.streamebm.samplers.LangevinDynamics;
+import io.streamebm.telemetry.LossDiagnostics;
+import io.streamebm.telemetry.StepRecord;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -68,7 +69,7 @@ class LossStateAndInputTest {
         MlpEnergy m1 = mlp();
         PersistentContrastiveDivergenceLoss l1 = pcd(m1);
         TrainingStep t1 = new TrainingStep(m1, l1, new Adam(m1.parameters(), 1e-2));
-        StepReport last1 = null;
+        StepRecord last1 = null;
         for (INDArray b : batches) {
             last1 = t1.run(b);
         }
@@ -95,14 +96,14 @@ class LossStateAndInputTest {
         Adam o3 = new Adam(m3.parameters(), 1e-2);
         o3.importState(optState);
         TrainingStep t3 = new TrainingStep(m3, l3, o3);
-        StepReport last3 = null;
+        StepRecord last3 = null;
         for (int i = 10; i < 20; i++) {
             last3 = t3.run(batches.get(i));
         }
         assertArrayEquals(flat(m1.parameters()), flat(m3.parameters()));
         assertArrayEquals(l1.chains().data().asFloat(), l3.chains().data().asFloat());
         assertEquals(last1.loss(), last3.loss(), 0.0);
-        assertEquals(last1.chainEnergyMean(), last3.chainEnergyMean(), 0.0);
+        assertEquals(last1.diagnostics().chainEnergyMean(), last3.diagnostics().chainEnergyMean(), 0.0);
         assertArrayEquals(l1.sampler().random().state(), l3.sampler().random().state());
     }
 

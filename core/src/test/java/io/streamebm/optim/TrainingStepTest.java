@@ -8,12 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.streamebm.autograd.Tensor;
 import io.streamebm.core.BaseEnergyFunction;
 import io.streamebm.core.RandomSource;
-import io.streamebm.core.StepResult;
 import io.streamebm.distributions.Normal;
 import io.streamebm.losses.ContrastiveDivergenceLoss;
 import io.streamebm.losses.NoiseContrastiveEstimationLoss;
 import io.streamebm.losses.PersistentContrastiveDivergenceLoss;
 import io.streamebm.samplers.LangevinDynamics;
+import io.streamebm.telemetry.StepRecord;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -52,16 +52,16 @@ class TrainingStepTest {
         ContrastiveDivergenceLoss loss = new ContrastiveDivergenceLoss(new LangevinDynamics(model, 0.05), 5);
         Adam adam = new Adam(model.parameters(), 0.01);
         TrainingStep step = new TrainingStep(model, loss, adam).withClipping(GradientClipping.byGlobalNorm(1e-3));
-        StepReport r = step.run(batch(1));
+        StepRecord r = step.run(batch(1));
         assertEquals(64, r.batchSize());
-        assertEquals(loss.lastDiagnostics().energyPositive(), r.energyPositive(), 0);
-        assertEquals(r.energyPositive() - r.energyNegative(), r.energyGap(), 1e-12);
+        assertEquals(loss.lastDiagnostics().energyPositive(), r.diagnostics().energyPositive(), 0);
+        assertEquals(r.diagnostics().energyPositive() - r.diagnostics().energyNegative(), r.diagnostics().energyGap(), 1e-12);
         assertTrue(r.gradNorm() > 1e-3, "norm before clipping is reported: " + r.gradNorm());
         assertEquals(0.49, r.paramNorm(), 1e-6);  // Adam's first step moves w by lr
-        assertTrue(r.samplingNanos() > 0 && r.stepNanos() >= r.samplingNanos());
-        assertTrue(Double.isNaN(r.acceptanceRate()));
-        StepResult sr = r.toStepResult(1, Map.of("ebm.samples-0", 42L));
-        assertEquals(StepResult.Outcome.APPLIED, sr.outcome());
+        assertTrue(r.diagnostics().samplingNanos() > 0 && r.stepDuration().toNanos() >= r.diagnostics().samplingNanos());
+        assertTrue(Double.isNaN(r.diagnostics().acceptanceRate()));
+        StepRecord sr = r.withStep(1).withSourcePositions(Map.of("ebm.samples-0", 42L));
+        assertEquals(StepRecord.Outcome.APPLIED, sr.outcome());
         assertEquals(r.loss(), sr.loss(), 0);
     }
 

@@ -6,7 +6,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
-import io.streamebm.core.StepResult;
+import io.streamebm.telemetry.LossDiagnostics;
+import io.streamebm.telemetry.StepRecord;
 
 import java.time.Duration;
 import java.util.List;
@@ -212,23 +213,24 @@ public final class TrainingMetrics implements MeterBinder {
      *
      * @param step what the update did
      */
-    public void onStep(StepResult step) {
+    public void onStep(StepRecord step) {
         Objects.requireNonNull(step, "step");
+        LossDiagnostics d = step.diagnostics();
         lossValue = step.loss();
-        energyPositive = step.energyPositive();
-        energyNegative = step.energyNegative();
-        energyGap = step.energyGap();
+        energyPositive = d.energyPositive();
+        energyNegative = d.energyNegative();
+        energyGap = d.energyGap();
         gradNorm = step.gradNorm();
         paramNorm = step.paramNorm();
-        acceptanceRate = step.acceptanceRate();
-        chainEnergyMean = step.chainEnergyMean();
+        acceptanceRate = d.acceptanceRate();
+        chainEnergyMean = d.chainEnergyMean();
         for (Timer t : stepTimers) {
             t.record(step.stepDuration());
         }
         for (Timer t : samplingTimers) {
             t.record(step.samplingDuration());
         }
-        if (step.outcome() == StepResult.Outcome.APPLIED) {
+        if (step.outcome() == StepRecord.Outcome.APPLIED) {
             stepsApplied.incrementAndGet();
             // Only applied updates count as progress for readiness: a trainer that rolls back every
             // batch is busy but not learning.

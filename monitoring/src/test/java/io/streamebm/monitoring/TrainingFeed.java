@@ -1,7 +1,8 @@
 package io.streamebm.monitoring;
 
 import io.streamebm.connectors.codec.DecodeReason;
-import io.streamebm.core.StepResult;
+import io.streamebm.telemetry.LossDiagnostics;
+import io.streamebm.telemetry.StepRecord;
 
 import java.time.Duration;
 import java.util.List;
@@ -59,14 +60,12 @@ final class TrainingFeed implements AutoCloseable {
             double ePos = -1.0 + 0.1 * rnd.nextGaussian();
             double eNeg = ePos - 0.2 * rnd.nextGaussian() / Math.sqrt(t);
             Duration took = Duration.ofNanos(1_000L * (2_000 + rnd.nextInt(6_000)));
-            StepResult r = new StepResult(
-                    diverge ? step : step + 1, BATCH, loss, ePos, eNeg, ePos - eNeg,
-                    diverge ? Double.POSITIVE_INFINITY : 3.0 / Math.sqrt(t) + 0.1 * rnd.nextDouble(),
-                    5.0 - 4.0 / Math.sqrt(t),
-                    0.55 + 0.1 * rnd.nextDouble(),
-                    ePos + 0.3 * rnd.nextGaussian(),
-                    took, took.multipliedBy(6).dividedBy(10),
-                    diverge ? StepResult.Outcome.ROLLED_BACK : StepResult.Outcome.APPLIED,
+            double gradNorm = diverge ? Double.POSITIVE_INFINITY : 3.0 / Math.sqrt(t) + 0.1 * rnd.nextDouble();
+            double paramNorm = 5.0 - 4.0 / Math.sqrt(t);
+            LossDiagnostics d = new LossDiagnostics(ePos, eNeg, 0.55 + 0.1 * rnd.nextDouble(),
+                    ePos + 0.3 * rnd.nextGaussian(), took.multipliedBy(6).dividedBy(10).toNanos());
+            StepRecord r = new StepRecord(diverge ? step : step + 1, BATCH, loss, gradNorm, paramNorm, d, took,
+                    diverge ? StepRecord.Outcome.ROLLED_BACK : StepRecord.Outcome.APPLIED,
                     Map.of("ebm.samples-0", offset));
             metrics.onStep(r);
             if (step % 10 == 0) {

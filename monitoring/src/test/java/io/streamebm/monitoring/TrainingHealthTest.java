@@ -1,6 +1,7 @@
 package io.streamebm.monitoring;
 
-import io.streamebm.core.StepResult;
+import io.streamebm.telemetry.LossDiagnostics;
+import io.streamebm.telemetry.StepRecord;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -25,8 +26,8 @@ class TrainingHealthTest {
             Duration.ofSeconds(60), Duration.ofSeconds(120), clock::get);
 
     private void applyStep() {
-        metrics.onStep(new StepResult(1, 8, 0.1, 0, 0, 0, 1, 1, Double.NaN, Double.NaN,
-                Duration.ofMillis(1), Duration.ZERO, StepResult.Outcome.APPLIED, Map.of()));
+        metrics.onStep(new StepRecord(1, 8, 0.1, 1, 1, new LossDiagnostics(0, 0, Double.NaN, Double.NaN, 0),
+                Duration.ofMillis(1), StepRecord.Outcome.APPLIED, Map.of()));
     }
 
     @Test

@@ -4,7 +4,8 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.streamebm.core.StepResult;
+import io.streamebm.telemetry.LossDiagnostics;
+import io.streamebm.telemetry.StepRecord;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -20,9 +21,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TrainingMetricsTest {
 
-    private static StepResult step(long n, double loss, StepResult.Outcome outcome) {
-        return new StepResult(n, 64, loss, -1.0, -0.8, -0.2, 0.5, 4.0, 0.6, -0.9,
-                Duration.ofMillis(3), Duration.ofMillis(2), outcome, Map.of("ebm.samples-0", 64L * n));
+    private static StepRecord step(long n, double loss, StepRecord.Outcome outcome) {
+        // E+ − E- is exactly −0.2 in binary floating point (−1.0 − −0.8 is not).
+        LossDiagnostics d = new LossDiagnostics(-0.45, -0.25, 0.6, -0.9, Duration.ofMillis(2).toNanos());
+        return new StepRecord(n, 64, loss, 0.5, 4.0, d, Duration.ofMillis(3), outcome, Map.of("ebm.samples-0", 64L * n));
     }
 
     @Test
@@ -31,7 +33,7 @@ class TrainingMetricsTest {
         AtomicLong clock = new AtomicLong(1_000);
         TrainingMetrics m = new TrainingMetrics("m1", "pcd", clock::get);
         m.bindTo(r);
-        m.onStep(step(1, 0.25, StepResult.Outcome.APPLIED));
+        m.onStep(step(1, 0.25, StepRecord.Outcome.APPLIED));
         m.onRecordsConsumed(66);
         m.onRecordRejected("wrong-dimension");
         m.onRecordDeadLettered("wrong-dimension");
@@ -73,7 +75,7 @@ class TrainingMetricsTest {
         SimpleMeterRegistry r = new SimpleMeterRegistry();
         TrainingMetrics m = new TrainingMetrics("m", "cd", () -> 5L);
         m.bindTo(r);
-        m.onStep(step(0, Double.NaN, StepResult.Outcome.ROLLED_BACK));
+        m.onStep(step(0, Double.NaN, StepRecord.Outcome.ROLLED_BACK));
         assertEquals(0.0, r.get("ebm.train.steps").functionCounter().count());
         assertEquals(1.0, r.get("ebm.train.rollbacks").functionCounter().count());
         assertTrue(Double.isNaN(r.get("ebm.train.loss").gauge().value()), "the diverged loss is shown");

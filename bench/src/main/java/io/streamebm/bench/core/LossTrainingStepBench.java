@@ -11,9 +11,9 @@ import io.streamebm.losses.PersistentContrastiveDivergenceLoss;
 import io.streamebm.losses.ScoreMatchingLoss;
 import io.streamebm.losses.SlicedScoreMatchingLoss;
 import io.streamebm.optim.Adam;
-import io.streamebm.optim.StepReport;
 import io.streamebm.optim.TrainingStep;
 import io.streamebm.samplers.LangevinDynamics;
+import io.streamebm.telemetry.StepRecord;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -95,7 +95,7 @@ public class LossTrainingStepBench {
 
     /** One guarded training step. */
     @Benchmark
-    public StepReport trainingStep() {
+    public StepRecord trainingStep() {
         INDArray b = batches.get(next);
         next = (next + 1) & 15;
         return step.run(b);

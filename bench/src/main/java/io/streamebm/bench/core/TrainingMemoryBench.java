@@ -1,8 +1,8 @@
 package io.streamebm.bench.core;
 
 import io.streamebm.datasets.Datasets;
-import io.streamebm.optim.StepReport;
 import io.streamebm.optim.TrainingStep;
+import io.streamebm.telemetry.StepRecord;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,9 +47,9 @@ public final class TrainingMemoryBench {
             int i = 0;
             while (System.nanoTime() < end) {
                 long t0 = System.nanoTime();
-                StepReport r = step.run(batches.get(i++ & 15));
+                StepRecord r = step.run(batches.get(i++ & 15));
                 times.add((System.nanoTime() - t0) / 1e6);
-                sampling.add(r.samplingNanos() / 1e6);
+                sampling.add(r.diagnostics().samplingNanos() / 1e6);
                 if ((i & 63) == 0) {
                     peakHeap = Math.max(peakHeap, rt.totalMemory() - rt.freeMemory());
                 }

@@ -1,6 +1,5 @@
 package io.streamebm.bench.quality;
 
-import io.streamebm.core.StepResult;
 import io.streamebm.datasets.DatasetStream;
 import io.streamebm.eval.GridDensity;
 import io.streamebm.pipeline.checkpoint.Checkpoint;
@@ -12,7 +11,9 @@ import io.streamebm.pipeline.quality.QualityProbe;
 import io.streamebm.pipeline.train.EbmLearner;
 import io.streamebm.pipeline.train.InputBatch;
 import io.streamebm.pipeline.train.OnlineTrainer;
+import io.streamebm.pipeline.train.TrainerListener;
 import io.streamebm.pipeline.train.TrainerOptions;
+import io.streamebm.telemetry.StepRecord;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -148,14 +149,14 @@ public final class LearningQualityHarness {
         double[] energy = {0, 0, 0};
         List<Double> last = new ArrayList<>();
         long t0 = System.nanoTime();
-        try (OnlineTrainer trainer = new OnlineTrainer(probed, new NoStore(), options, new OnlineTrainer.Listener() { })) {
+        try (OnlineTrainer trainer = new OnlineTrainer(probed, new NoStore(), options, new TrainerListener() { })) {
             trainer.train(input).doOnNext(r -> {
                 stepNow[0] = r.step();
-                if (r.outcome() == StepResult.Outcome.ROLLED_BACK) {
+                if (r.outcome() == StepRecord.Outcome.ROLLED_BACK) {
                     rollbacks[0]++;
                     return;
                 }
-                double e = r.energyPositive();
+                double e = r.diagnostics().energyPositive();
                 if (r.step() <= 100) {
                     energy[0] += e / 100;
                 }

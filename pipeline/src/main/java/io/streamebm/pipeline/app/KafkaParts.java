@@ -3,6 +3,7 @@ package io.streamebm.pipeline.app;
 import io.streamebm.connectors.DecodedBatch;
 import io.streamebm.connectors.DecodedSample;
 import io.streamebm.connectors.KafkaSender;
+import io.streamebm.connectors.PartitionKeys;
 import io.streamebm.connectors.Rejection;
 import io.streamebm.connectors.SenderOptions;
 import io.streamebm.connectors.codec.Float32SampleCodec;
@@ -85,20 +86,15 @@ public final class KafkaParts {
         }
     }
 
-    /** "topic-partition" as the trainer and checkpoints name a partition. */
-    static String sourceKey(String topic, int partition) {
-        return topic + "-" + partition;
-    }
-
-    /** The "topic-partition" names of {@code partitions}. */
+    /** The "topic-partition" names of {@code partitions} ({@link PartitionKeys}, as the trainer and checkpoints name them). */
     static List<String> sourceKeys(java.util.Collection<TopicPartition> partitions) {
-        return partitions.stream().map(tp -> sourceKey(tp.topic(), tp.partition())).toList();
+        return partitions.stream().map(PartitionKeys::key).toList();
     }
 
     /** {@code offsets} keyed by "topic-partition" names. */
     static Map<String, Long> sourcePositions(Map<TopicPartition, Long> offsets) {
         Map<String, Long> out = new java.util.HashMap<>();
-        offsets.forEach((tp, offset) -> out.put(sourceKey(tp.topic(), tp.partition()), offset));
+        offsets.forEach((tp, offset) -> out.put(PartitionKeys.key(tp), offset));
         return out;
     }
 
@@ -106,7 +102,7 @@ public final class KafkaParts {
     static Map<TopicPartition, Long> seekTargets(java.util.Collection<TopicPartition> assigned, Map<String, Long> positions) {
         Map<TopicPartition, Long> out = new java.util.HashMap<>();
         for (TopicPartition tp : assigned) {
-            Long p = positions.get(sourceKey(tp.topic(), tp.partition()));
+            Long p = positions.get(PartitionKeys.key(tp));
             if (p != null) {
                 out.put(tp, p);
             }
@@ -126,11 +122,12 @@ public final class KafkaParts {
     static InputBatch toInput(DecodedBatch b, java.util.function.Function<Rejection, Runnable> deadLetter) {
         List<InputBatch.Sample> samples = new ArrayList<>(b.samples().size());
         for (DecodedSample s : b.samples()) {
-            samples.add(new InputBatch.Sample(sourceKey(s.topic(), s.partition()), s.offset(), s.values()));
+            samples.add(new InputBatch.Sample(PartitionKeys.key(new TopicPartition(s.topic(), s.partition())), s.offset(),
+                    s.values()));
         }
         List<InputBatch.Output> outputs = new ArrayList<>(b.rejections().size());
         for (Rejection r : b.rejections()) {
-            outputs.add(new InputBatch.Output(sourceKey(r.record().topic(), r.record().partition()),
+            outputs.add(new InputBatch.Output(PartitionKeys.key(new TopicPartition(r.record().topic(), r.record().partition())),
                     r.record().offset(), deadLetter.apply(r)));
         }
         return new InputBatch(samples, b.sourcePositions(), b::acknowledge, outputs);

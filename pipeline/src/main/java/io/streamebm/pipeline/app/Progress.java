@@ -1,6 +1,6 @@
 package io.streamebm.pipeline.app;
 
-import io.streamebm.core.StepResult;
+import io.streamebm.telemetry.StepRecord;
 import java.io.PrintStream;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -19,7 +19,7 @@ final class Progress {
     private long lastPrint = System.nanoTime();
     private long recordsSincePrint;
     private final Supplier<java.util.Optional<io.streamebm.pipeline.quality.QualityProbe.Measurement>> quality;
-    private StepResult last;
+    private StepRecord last;
 
     Progress(PrintStream out, Supplier<Map<TopicPartition, Long>> lag,
             Supplier<java.util.Optional<io.streamebm.pipeline.quality.QualityProbe.Measurement>> quality) {
@@ -28,7 +28,7 @@ final class Progress {
         this.quality = quality;
     }
 
-    void onStep(StepResult r) {
+    void onStep(StepRecord r) {
         recordsSincePrint += r.batchSize();
         last = r;
         if (System.nanoTime() - lastPrint >= EVERY_NANOS) {
@@ -58,7 +58,7 @@ final class Progress {
             }
         });
         out.printf("records/s %8.0f | step %7d | loss %9.4f | gap %9.4f | lag %s%s%n",
-                recordsSincePrint / seconds, last.step(), last.loss(), last.energyGap(),
+                recordsSincePrint / seconds, last.step(), last.loss(), last.diagnostics().energyGap(),
                 totalLag < 0 ? "?" : Long.toString(totalLag), q);
         out.flush();
         lastPrint = now;

@@ -1,18 +1,18 @@
 package io.streamebm.pipeline.app;
 
-import io.streamebm.core.StepResult;
+import io.streamebm.telemetry.StepRecord;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The step results of a run for plotting, in bounded memory: when full, every other entry is
+ * The step records of a run for plotting, in bounded memory: when full, every other entry is
  * dropped and only every 2ᵏ-th later step is kept, so a run of any length keeps an evenly thinned
  * history of at most {@code capacity} entries.
  */
 final class StepHistory {
 
     private final int capacity;
-    private final List<StepResult> entries = new ArrayList<>();
+    private final List<StepRecord> entries = new ArrayList<>();
     private long stride = 1;
     private long seen;
 
@@ -23,13 +23,13 @@ final class StepHistory {
         this.capacity = capacity;
     }
 
-    synchronized void add(StepResult r) {
+    synchronized void add(StepRecord r) {
         if (seen++ % stride != 0) {
             return;
         }
         entries.add(r);
         if (entries.size() >= capacity) {
-            List<StepResult> kept = new ArrayList<>(capacity / 2 + 1);
+            List<StepRecord> kept = new ArrayList<>(capacity / 2 + 1);
             for (int i = 0; i < entries.size(); i += 2) {
                 kept.add(entries.get(i));
             }
@@ -39,7 +39,7 @@ final class StepHistory {
         }
     }
 
-    synchronized List<StepResult> snapshot() {
+    synchronized List<StepRecord> snapshot() {
         return List.copyOf(entries);
     }
 }

@@ -8,11 +8,8 @@ import io.streamebm.connectors.ReceiverOptions;
 import io.streamebm.connectors.codec.DecodeReason;
 import io.streamebm.connectors.dlq.DeadLetterCounts;
 import io.streamebm.connectors.dlq.DeadLetterPublisher;
-import io.streamebm.core.StepResult;
 import io.streamebm.monitoring.Monitoring;
 import io.streamebm.monitoring.MonitoringOptions;
-import io.streamebm.pipeline.checkpoint.Checkpoint;
-import io.streamebm.pipeline.checkpoint.CheckpointFormat;
 import io.streamebm.pipeline.checkpoint.FileCheckpointStore;
 import io.streamebm.pipeline.config.PipelineConfig;
 import io.streamebm.pipeline.quality.KnownDensity;
@@ -20,16 +17,15 @@ import io.streamebm.pipeline.quality.ProbedLearner;
 import io.streamebm.pipeline.quality.QualityProbe;
 import io.streamebm.pipeline.train.EbmLearner;
 import io.streamebm.pipeline.train.OnlineTrainer;
+import io.streamebm.pipeline.train.TrainerListener;
 import io.streamebm.pipeline.train.TrainerOptions;
+import io.streamebm.telemetry.StepRecord;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,11 +44,11 @@ public final class TrainingJob implements AutoCloseable {
     /**
      * How a run ended.
      *
-     * @param history         the step results, evenly thinned to at most a few thousand entries
+     * @param history         the step records, evenly thinned to at most a few thousand entries
      * @param untilFirstUpdate from the start of consumption to the first update (zero if none)
      * @param training        from the first update to the end of the run (zero if none)
      */
-    public record Summary(long steps, long recordsSeen, List<StepResult> history, Duration untilFirstUpdate,
+    public record Summary(long steps, long recordsSeen, List<StepRecord> history, Duration untilFirstUpdate,
             Duration training) {
     }
 
@@ -64,7 +60,7 @@ public final class TrainingJob implements AutoCloseable {
     private final OnlineTrainer trainer;
     private final Monitoring monitoring;
     private volatile TransactionalOutputs outputs;
-    private final java.util.Optional<SnapshotSigner> signer;
+    private final SnapshotPublisher snapshots;
     private final StepHistory history = new StepHistory(4096);
     private final BrokerWatch brokerWatch;
     private final java.util.List<QualityProbe.Measurement> quality = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -93,7 +89,7 @@ public final class TrainingJob implements AutoCloseable {
             throw new io.streamebm.pipeline.config.ConfigException(List.of(
                     "kafka.bootstrap-servers is missing: pass --bootstrap-server HOST:PORT"));
         }
-        this.signer = SnapshotSigner.fromConfig(config, System.getenv());
+        java.util.Optional<SnapshotSigner> signer = SnapshotSigner.fromConfig(config, System.getenv());
         signer.ifPresent(s -> out.println("signing snapshots: " + s));
         this.learner = new EbmLearner(config);
         this.monitoring = Monitoring.start(MonitoringOptions.builder()
@@ -110,6 +106,8 @@ public final class TrainingJob implements AutoCloseable {
         this.brokerWatch = BrokerWatch.start(bootstrap, () -> monitoring.health().broker(),
                 message -> LOG.warn(message), out::println);
         out.println(startupLine(config, monitoring.server().baseUri() + "/metrics"));
+        this.snapshots = new SnapshotPublisher(config, learner.architecture(), signer,
+                monitoring.training()::onModelVersion);
         FileCheckpointStore store = new FileCheckpointStore(Path.of(config.string("checkpoint.dir")),
                 config.integer("checkpoint.keep"),
                 (id, reason) -> out.println("checkpoint " + id + " skipped: " + reason + "; trying the previous one"));
@@ -185,7 +183,7 @@ public final class TrainingJob implements AutoCloseable {
                 .build();
     }
 
-    private final class Listener implements OnlineTrainer.Listener {
+    private final class Listener implements TrainerListener {
         @Override
         public void checkpointed(long step, Duration took) {
             monitoring.training().onCheckpoint(took);
@@ -209,7 +207,7 @@ public final class TrainingJob implements AutoCloseable {
 
         @Override
         public void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen) {
-            publishSnapshot(trainer.step(), modelState, recordsSeen);
+            snapshots.publish(outputs, version, modelState, recordsSeen);
         }
 
         @Override
@@ -219,29 +217,6 @@ public final class TrainingJob implements AutoCloseable {
                         + positions);
             }
         }
-    }
-
-    private void publishSnapshot(long version, Map<String, INDArray> params, long recordsSeen) {
-        String topic = config.string("snapshot.topic");
-        if (topic.isEmpty() || outputs.snapshotWritten(version)) {
-            // After a crash, the replay reaches versions a committed transaction already holds.
-            return;
-        }
-        Map<String, String> meta = new LinkedHashMap<>(learner.shape());
-        meta.put("model.name", config.string("model.name"));
-        meta.put("version", Long.toString(version));
-        byte[] value;
-        try {
-            value = CheckpointFormat.encode(new Checkpoint(version, recordsSeen, Map.of(), meta, params));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot encode snapshot " + version, e);
-        }
-        byte[] key = config.string("model.name").getBytes(StandardCharsets.UTF_8);
-        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, key, value);
-        record.headers().add("content-type", ModelSnapshots.CONTENT_TYPE.getBytes(StandardCharsets.UTF_8));
-        signer.ifPresent(s -> record.headers().add(SnapshotSigner.HEADER, s.sign(value)));
-        outputs.sendSnapshot(record, version);
-        monitoring.training().onModelVersion(version);
     }
 
     /**

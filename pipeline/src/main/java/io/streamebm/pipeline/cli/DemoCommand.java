@@ -3,7 +3,6 @@ package io.streamebm.pipeline.cli;
 import io.streamebm.connectors.KafkaSender;
 import io.streamebm.connectors.broker.LocalKafkaBroker;
 import io.streamebm.connectors.codec.JsonSampleCodec;
-import io.streamebm.core.StepResult;
 import io.streamebm.datasets.DatasetStream;
 import io.streamebm.datasets.Datasets;
 import io.streamebm.pipeline.app.KafkaParts;
@@ -13,6 +12,7 @@ import io.streamebm.pipeline.config.PipelineConfig;
 import io.streamebm.pipeline.quality.KnownDensity;
 import io.streamebm.pipeline.quality.QualityProbe;
 import io.streamebm.pipeline.report.Plots;
+import io.streamebm.telemetry.StepRecord;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -180,10 +180,10 @@ public final class DemoCommand implements Callable<Integer> {
                     int j = Math.min(res - 1, Math.max(0, (int) ((y - lo) / cell)));
                     return energies[i * res + j];
                 }, lo, hi, res, samples);
-        List<StepResult> h = summary.history();
-        double[] steps = h.stream().mapToDouble(StepResult::step).toArray();
+        List<StepRecord> h = summary.history();
+        double[] steps = h.stream().mapToDouble(StepRecord::step).toArray();
         Plots.curves(out.resolve("loss.png"), "Training loss", "loss",
-                List.of(new Plots.Curve("loss", steps, h.stream().mapToDouble(StepResult::loss).toArray())));
+                List.of(new Plots.Curve("loss", steps, h.stream().mapToDouble(StepRecord::loss).toArray())));
         List<QualityProbe.Measurement> q = job.qualityHistory();
         double[] qSteps = q.stream().mapToDouble(QualityProbe.Measurement::step).toArray();
         List<Plots.Curve> qualityCurves = new ArrayList<>();
@@ -196,9 +196,9 @@ public final class DemoCommand implements Callable<Integer> {
         Plots.curves(out.resolve("quality.png"), "Model quality (lower is better)", "distance", qualityCurves);
         Plots.curves(out.resolve("energy-gap.png"), "Energies of data (E+) and samples (E-)", "energy",
                 new ArrayList<>(List.of(
-                        new Plots.Curve("E+ (data)", steps, h.stream().mapToDouble(StepResult::energyPositive).toArray()),
-                        new Plots.Curve("E- (samples)", steps, h.stream().mapToDouble(StepResult::energyNegative).toArray()),
-                        new Plots.Curve("gap E+ - E-", steps, h.stream().mapToDouble(StepResult::energyGap).toArray()))));
+                        new Plots.Curve("E+ (data)", steps, h.stream().mapToDouble(r -> r.diagnostics().energyPositive()).toArray()),
+                        new Plots.Curve("E- (samples)", steps, h.stream().mapToDouble(r -> r.diagnostics().energyNegative()).toArray()),
+                        new Plots.Curve("gap E+ - E-", steps, h.stream().mapToDouble(r -> r.diagnostics().energyGap()).toArray()))));
     }
 
     private static void deleteRecursively(Path p) throws IOException {

@@ -1,6 +1,7 @@
 package io.streamebm.pipeline.quality;
 
 import io.streamebm.pipeline.train.Learner;
+import io.streamebm.telemetry.StepRecord;
 import java.util.Map;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -27,8 +28,8 @@ public final class ProbedLearner implements Learner {
     }
 
     @Override
-    public Update update(INDArray batch) {
-        Update u = delegate.update(batch);
+    public StepRecord update(INDArray batch) {
+        StepRecord u = delegate.update(batch);
         probe.afterUpdate(stepOfUpdate.getAsLong(), batch);
         return u;
     }
@@ -44,8 +45,8 @@ public final class ProbedLearner implements Learner {
     }
 
     @Override
-    public Map<String, String> shape() {
-        return delegate.shape();
+    public Map<String, String> architecture() {
+        return delegate.architecture();
     }
 
     @Override
@@ -54,8 +55,8 @@ public final class ProbedLearner implements Learner {
     }
 
     @Override
-    public void reinitialiseChains() {
-        delegate.reinitialiseChains();
+    public void reinitialiseChains(INDArray recentData) {
+        delegate.reinitialiseChains(recentData);
     }
 
     @Override

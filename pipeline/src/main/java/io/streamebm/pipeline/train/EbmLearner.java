@@ -1,7 +1,6 @@
 package io.streamebm.pipeline.train;
 
 import io.streamebm.core.EnergyFunction;
-import io.streamebm.core.Inputs;
 import io.streamebm.core.RandomSource;
 import io.streamebm.core.Stateful;
 import io.streamebm.distributions.Normal;
@@ -10,6 +9,7 @@ import io.streamebm.losses.DenoisingScoreMatchingLoss;
 import io.streamebm.losses.Loss;
 import io.streamebm.losses.MaximumLikelihoodLoss;
 import io.streamebm.losses.NoiseContrastiveEstimationLoss;
+import io.streamebm.losses.PersistentChains;
 import io.streamebm.losses.PersistentContrastiveDivergenceLoss;
 import io.streamebm.losses.ScoreMatchingLoss;
 import io.streamebm.losses.SlicedScoreMatchingLoss;
@@ -19,7 +19,6 @@ import io.streamebm.optim.GradientClipping;
 import io.streamebm.optim.NonFiniteUpdateException;
 import io.streamebm.optim.Optimizer;
 import io.streamebm.optim.SGD;
-import io.streamebm.optim.StepReport;
 import io.streamebm.optim.TrainingStep;
 import io.streamebm.pipeline.config.Choices;
 import io.streamebm.pipeline.config.LossType;
@@ -30,10 +29,12 @@ import io.streamebm.samplers.HamiltonianMonteCarlo;
 import io.streamebm.samplers.LangevinDynamics;
 import io.streamebm.samplers.MetropolisAdjustedLangevin;
 import io.streamebm.samplers.Sampler;
+import io.streamebm.telemetry.StepRecord;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -53,21 +54,24 @@ public final class EbmLearner implements Learner {
     private final Loss loss;
     private final Optimizer optimizer;
     private final TrainingStep step;
-    private final Map<String, String> shape;
+    /** The loss's persistent chains, when it keeps some (pcd). */
+    private final Optional<PersistentChains> chains;
+    private final Map<String, String> architecture;
 
     /** Builds every part from {@code config}; the same configuration and seed give the same run. */
     public EbmLearner(PipelineConfig config) {
         this.config = config;
         long seed = config.longValue("seed");
-        this.shape = new LinkedHashMap<>(Models.shapeOf(config.asMap()));
+        this.architecture = new LinkedHashMap<>(Models.shapeOf(config.asMap()));
         LossType lossType = config.choice("loss.type", LossType.class);
-        shape.put("loss.type", Choices.nameOf(lossType));
+        architecture.put("loss.type", Choices.nameOf(lossType));
         if (lossType == LossType.PCD) {
-            shape.put("loss.chains", config.string("loss.chains"));
+            architecture.put("loss.chains", config.string("loss.chains"));
         }
-        this.model = Models.build(shape, seed);
+        this.model = Models.build(architecture, seed);
         this.sampler = buildSampler(config, model, seed);
         this.loss = buildLoss(config, sampler, seed);
+        this.chains = loss instanceof PersistentChains p ? Optional.of(p) : Optional.empty();
         List<io.streamebm.autograd.Tensor> params = TrainingStep.trainableParameters(model, loss);
         this.optimizer = buildOptimizer(config, params);
         double clip = config.number("optimizer.clip-norm");
@@ -115,20 +119,16 @@ public final class EbmLearner implements Learner {
     }
 
     @Override
-    public Update update(INDArray batch) {
-        Inputs.requireBatch(batch, dimension(), "training batch");
-        StepReport r;
+    public StepRecord update(INDArray batch) {
         try {
-            r = step.run(batch);
+            return step.run(batch);
         } catch (NonFiniteUpdateException e) {
             throw new RejectedUpdateException(e.getMessage(), e);
         } catch (IllegalArgumentException e) {
-            // The batch itself was valid, so the model produced the bad values (NaN negatives from
-            // a diverged sampler, say). TrainingStep has already left the state unchanged.
+            // The decoder validated the batch, so the model produced the bad values (NaN negatives
+            // from a diverged sampler, say). TrainingStep has already left the state unchanged.
             throw new RejectedUpdateException("the update produced invalid values: " + e.getMessage(), e);
         }
-        return new Update(r.loss(), r.energyPositive(), r.energyNegative(), r.gradNorm(), r.paramNorm(),
-                r.acceptanceRate(), r.chainEnergyMean(), r.samplingNanos());
     }
 
     @Override
@@ -142,8 +142,8 @@ public final class EbmLearner implements Learner {
     }
 
     @Override
-    public Map<String, String> shape() {
-        return Map.copyOf(shape);
+    public Map<String, String> architecture() {
+        return Map.copyOf(architecture);
     }
 
     @Override
@@ -152,16 +152,8 @@ public final class EbmLearner implements Learner {
     }
 
     @Override
-    public void reinitialiseChains() {
-        if (loss instanceof PersistentContrastiveDivergenceLoss pcd) {
-            Map<String, INDArray> state = new HashMap<>(pcd.exportState());
-            INDArray chains = state.get(PersistentContrastiveDivergenceLoss.KEY_CHAINS);
-            if (chains == null) {
-                return; // not started yet: the first update draws them from noise anyway
-            }
-            state.put(PersistentContrastiveDivergenceLoss.KEY_CHAINS, sampler.random().fillGaussian(chains.ulike()));
-            pcd.importState(state);
-        }
+    public void reinitialiseChains(INDArray recentData) {
+        chains.ifPresent(c -> c.restartChains(recentData));
     }
 
     @Override
@@ -193,11 +185,8 @@ public final class EbmLearner implements Learner {
      * A copy of the loss's persistent chains {@code [chains, d]} when it keeps some (pcd, once
      * started): the model's own samples, for the quality probe.
      */
-    public java.util.Optional<INDArray> persistentChains() {
-        if (loss instanceof PersistentContrastiveDivergenceLoss pcd) {
-            return java.util.Optional.ofNullable(pcd.chains());
-        }
-        return java.util.Optional.empty();
+    public Optional<INDArray> persistentChains() {
+        return chains.map(PersistentChains::chains);
     }
 
     /** The sampler drawing negatives (and the demo's plotted samples). */

@@ -1,6 +1,7 @@
 package io.streamebm.pipeline.train;
 
 import io.streamebm.core.Stateful;
+import io.streamebm.telemetry.StepRecord;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -12,17 +13,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Contract: {@link #update} either applies one update and returns what it measured, or throws
  * {@link RejectedUpdateException} and leaves the state as it was. {@link #exportState()} and
  * {@link #importState} round-trip everything that influences later updates, random state included.
- * Only the trainer thread calls a learner.
+ * Only the trainer thread calls a learner, and it trusts the batches it passes: the decoder has
+ * checked their dimension and finiteness at the boundary.
  */
 public interface Learner extends Stateful {
 
-    /** What one update measured. */
-    record Update(double loss, double energyPositive, double energyNegative, double gradNorm, double paramNorm,
-            double acceptanceRate, double chainEnergyMean, long samplingNanos) {
-    }
-
-    /** Applies one update on {@code batch} ({@code [n, d]}). */
-    Update update(INDArray batch);
+    /**
+     * Applies one update on {@code batch} ({@code [n, d]}, finite) and returns what it measured:
+     * a {@link StepRecord} the trainer then numbers and completes.
+     */
+    StepRecord update(INDArray batch);
 
     /** Energies of a batch under the current model, without recording a graph ({@code [n]}). */
     INDArray energies(INDArray batch);
@@ -31,16 +31,21 @@ public interface Learner extends Stateful {
     int dimension();
 
     /**
-     * What shaped the model (type, dimension, widths, loss, ...): stored in checkpoints and
-     * compared on restart, so that a checkpoint is never loaded into a different model.
+     * The settings that make the model what it is (type, dimension, widths, loss, ...): stored in
+     * checkpoints and snapshots and compared on restart, so that a checkpoint is never loaded into
+     * a different model.
      */
-    Map<String, String> shape();
+    Map<String, String> architecture();
 
     /** Multiplies the learning rate by {@code factor} (a divergence reaction). */
     void scaleLearningRate(double factor);
 
-    /** Restarts persistent chains, if the loss has any (a divergence reaction). */
-    void reinitialiseChains();
+    /**
+     * Restarts the persistent chains, if the loss has any, where the loss restarts chains
+     * ({@code loss.reinit-source}); restarts at the data take rows of {@code recentData}, a batch
+     * of the stream (a divergence reaction).
+     */
+    void reinitialiseChains(INDArray recentData);
 
     /** The model's parameters and their metadata, for snapshots and scoring. */
     Map<String, INDArray> modelState();

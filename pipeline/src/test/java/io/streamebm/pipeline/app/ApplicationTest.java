@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamebm.connectors.broker.LocalKafkaBroker;
-import io.streamebm.core.StepResult;
 import io.streamebm.pipeline.StreamEbmCli;
 import io.streamebm.pipeline.TestBroker;
 import io.streamebm.pipeline.checkpoint.FileCheckpointStore;
@@ -12,6 +11,8 @@ import io.streamebm.pipeline.config.PipelineConfig;
 import io.streamebm.pipeline.train.EbmLearner;
 import io.streamebm.pipeline.train.InputBatch;
 import io.streamebm.pipeline.train.OnlineTrainer;
+import io.streamebm.pipeline.train.TrainerListener;
+import io.streamebm.telemetry.StepRecord;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -104,7 +105,7 @@ class ApplicationTest {
     void aCheckpointOfAnotherDimensionIsRefusedWithTwo() {
         PipelineConfig two = config(Map.of("kafka.bootstrap-servers", "127.0.0.1:1"));
         try (OnlineTrainer t = new OnlineTrainer(new EbmLearner(two), store(), TrainingJob.trainerOptions(two),
-                new OnlineTrainer.Listener() { })) {
+                new TrainerListener() { })) {
             t.train(batches(2, 50, 1)).blockLast();
         }
         LocalKafkaBroker broker = TestBroker.get();
@@ -126,7 +127,7 @@ class ApplicationTest {
     void aCorruptedNewestCheckpointFallsBackToThePreviousAndSaysSo() throws Exception {
         PipelineConfig cfg = config(Map.of("kafka.bootstrap-servers", TestBroker.get().bootstrapServers()));
         try (OnlineTrainer t = new OnlineTrainer(new EbmLearner(cfg), store(), TrainingJob.trainerOptions(cfg),
-                new OnlineTrainer.Listener() { })) {
+                new TrainerListener() { })) {
             t.train(batches(5, 50, 2)).blockLast(); // checkpoints at steps 2, 4 and the final 5
         }
         Path newest = dir.resolve("checkpoints").resolve("ckpt-0000000000000005").resolve("state.ckpt");
@@ -149,7 +150,7 @@ class ApplicationTest {
     void aNewestCheckpointLinkedToDevZeroIsSkippedWithAReasonAndThePreviousUsed() throws Exception {
         PipelineConfig cfg = config(Map.of("kafka.bootstrap-servers", TestBroker.get().bootstrapServers()));
         try (OnlineTrainer t = new OnlineTrainer(new EbmLearner(cfg), store(), TrainingJob.trainerOptions(cfg),
-                new OnlineTrainer.Listener() { })) {
+                new TrainerListener() { })) {
             t.train(batches(4, 50, 3)).blockLast(); // checkpoints at steps 2 and 4
         }
         Path newest = Files.createDirectories(dir.resolve("checkpoints").resolve("ckpt-0000000000000009"));
@@ -175,9 +176,9 @@ class ApplicationTest {
         PipelineConfig cfg = config(Map.of("kafka.bootstrap-servers", "127.0.0.1:1"));
         EbmLearner real = new EbmLearner(cfg);
         List<String> divergences = new ArrayList<>();
-        List<StepResult> results;
+        List<StepRecord> results;
         try (OnlineTrainer t = new OnlineTrainer(new PoisonOnce(real, 3), store(), TrainingJob.trainerOptions(cfg),
-                new OnlineTrainer.Listener() {
+                new TrainerListener() {
                     @Override
                     public void diverged(long step, String reason, String reaction) {
                         divergences.add(step + ": " + reaction + ": " + reason);
@@ -186,9 +187,9 @@ class ApplicationTest {
             results = t.train(batches(6, 50, 3)).collectList().block(Duration.ofMinutes(2));
         }
         assertEquals(6, results.size());
-        assertEquals(StepResult.Outcome.ROLLED_BACK, results.get(2).outcome());
+        assertEquals(StepRecord.Outcome.ROLLED_BACK, results.get(2).outcome());
         for (int i : new int[] {0, 1, 3, 4, 5}) {
-            assertEquals(StepResult.Outcome.APPLIED, results.get(i).outcome(), "step " + (i + 1));
+            assertEquals(StepRecord.Outcome.APPLIED, results.get(i).outcome(), "step " + (i + 1));
             assertTrue(Double.isFinite(results.get(i).loss()), "step " + (i + 1));
         }
         assertEquals(1, divergences.size(), divergences.toString());

@@ -2,6 +2,7 @@ package io.streamebm.pipeline.app;
 
 import io.streamebm.pipeline.train.EbmLearner;
 import io.streamebm.pipeline.train.Learner;
+import io.streamebm.telemetry.StepRecord;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -19,7 +20,7 @@ final class PoisonOnce implements Learner {
     }
 
     @Override
-    public Update update(INDArray batch) {
+    public StepRecord update(INDArray batch) {
         if (++updates == poisonAt) {
             inner.model().parameters().get(0).value().putScalar(0, Double.NaN);
         }
@@ -37,8 +38,8 @@ final class PoisonOnce implements Learner {
     }
 
     @Override
-    public Map<String, String> shape() {
-        return inner.shape();
+    public Map<String, String> architecture() {
+        return inner.architecture();
     }
 
     @Override
@@ -47,8 +48,8 @@ final class PoisonOnce implements Learner {
     }
 
     @Override
-    public void reinitialiseChains() {
-        inner.reinitialiseChains();
+    public void reinitialiseChains(INDArray recentData) {
+        inner.reinitialiseChains(recentData);
     }
 
     @Override

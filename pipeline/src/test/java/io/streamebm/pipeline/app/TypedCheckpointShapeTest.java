@@ -7,6 +7,7 @@ import io.streamebm.pipeline.config.PipelineConfig;
 import io.streamebm.pipeline.train.EbmLearner;
 import io.streamebm.pipeline.train.InputBatch;
 import io.streamebm.pipeline.train.OnlineTrainer;
+import io.streamebm.pipeline.train.TrainerListener;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,7 +36,7 @@ class TypedCheckpointShapeTest {
 
     private OnlineTrainer trainer(PipelineConfig c) {
         return new OnlineTrainer(new EbmLearner(c), new FileCheckpointStore(dir, 3, (id, r) -> { }),
-                TrainingJob.trainerOptions(c), new OnlineTrainer.Listener() { });
+                TrainingJob.trainerOptions(c), new TrainerListener() { });
     }
 
     private static Flux<InputBatch> batches(int count) {

@@ -83,8 +83,8 @@ class PipelineConfigTest {
         assertEquals(Activation.TANH, mlp.config().activation());
         // The shape is what checkpoints store and compare: the same lower case as before typed settings.
         assertEquals(Map.of("model.type", "mlp", "model.dim", "2", "model.hidden", "8", "model.activation", "tanh",
-                "loss.type", "pcd", "loss.chains", "16"), l.shape());
-        assertEquals(learner("model.type", "mlp", "model.activation", "tanh", "loss.type", "pcd").shape(), l.shape());
+                "loss.type", "pcd", "loss.chains", "16"), l.architecture());
+        assertEquals(learner("model.type", "mlp", "model.activation", "tanh", "loss.type", "pcd").architecture(), l.architecture());
     }
 
     @Test

@@ -4,8 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamebm.core.StepResult;
 import io.streamebm.pipeline.checkpoint.FileCheckpointStore;
+import io.streamebm.telemetry.LossDiagnostics;
+import io.streamebm.telemetry.StepRecord;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,7 +34,7 @@ class OnlineTrainerTest {
         int reinits;
 
         @Override
-        public Update update(INDArray batch) {
+        public StepRecord update(INDArray batch) {
             if (!Double.isFinite(batch.sumNumber().doubleValue())) {
                 throw new RejectedUpdateException("non-finite batch", null);
             }
@@ -41,7 +42,8 @@ class OnlineTrainerTest {
                 sum[j] += batch.getColumn(j).sumNumber().doubleValue();
             }
             double mean = batch.meanNumber().doubleValue();
-            return new Update(mean, mean, Double.NaN, 1, 1, Double.NaN, Double.NaN, 0);
+            return StepRecord.measured((int) batch.rows(), mean, 1, 1,
+                    new LossDiagnostics(mean, Double.NaN, Double.NaN, Double.NaN, 0), Duration.ZERO);
         }
 
         @Override
@@ -55,7 +57,7 @@ class OnlineTrainerTest {
         }
 
         @Override
-        public Map<String, String> shape() {
+        public Map<String, String> architecture() {
             return Map.of("model", "sum", "dim", "2");
         }
 
@@ -65,7 +67,7 @@ class OnlineTrainerTest {
         }
 
         @Override
-        public void reinitialiseChains() {
+        public void reinitialiseChains(INDArray recentData) {
             reinits++;
         }
 
@@ -89,7 +91,7 @@ class OnlineTrainerTest {
 
     private OnlineTrainer trainer(SumLearner learner, TrainerOptions options) {
         return new OnlineTrainer(learner, new FileCheckpointStore(dir, 3, (id, r) -> events.add("skipped " + id)),
-                options, new OnlineTrainer.Listener() {
+                options, new TrainerListener() {
                     @Override
                     public void checkpointed(long step, Duration took) {
                         events.add("checkpoint " + step);
@@ -129,8 +131,8 @@ class OnlineTrainerTest {
         SumLearner learner = new SumLearner();
         List<Long> acked = new ArrayList<>();
         try (OnlineTrainer t = trainer(learner, options().build())) {
-            List<StepResult> results = t.train(input(10, 100, 0, acked)).collectList().block();
-            int total = results.stream().mapToInt(StepResult::batchSize).sum();
+            List<StepRecord> results = t.train(input(10, 100, 0, acked)).collectList().block();
+            int total = results.stream().mapToInt(StepRecord::batchSize).sum();
             assertEquals(1000, total);
             assertTrue(results.stream().allMatch(r -> r.batchSize() <= 64));
             assertEquals(1000, t.recordsSeen());
@@ -193,7 +195,7 @@ class OnlineTrainerTest {
         List<Long> acked = new ArrayList<>();
         FlakyStore store = new FlakyStore(new FileCheckpointStore(dir, 3, (id, r) -> { }), 2);
         List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
-        OnlineTrainer.Listener listener = new OnlineTrainer.Listener() {
+        TrainerListener listener = new TrainerListener() {
             @Override
             public void checkpointFailed(long step, Exception error, int inARow, Duration retryIn) {
                 synchronized (acked) {
@@ -283,7 +285,7 @@ class OnlineTrainerTest {
         }
         SumLearner other = new SumLearner() {
             @Override
-            public Map<String, String> shape() {
+            public Map<String, String> architecture() {
                 return Map.of("model", "sum", "dim", "3");
             }
         };
@@ -307,10 +309,10 @@ class OnlineTrainerTest {
         });
         try (OnlineTrainer t = trainer(learner, options().maxBatchSize(1).energyBound(1e6).goodStateEverySteps(1).build())) {
             StepVerifier.create(t.train(in))
-                    .assertNext(r -> assertEquals(StepResult.Outcome.APPLIED, r.outcome()))
-                    .assertNext(r -> assertEquals(StepResult.Outcome.ROLLED_BACK, r.outcome()))
-                    .assertNext(r -> assertEquals(StepResult.Outcome.ROLLED_BACK, r.outcome()))
-                    .assertNext(r -> assertEquals(StepResult.Outcome.APPLIED, r.outcome()))
+                    .assertNext(r -> assertEquals(StepRecord.Outcome.APPLIED, r.outcome()))
+                    .assertNext(r -> assertEquals(StepRecord.Outcome.ROLLED_BACK, r.outcome()))
+                    .assertNext(r -> assertEquals(StepRecord.Outcome.ROLLED_BACK, r.outcome()))
+                    .assertNext(r -> assertEquals(StepRecord.Outcome.APPLIED, r.outcome()))
                     .verifyComplete();
         }
         assertEquals(2.0, learner.sum[0], 1e-9, "only the two good updates remain");

@@ -1,0 +1,48 @@
+package io.streamebm.pipeline.train;
+
+import io.streamebm.telemetry.StepRecord;
+import java.util.Objects;
+
+/**
+ * When the trainer publishes the model: after every {@code everySteps}-th step whose update was
+ * applied (a rolled-back step has nothing new to show). It hears every completed step on the
+ * trainer thread and hands the model's parameters to {@link TrainerListener#snapshotDue}.
+ *
+ * <p>A snapshot's version is its step. Why: a restart replays the same input from the same
+ * checkpoint and so reaches the same steps, which lets the outputs recognise the versions a
+ * committed transaction already holds and not write them twice.
+ *
+ * <p>Not thread-safe: the trainer thread owns it.
+ */
+final class SnapshotSchedule {
+
+    private final int everySteps;
+    private final Learner learner;
+    private final TrainerListener listener;
+
+    /**
+     * @param everySteps steps between snapshots, at least 1
+     * @param learner    whose model is published
+     * @param listener   receives each snapshot
+     */
+    SnapshotSchedule(int everySteps, Learner learner, TrainerListener listener) {
+        if (everySteps < 1) {
+            throw new IllegalArgumentException("everySteps must be >= 1, got " + everySteps);
+        }
+        this.everySteps = everySteps;
+        this.learner = Objects.requireNonNull(learner, "learner");
+        this.listener = Objects.requireNonNull(listener, "listener");
+    }
+
+    /**
+     * A step is complete.
+     *
+     * @param record      the step, numbered and settled
+     * @param recordsSeen the records the model has counted, this step's included
+     */
+    void onStep(StepRecord record, long recordsSeen) {
+        if (record.outcome() == StepRecord.Outcome.APPLIED && record.step() % everySteps == 0) {
+            listener.snapshotDue(record.step(), learner.modelState(), recordsSeen);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package io.streamebm.pipeline.train;
+
+import java.time.Duration;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Hears what an {@link OnlineTrainer} does besides emitting step records: checkpoints, rollbacks,
+ * snapshots and restores. Called on the trainer thread; every method does nothing by default.
+ */
+public interface TrainerListener {
+
+    /** A checkpoint became durable. */
+    default void checkpointed(long step, Duration took) {
+    }
+
+    /**
+     * A checkpoint could not be written. Nothing after the last durable checkpoint is
+     * acknowledged (so nothing is committed) until an attempt succeeds, {@code retryIn} from now.
+     */
+    default void checkpointFailed(long step, Exception error, int failuresInARow, Duration retryIn) {
+    }
+
+    /** An update was rolled back; {@code reaction} names what followed ({@link DivergenceGuard}). */
+    default void diverged(long step, String reason, String reaction) {
+    }
+
+    /**
+     * A model snapshot is due ({@link SnapshotSchedule}).
+     *
+     * @param version     the step the model has reached, which versions the snapshot
+     * @param modelState  the model's parameters
+     * @param recordsSeen the records the model has counted
+     */
+    default void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen) {
+    }
+
+    /** The trainer started from a checkpoint, or afresh ({@code step} 0). */
+    default void restored(long step, long recordsSeen, Map<String, Long> positions) {
+    }
+}
