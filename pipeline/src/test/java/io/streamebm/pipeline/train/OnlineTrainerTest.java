@@ -363,6 +363,26 @@ class OnlineTrainerTest {
     }
 
     @Test
+    void snapshotsAreVersionedByTheirStepAndSkipRolledBackSteps() {
+        List<Long> versions = new ArrayList<>();
+        List<Long> records = new ArrayList<>();
+        TrainerOptions o = options().maxBatchSize(1).energyBound(1e6).snapshotEverySteps(2).build();
+        try (OnlineTrainer t = new OnlineTrainer(new SumLearner(), new FileCheckpointStore(dir, 3, (id, r) -> { }), o,
+                new TrainerListener() {
+                    @Override
+                    public void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen) {
+                        versions.add(version);
+                        records.add(recordsSeen);
+                    }
+                })) {
+            // Step 4 diverges: no snapshot of a rolled-back model.
+            t.train(singles(0, false, false, false, true, false, false)).blockLast();
+        }
+        assertEquals(List.of(2L, 6L), versions);
+        assertEquals(List.of(2L, 6L), records);
+    }
+
+    @Test
     void aPartialBatchIsFlushedAfterMaxWait() {
         SumLearner learner = new SumLearner();
         Flux<InputBatch> slow = input(1, 10, 0, new ArrayList<>()).concatWith(Flux.never());
