@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.streamebm.core.MlpEnergy;
 import io.streamebm.datasets.Datasets;
 import io.streamebm.samplers.LangevinDynamics;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -15,45 +16,48 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /** PCD's chains as a capability: read, and restarted as a whole from the configured source. */
 class PersistentChainsTest {
 
-    private static PersistentContrastiveDivergenceLoss pcd(MlpEnergy model,
-            PersistentContrastiveDivergenceLoss.RestartSource source) {
+    /** The batch every loss here learned from first, and the later one its chains restart from. */
+    private static final INDArray FIRST = Datasets.eightGaussians(2, 0.1, 1).nextBatch(64);
+    private static final INDArray RECENT = Datasets.eightGaussians(2, 0.1, 2).nextBatch(16);
+
+    private static PersistentContrastiveDivergenceLoss pcd(PersistentContrastiveDivergenceLoss.RestartSource source) {
+        MlpEnergy model = LossStateAndInputTest.mlp();
         return new PersistentContrastiveDivergenceLoss(new LangevinDynamics(model, 0.01).withSeed(5), 50, 2)
                 .setRestartSource(source);
     }
 
+    /** A loss of {@code source} after one update, its chains restarted from {@link #RECENT}. */
+    private static PersistentContrastiveDivergenceLoss restarted(PersistentContrastiveDivergenceLoss.RestartSource source) {
+        PersistentContrastiveDivergenceLoss loss = pcd(source);
+        loss.apply(loss.sampler().model(), FIRST);
+        loss.restartChains(RECENT);
+        return loss;
+    }
+
+    private static Set<String> rowsOf(INDArray m) {
+        Set<String> rows = new HashSet<>();
+        for (int i = 0; i < m.rows(); i++) {
+            rows.add(Arrays.toString(m.getRow(i).toFloatVector()));
+        }
+        return rows;
+    }
+
     @Test
     void beforeTheFirstUpdateThereIsNothingToRestart() {
-        PersistentChains chains = pcd(LossStateAndInputTest.mlp(), PersistentContrastiveDivergenceLoss.RestartSource.DATA);
-        chains.restartChains(Datasets.eightGaussians(2, 0.1, 1).nextBatch(8));
+        PersistentChains chains = pcd(PersistentContrastiveDivergenceLoss.RestartSource.DATA);
+        chains.restartChains(RECENT);
         assertNull(chains.chains());
     }
 
     @Test
     void dataRestartsPutEveryChainOnARowOfTheData() {
-        MlpEnergy model = LossStateAndInputTest.mlp();
-        PersistentContrastiveDivergenceLoss loss = pcd(model, PersistentContrastiveDivergenceLoss.RestartSource.DATA);
-        var stream = Datasets.eightGaussians(2, 0.1, 1);
-        loss.apply(model, stream.nextBatch(64));
-        INDArray data = stream.nextBatch(16);
-        loss.restartChains(data);
-        Set<String> rows = new HashSet<>();
-        for (int i = 0; i < data.rows(); i++) {
-            rows.add(java.util.Arrays.toString(data.getRow(i).toFloatVector()));
-        }
-        INDArray chains = loss.chains();
-        for (int i = 0; i < chains.rows(); i++) {
-            String row = java.util.Arrays.toString(chains.getRow(i).toFloatVector());
-            assertTrue(rows.contains(row), "chain " + i + " " + row + " is not a data row");
-        }
+        INDArray chains = restarted(PersistentContrastiveDivergenceLoss.RestartSource.DATA).chains();
+        assertTrue(rowsOf(RECENT).containsAll(rowsOf(chains)), "every chain sits on a row of the recent data");
     }
 
     @Test
     void uniformRestartsStayInTheDataBox() {
-        MlpEnergy model = LossStateAndInputTest.mlp();
-        PersistentContrastiveDivergenceLoss loss = pcd(model, PersistentContrastiveDivergenceLoss.RestartSource.UNIFORM);
-        var stream = Datasets.eightGaussians(2, 0.1, 1);
-        loss.apply(model, stream.nextBatch(64));
-        loss.restartChains(stream.nextBatch(16));
+        PersistentContrastiveDivergenceLoss loss = restarted(PersistentContrastiveDivergenceLoss.RestartSource.UNIFORM);
         double[][] box = loss.uniformRestartBox();
         INDArray chains = loss.chains();
         for (int i = 0; i < chains.rows(); i++) {
@@ -66,20 +70,13 @@ class PersistentChainsTest {
 
     @Test
     void noiseRestartsReplaceEveryChainAndReplayTheSame() {
-        MlpEnergy model = LossStateAndInputTest.mlp();
-        PersistentContrastiveDivergenceLoss a = pcd(model, PersistentContrastiveDivergenceLoss.RestartSource.NOISE);
-        PersistentContrastiveDivergenceLoss b = pcd(model, PersistentContrastiveDivergenceLoss.RestartSource.NOISE);
-        INDArray batch = Datasets.eightGaussians(2, 0.1, 1).nextBatch(64);
-        a.apply(model, batch);
-        b.apply(model, batch);
-        INDArray before = a.chains();
-        a.restartChains(batch);
-        b.restartChains(batch);
-        INDArray after = a.chains();
-        for (int i = 0; i < after.rows(); i++) {
-            assertTrue(!java.util.Arrays.equals(before.getRow(i).toFloatVector(), after.getRow(i).toFloatVector()),
-                    "chain " + i + " was not restarted");
-        }
-        assertArrayEquals(after.data().asFloat(), b.chains().data().asFloat(), "same state, same restarts");
+        PersistentContrastiveDivergenceLoss started = pcd(PersistentContrastiveDivergenceLoss.RestartSource.NOISE);
+        started.apply(started.sampler().model(), FIRST);
+        Set<String> before = rowsOf(started.chains());
+        INDArray after = restarted(PersistentContrastiveDivergenceLoss.RestartSource.NOISE).chains();
+        assertTrue(rowsOf(after).stream().noneMatch(before::contains), "every chain was restarted");
+        assertArrayEquals(after.data().asFloat(),
+                restarted(PersistentContrastiveDivergenceLoss.RestartSource.NOISE).chains().data().asFloat(),
+                "same state, same restarts");
     }
 }
