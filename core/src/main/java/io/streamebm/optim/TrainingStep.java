@@ -38,7 +38,7 @@ public final class TrainingStep {
     private final EnergyFunction model;
     private final Loss loss;
     private final Optimizer optimizer;
-    private GradientClipping clipping = GradientClipping.none();
+    private final GradientClipping clipping;
 
     /**
      * @param optimizer must update every parameter of the model and of the loss (see
@@ -46,6 +46,11 @@ public final class TrainingStep {
      *                  silently never train (NCE's log-normaliser is the usual one forgotten)
      */
     public TrainingStep(EnergyFunction model, Loss loss, Optimizer optimizer) {
+        this(model, loss, optimizer, GradientClipping.none());
+    }
+
+    private TrainingStep(EnergyFunction model, Loss loss, Optimizer optimizer, GradientClipping clipping) {
+        this.clipping = Objects.requireNonNull(clipping, "clipping");
         this.model = Objects.requireNonNull(model, "model");
         this.loss = Objects.requireNonNull(loss, "loss");
         this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
@@ -69,10 +74,9 @@ public final class TrainingStep {
         return out;
     }
 
-    /** Sets the gradient clipping (default: none) and returns this step. */
+    /** A copy of this step with {@code clipping} (default: none); this step is unchanged. */
     public TrainingStep withClipping(GradientClipping clipping) {
-        this.clipping = Objects.requireNonNull(clipping, "clipping");
-        return this;
+        return new TrainingStep(model, loss, optimizer, clipping);
     }
 
     /** The model trained. */
