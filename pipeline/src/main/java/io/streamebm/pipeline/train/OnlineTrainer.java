@@ -334,10 +334,10 @@ public final class OnlineTrainer implements AutoCloseable {
         StepRecord.Outcome outcome = guard.settle(step, attempt);
         Map<String, Long> after = new HashMap<>(positions);
         covered.forEach((k, v) -> after.merge(k, v, Math::max));
-        StepRecord done = attempt.record().withStep(step).withOutcome(outcome).withSourcePositions(after)
-                .withStepDuration(Duration.ofNanos(System.nanoTime() - started));
-        snapshots.onStep(done, recordsSeen);
-        return done;
+        StepRecord settled = attempt.record().withStep(step).withOutcome(outcome).withSourcePositions(after);
+        snapshots.onStep(settled, recordsSeen);
+        // The step's time includes its snapshot, as the rest of the trainer's work on this micro-batch.
+        return settled.withStepDuration(Duration.ofNanos(System.nanoTime() - started));
     }
 
     private void checkpointIfDue() {

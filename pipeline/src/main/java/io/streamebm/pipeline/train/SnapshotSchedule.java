@@ -35,7 +35,7 @@ final class SnapshotSchedule {
     }
 
     /**
-     * A step is complete.
+     * A step is settled (numbered, its outcome and positions known).
      *
      * @param record      the step, numbered and settled
      * @param recordsSeen the records the model has counted, this step's included
