@@ -85,18 +85,15 @@ public final class DenoisingScoreMatchingLoss extends RandomizedLoss {
                 }
                 return 0.5 * value / n;
             });
-            double mean = LossSupport.mean(result.energies(), 0, (int) n);
-            Tensor loss = result.toLoss();
-            record(new LossDiagnostics(mean, Double.NaN, Double.NaN, Double.NaN, 0));
-            return loss;
+            record(LossSupport.dataOnly(result.energies(), (int) n));
+            return result.toLoss();
         }
         Tensor x = Tensor.variable(noisy);
         Tensor e = model.energy(x);
         Tensor g = Autograd.grad(e, x, true);
         Tensor r = g.sub(Tensor.constant(xi.div(sigma)));
         Tensor loss = r.square().sum().mul(0.5 / n);
-        double[] ev = HostArrays.toDoubles(e.value());
-        record(new LossDiagnostics(LossSupport.mean(ev, 0, ev.length), Double.NaN, Double.NaN, Double.NaN, 0));
+        record(LossSupport.dataOnly(HostArrays.toDoubles(e.value()), (int) n));
         return loss;
     }
 

@@ -59,6 +59,14 @@ final class LossSupport {
         }
     }
 
+    /**
+     * The diagnostics of a loss that has no negatives and draws no samples (MLE and the score
+     * matching losses): the mean energy of the first {@code n} rows, the data.
+     */
+    static LossDiagnostics dataOnly(double[] energies, int n) {
+        return new LossDiagnostics(mean(energies, 0, n), Double.NaN, Double.NaN, Double.NaN, 0);
+    }
+
     static double mean(double[] v, int from, int to) {
         double s = 0;
         for (int i = from; i < to; i++) {

@@ -76,8 +76,7 @@ public final class ScoreMatchingLoss extends RandomizedLoss {
                 basis.get(NDArrayIndex.interval(j * n, (j + 1) * n), NDArrayIndex.point(j)).assign(1.0);
             }
             FusedResult r = fused.get().scoreMatchingTerms(xv, basis, 1.0 / n);
-            record(new LossDiagnostics(LossSupport.mean(r.energies(), 0, (int) n), Double.NaN, Double.NaN,
-                    Double.NaN, 0));
+            record(LossSupport.dataOnly(r.energies(), (int) n));
             return r.toLoss();
         }
         Tensor x = Tensor.variable(xv);
@@ -102,8 +101,7 @@ public final class ScoreMatchingLoss extends RandomizedLoss {
             trace = trace.mul(1.0 / probes);
         }
         Tensor loss = g.square().sum().mul(0.5).sub(trace).mul(1.0 / n);
-        double[] ev = HostArrays.toDoubles(e.value());
-        record(new LossDiagnostics(LossSupport.mean(ev, 0, ev.length), Double.NaN, Double.NaN, Double.NaN, 0));
+        record(LossSupport.dataOnly(HostArrays.toDoubles(e.value()), (int) n));
         return loss;
     }
 

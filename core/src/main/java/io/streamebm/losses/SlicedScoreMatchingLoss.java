@@ -95,8 +95,7 @@ public final class SlicedScoreMatchingLoss extends RandomizedLoss {
             FusedResult r = projection == Projection.RADEMACHER && d < 31 && (1L << (d - 1)) < nProjections
                     ? distinctRademacher(fused.get(), xv, vv, n, d)
                     : fused.get().scoreMatchingTerms(xv, vv, 1.0 / rows);
-            record(new LossDiagnostics(LossSupport.mean(r.energies(), 0, (int) n), Double.NaN, Double.NaN,
-                    Double.NaN, 0));
+            record(LossSupport.dataOnly(r.energies(), (int) n));
             return r.toLoss();
         }
         INDArray xr = nProjections == 1 ? xv : Nd4j.tile(xv, nProjections, 1);
@@ -107,8 +106,7 @@ public final class SlicedScoreMatchingLoss extends RandomizedLoss {
         Tensor gv = g.mul(v).sum(1);
         Tensor hv = Autograd.grad(gv, x, true);
         Tensor loss = gv.square().sum().mul(0.5).sub(hv.mul(v).sum()).mul(1.0 / rows);
-        double[] ev = HostArrays.toDoubles(e.value());
-        record(new LossDiagnostics(LossSupport.mean(ev, 0, (int) n), Double.NaN, Double.NaN, Double.NaN, 0));
+        record(LossSupport.dataOnly(HostArrays.toDoubles(e.value()), (int) n));
         return loss;
     }
 

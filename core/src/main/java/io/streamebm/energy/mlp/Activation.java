@@ -1,6 +1,7 @@
 package io.streamebm.energy.mlp;
 
 import io.streamebm.autograd.Tensor;
+import java.util.function.UnaryOperator;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Tanh;
@@ -18,12 +19,7 @@ import org.nd4j.linalg.factory.Nd4j;
 public enum Activation {
 
     /** x·σ(x). */
-    SILU {
-        @Override
-        public Tensor apply(Tensor z) {
-            return z.silu();
-        }
-
+    SILU(Tensor::silu) {
         @Override
         void derivatives(int len, double[] z, double[] t, double[] f, double[] d1, double[] d2, double[] d3) {
             for (int i = 0; i < len; i++) {
@@ -45,12 +41,7 @@ public enum Activation {
     },
 
     /** tanh x. */
-    TANH {
-        @Override
-        public Tensor apply(Tensor z) {
-            return z.tanh();
-        }
-
+    TANH(Tensor::tanh) {
         @Override
         void derivatives(int len, double[] z, double[] t, double[] f, double[] d1, double[] d2, double[] d3) {
             for (int i = 0; i < len; i++) {
@@ -69,12 +60,7 @@ public enum Activation {
     },
 
     /** max(x, 0); derivative 0 at 0. */
-    RELU {
-        @Override
-        public Tensor apply(Tensor z) {
-            return z.relu();
-        }
-
+    RELU(Tensor::relu) {
         @Override
         void derivatives(int len, double[] z, double[] t, double[] f, double[] d1, double[] d2, double[] d3) {
             for (int i = 0; i < len; i++) {
@@ -92,12 +78,7 @@ public enum Activation {
     },
 
     /** x for x > 0, eˣ − 1 otherwise. */
-    ELU {
-        @Override
-        public Tensor apply(Tensor z) {
-            return z.elu();
-        }
-
+    ELU(Tensor::elu) {
         @Override
         void derivatives(int len, double[] z, double[] t, double[] f, double[] d1, double[] d2, double[] d3) {
             for (int i = 0; i < len; i++) {
@@ -116,12 +97,7 @@ public enum Activation {
     },
 
     /** log(1 + eˣ). */
-    SOFTPLUS {
-        @Override
-        public Tensor apply(Tensor z) {
-            return z.softplus();
-        }
-
+    SOFTPLUS(Tensor::softplus) {
         @Override
         void derivatives(int len, double[] z, double[] t, double[] f, double[] d1, double[] d2, double[] d3) {
             for (int i = 0; i < len; i++) {
@@ -141,12 +117,7 @@ public enum Activation {
     },
 
     /** σ(x). */
-    SIGMOID {
-        @Override
-        public Tensor apply(Tensor z) {
-            return z.sigmoid();
-        }
-
+    SIGMOID(Tensor::sigmoid) {
         @Override
         void derivatives(int len, double[] z, double[] t, double[] f, double[] d1, double[] d2, double[] d3) {
             for (int i = 0; i < len; i++) {
@@ -164,8 +135,16 @@ public enum Activation {
         }
     };
 
+    private final UnaryOperator<Tensor> recorded;
+
+    Activation(UnaryOperator<Tensor> recorded) {
+        this.recorded = recorded;
+    }
+
     /** The activation as recorded tensor operations. */
-    public abstract Tensor apply(Tensor z);
+    public Tensor apply(Tensor z) {
+        return recorded.apply(z);
+    }
 
     /**
      * The transcendental part of the table, {@code t} = tanh z for TANH and σ(z) for the others, by

@@ -3,6 +3,7 @@ package io.streamebm.energy.residual;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamebm.autograd.FiniteDifferences;
 import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
 import io.streamebm.core.FusedResult;
@@ -76,12 +77,12 @@ class ResidualMlpEnergyTest {
     void kernelGradientsMatchFiniteDifferences(String kernel, int rows) {
         ResidualMlpEnergy model = new ResidualMlpEnergy(D, WIDTH, 3, true);
         INDArray x = new RandomSource(4).gaussian(DataType.DOUBLE, rows, D);
-        double[] w = new RandomSource(5).gaussian(DataType.DOUBLE, 1, rows * D).data().asDouble();
+        double[] coefficients = new RandomSource(5).gaussian(DataType.DOUBLE, 1, rows * D).data().asDouble();
         // Per-row terms with curvature, so that the slopes depend on the quantities.
         RowTerms terms = (first, values, slopes) -> {
             double value = 0;
             for (int j = 0; j < values.length; j++) {
-                double c = w[(first * 7 + j) % w.length];
+                double c = coefficients[(first * 7 + j) % coefficients.length];
                 value += 0.5 * values[j] * values[j] + c * values[j];
                 slopes[j] = values[j] + c;
             }
@@ -91,30 +92,14 @@ class ResidualMlpEnergyTest {
                 ? m -> m.fusedEnergyTerms().orElseThrow().energyTerms(x, terms)
                 : m -> m.fusedInputGradientTerms().orElseThrow().inputGradientTerms(x, terms);
         FusedResult r = evaluate.apply(model);
-        double eps = 1e-6;
-        double worst = 0;
-        String where = "";
-        List<Tensor> params = model.parameters();
-        for (int k = 0; k < params.size(); k++) {
-            INDArray v = params.get(k).value();
-            INDArray g = r.gradient(ResidualMlpEnergy.NAMES[k]);
-            for (long i = 0; i < v.length(); i++) {
-                double orig = v.getDouble(i);
-                v.putScalar(i, orig + eps);
-                double up = evaluate.apply(model).value();
-                v.putScalar(i, orig - eps);
-                double down = evaluate.apply(model).value();
-                v.putScalar(i, orig);
-                double fd = (up - down) / (2 * eps);
-                double an = g.getDouble(i);
-                double err = Math.abs(fd - an) / Math.max(1e-3, Math.abs(fd) + Math.abs(an));
-                if (err > worst) {
-                    worst = err;
-                    where = ResidualMlpEnergy.NAMES[k] + "[" + i + "] kernel " + an + " vs finite difference " + fd;
-                }
-            }
+        List<INDArray> analytic = new ArrayList<>();
+        for (String n : ResidualMlpEnergy.NAMES) {
+            analytic.add(r.gradient(n));
         }
-        assertTrue(worst < 1e-5, kernel + ": worst relative error " + worst + " at " + where);
+        FiniteDifferences.Worst worst = FiniteDifferences.worst(model.parameters(), analytic,
+                List.of(ResidualMlpEnergy.NAMES), () -> evaluate.apply(model).value(), 1e-6);
+        assertTrue(worst.error() < 1e-5,
+                kernel + ": worst relative error " + worst.error() + " at " + worst.where());
     }
 
     /**
