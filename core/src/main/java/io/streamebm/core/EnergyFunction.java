@@ -3,6 +3,7 @@ package io.streamebm.core;
 import io.streamebm.autograd.Autograd;
 import io.streamebm.autograd.Tensor;
 import java.util.List;
+import java.util.Optional;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -17,6 +18,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *       kernel; it must agree with autograd on {@link #energy(Tensor)}.</li>
  *   <li>{@link #parameters()} lists the trainable leaves; optimizers update their values in place.
  *       The list and its order never change over the life of the energy.</li>
+ *   <li>The {@code fused…()} methods offer fused loss kernels, capabilities that losses ask for
+ *       and use instead of the recorded graph. None by default: every loss then differentiates
+ *       {@link #energy(Tensor)}, which is always correct, only slower. An energy offers a kernel by
+ *       overriding the method; no loss needs to know the energy's class.</li>
  * </ul>
  * Implementations are not thread-safe: one training thread owns a model.
  */
@@ -33,6 +38,21 @@ public interface EnergyFunction {
 
     /** The input dimension d this energy accepts, or −1 if it accepts any. */
     int dimension();
+
+    /** Fused gradients of losses that are sums of per-row terms of E (CD, PCD, NCE); none by default. */
+    default Optional<FusedEnergyTerms> fusedEnergyTerms() {
+        return Optional.empty();
+    }
+
+    /** Fused gradients of losses that are sums of per-row terms of ∇ₓE (DSM); none by default. */
+    default Optional<FusedInputGradientTerms> fusedInputGradientTerms() {
+        return Optional.empty();
+    }
+
+    /** Fused projected score matching (exact SM, SSM); none by default. */
+    default Optional<FusedScoreMatchingTerms> fusedScoreMatchingTerms() {
+        return Optional.empty();
+    }
 
     /** Energies of a batch as a plain {@code [n]} array, without recording a graph. */
     default INDArray energyValues(INDArray x) {

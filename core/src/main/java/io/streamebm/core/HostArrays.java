@@ -39,16 +39,27 @@ public final class HostArrays {
         if (out.length != a.length()) {
             throw new IllegalArgumentException("array has " + a.length() + " elements, the destination " + out.length);
         }
+        readInto(a, out);
+    }
+
+    /**
+     * Reads {@code a} in C order into the first {@code a.length()} elements of {@code buffer}, a
+     * reusable buffer at least that long (kernels keep one per thread for layers of any width).
+     */
+    public static void readInto(INDArray a, double[] buffer) {
+        int len = Math.toIntExact(a.length());
+        if (buffer.length < len) {
+            throw new IllegalArgumentException("array has " + len + " elements, the buffer only " + buffer.length);
+        }
         INDArray src = isDense(a) ? a : a.dup('c');
-        int len = out.length;
         if (src.dataType() == DataType.FLOAT) {
             float[] tmp = scratch(len);
             src.data().asNioFloat().get(0, tmp, 0, len);
             for (int i = 0; i < len; i++) {
-                out[i] = tmp[i];
+                buffer[i] = tmp[i];
             }
         } else if (src.dataType() == DataType.DOUBLE) {
-            src.data().asNioDouble().get(0, out, 0, len);
+            src.data().asNioDouble().get(0, buffer, 0, len);
         } else {
             throw new IllegalArgumentException("expected a FLOAT or DOUBLE array, got " + src.dataType());
         }
@@ -85,18 +96,38 @@ public final class HostArrays {
         if (values.length != a.length()) {
             throw new IllegalArgumentException("array has " + a.length() + " elements, the source " + values.length);
         }
-        int len = values.length;
+        writeFrom(a, values);
+    }
+
+    /** Writes the first {@code a.length()} elements of {@code buffer} into {@code a}, as {@link #write}. */
+    public static void writeFrom(INDArray a, double[] buffer) {
+        int len = Math.toIntExact(a.length());
+        if (buffer.length < len) {
+            throw new IllegalArgumentException("array has " + len + " elements, the buffer only " + buffer.length);
+        }
         if (isDense(a) && a.dataType() == DataType.FLOAT) {
             float[] tmp = scratch(len);
             for (int i = 0; i < len; i++) {
-                tmp[i] = (float) values[i];
+                tmp[i] = (float) buffer[i];
             }
             a.data().asNioFloat().put(0, tmp, 0, len);
         } else if (isDense(a) && a.dataType() == DataType.DOUBLE) {
-            a.data().asNioDouble().put(0, values, 0, len);
+            a.data().asNioDouble().put(0, buffer, 0, len);
         } else {
+            double[] values = buffer.length == len ? buffer : java.util.Arrays.copyOf(buffer, len);
             a.assign(Nd4j.createFromArray(values).reshape('c', a.shape()).castTo(a.dataType()));
         }
+    }
+
+    /** The sums of the columns of a row-major {@code [n, columns]} array: its sum over the rows. */
+    public static double[] columnSums(double[] rowMajor, int columns) {
+        double[] out = new double[columns];
+        for (int off = 0; off < rowMajor.length; off += columns) {
+            for (int j = 0; j < columns; j++) {
+                out[j] += rowMajor[off + j];
+            }
+        }
+        return out;
     }
 
     /** A new C-order array of {@code type} and {@code shape} holding {@code values}. */

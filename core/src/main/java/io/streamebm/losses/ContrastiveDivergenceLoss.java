@@ -23,9 +23,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>The negatives come from the sampler's own {@link EnergyFunction#gradient} (a fused kernel
  * where the model has one), so no autograd graph is built while sampling. All randomness comes
  * from the sampler's {@link Sampler#random()}; {@link #exportState()} stores it under
- * {@code "random"}. Data and negatives go through the model in one stacked pass; for an
- * {@link io.streamebm.core.MlpEnergy} the parameter gradient comes from a fused kernel (GEMMs into
- * reused buffers) rather than a recorded graph, with the same value and gradient.
+ * {@code "random"}. Data and negatives go through the model in one stacked pass; for an energy
+ * that offers {@link io.streamebm.core.FusedEnergyTerms} (such as the MLP) the parameter gradient
+ * comes from its fused kernel rather than a recorded graph, with the same value and gradient.
  */
 public final class ContrastiveDivergenceLoss extends RandomizedLoss {
 
@@ -36,7 +36,6 @@ public final class ContrastiveDivergenceLoss extends RandomizedLoss {
     private double alpha = 0.001;
     private double dataNoise;
     private INDArray lastNegatives;
-    private MlpKernel kernel;
 
     /**
      * @param sampler draws the negatives; its model must be the one passed to {@link #apply}
@@ -99,8 +98,7 @@ public final class ContrastiveDivergenceLoss extends RandomizedLoss {
         long sampling = System.nanoTime() - t0;
         double acceptance = sampler.lastAcceptanceRate();
         double[][] e = new double[1][];
-        kernel = LossSupport.kernelFor(model, kernel);
-        Tensor loss = LossSupport.contrastive(model, kernel, x, neg, alpha, e);
+        Tensor loss = LossSupport.contrastive(model, x, neg, alpha, e);
         int n = (int) x.rows();
         lastNegatives = neg;
         record(new LossDiagnostics(LossSupport.mean(e[0], 0, n), LossSupport.mean(e[0], n, e[0].length),

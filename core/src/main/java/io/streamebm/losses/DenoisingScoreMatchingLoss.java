@@ -3,10 +3,13 @@ package io.streamebm.losses;
 import io.streamebm.autograd.Autograd;
 import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
+import io.streamebm.core.FusedInputGradientTerms;
+import io.streamebm.core.FusedResult;
 import io.streamebm.core.HostArrays;
 import io.streamebm.core.RandomSource;
 import io.streamebm.telemetry.LossDiagnostics;
 import java.util.Objects;
+import java.util.Optional;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -21,8 +24,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * optimum is the score of the data smoothed by N(0, σ²I): choose σ small against the data's
  * scale.
  *
- * <p>For an {@link io.streamebm.core.MlpEnergy} the loss and its parameter gradient (a double
- * backward through the input gradient) come from a fused kernel instead of a recorded graph.
+ * <p>For an energy that offers {@link FusedInputGradientTerms} (such as the MLP) the loss and its
+ * parameter gradient (a double backward through the input gradient) come from its fused kernel
+ * instead of a recorded graph.
  *
  * <p>Diagnostics: energyPositive is the mean energy of the noised batch x̃ (the energies this loss
  * computes; no extra pass on x). State key {@code "random"}.
@@ -33,7 +37,6 @@ public final class DenoisingScoreMatchingLoss extends RandomizedLoss {
 
     private final double sigma;
     private final RandomSource random;
-    private MlpKernel kernel;
 
     /** DSM with noise level {@code sigma}, seeded with 0. */
     public DenoisingScoreMatchingLoss(double sigma) {
@@ -69,12 +72,12 @@ public final class DenoisingScoreMatchingLoss extends RandomizedLoss {
         long n = xv.rows();
         INDArray xi = random.gaussian(xv.dataType(), n, xv.columns());
         INDArray noisy = xi.mul(sigma).addi(xv);
-        kernel = LossSupport.kernelFor(model, kernel);
-        if (kernel != null) {
+        Optional<FusedInputGradientTerms> fused = model.fusedInputGradientTerms();
+        if (fused.isPresent()) {
             // Fused: ∇ₓE by the kernel, then the double backward of ½Σ‖∇E − ξ/σ‖²/n.
             double[] target = HostArrays.toDoubles(xi);
             int d = (int) xv.columns();
-            MlpKernel.Result result = kernel.inputGradientLoss(noisy, (first, g, slopes) -> {
+            FusedResult result = fused.get().inputGradientTerms(noisy, (first, g, slopes) -> {
                 double value = 0;
                 for (int j = 0; j < g.length; j++) {
                     double res = g[j] - target[first * d + j] / sigma;
@@ -83,18 +86,15 @@ public final class DenoisingScoreMatchingLoss extends RandomizedLoss {
                 }
                 return 0.5 * value / n;
             });
-            double mean = LossSupport.mean(result.energies(), 0, (int) n);
-            Tensor loss = Tensor.scalarWithGradients(result.value(), kernel.parameters(), result.gradients());
-            record(new LossDiagnostics(mean, Double.NaN, Double.NaN, Double.NaN, 0));
-            return loss;
+            record(LossSupport.dataOnly(result.energies(), (int) n));
+            return result.toLoss();
         }
         Tensor x = Tensor.variable(noisy);
         Tensor e = model.energy(x);
         Tensor g = Autograd.grad(e, x, true);
         Tensor r = g.sub(Tensor.constant(xi.div(sigma)));
         Tensor loss = r.square().sum().mul(0.5 / n);
-        double[] ev = HostArrays.toDoubles(e.value());
-        record(new LossDiagnostics(LossSupport.mean(ev, 0, ev.length), Double.NaN, Double.NaN, Double.NaN, 0));
+        record(LossSupport.dataOnly(HostArrays.toDoubles(e.value()), (int) n));
         return loss;
     }
 

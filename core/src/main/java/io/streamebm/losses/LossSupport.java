@@ -2,9 +2,10 @@ package io.streamebm.losses;
 
 import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
+import io.streamebm.core.FusedEnergyTerms;
+import io.streamebm.core.FusedResult;
 import io.streamebm.core.HostArrays;
 import io.streamebm.core.Inputs;
-import io.streamebm.core.MlpEnergy;
 import io.streamebm.core.Nd4jRuntime;
 import io.streamebm.core.RandomSource;
 import io.streamebm.samplers.Sampler;
@@ -12,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -57,6 +59,14 @@ final class LossSupport {
         }
     }
 
+    /**
+     * The diagnostics of a loss that has no negatives and draws no samples (MLE and the score
+     * matching losses): the mean energy of the first {@code n} rows, the data.
+     */
+    static LossDiagnostics dataOnly(double[] energies, int n) {
+        return new LossDiagnostics(mean(energies, 0, n), Double.NaN, Double.NaN, Double.NaN, 0);
+    }
+
     static double mean(double[] v, int from, int to) {
         double s = 0;
         for (int i = from; i < to; i++) {
@@ -65,25 +75,16 @@ final class LossSupport {
         return s / (to - from);
     }
 
-    /** The fused kernel for {@code model}: {@code current} if it already serves it, a new one, or null. */
-    static MlpKernel kernelFor(EnergyFunction model, MlpKernel current) {
-        if (!MlpKernel.supports(model)) {
-            return null;
-        }
-        return current != null && current.model() == model ? current : new MlpKernel((MlpEnergy) model);
-    }
-
     /**
      * The contrastive loss mean E(x⁺) − mean E(x⁻) + α(mean[E(x⁺)²] + mean[E(x⁻)²]) from one energy
      * pass over the stacked batch {@code [x⁺; x⁻]}: one forward and one backward through the model
-     * instead of two, with the means folded into per-row weights (loss = Σ wᵢEᵢ + Σ uᵢEᵢ²). With a
-     * fused {@code kernel} (an {@link MlpEnergy}) the parameter gradient comes from it; otherwise
-     * from the recorded graph.
+     * instead of two, with the means folded into per-row weights (loss = Σ wᵢEᵢ + Σ uᵢEᵢ²). When
+     * the model offers {@link FusedEnergyTerms} the parameter gradient comes from its kernel;
+     * otherwise from the recorded graph.
      *
      * @param energies receives the energies of all n + m rows
      */
-    static Tensor contrastive(EnergyFunction model, MlpKernel kernel, INDArray pos, INDArray neg, double alpha,
-            double[][] energies) {
+    static Tensor contrastive(EnergyFunction model, INDArray pos, INDArray neg, double alpha, double[][] energies) {
         int n = (int) pos.rows();
         int m = (int) neg.rows();
         DataType type = pos.dataType();
@@ -94,8 +95,9 @@ final class LossSupport {
         Arrays.fill(u, 0, n, alpha / n);
         Arrays.fill(u, n, n + m, alpha / m);
         INDArray all = Nd4j.concat(0, pos, neg);
-        if (kernel != null) {
-            MlpKernel.Result r = kernel.energyLoss(all, (first, e, slopes) -> {
+        Optional<FusedEnergyTerms> fused = model.fusedEnergyTerms();
+        if (fused.isPresent()) {
+            FusedResult r = fused.get().energyTerms(all, (first, e, slopes) -> {
                 double value = 0;
                 for (int j = 0; j < e.length; j++) {
                     int i = first + j;
@@ -105,7 +107,7 @@ final class LossSupport {
                 return value;
             });
             energies[0] = r.energies();
-            return Tensor.scalarWithGradients(r.value(), kernel.parameters(), r.gradients());
+            return r.toLoss();
         }
         Tensor e = model.energy(Tensor.constant(all));
         Tensor loss = e.mul(Tensor.constant(Nd4j.createFromArray(w).castTo(type))).sum();

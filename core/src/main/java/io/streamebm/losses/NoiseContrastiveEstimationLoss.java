@@ -2,17 +2,20 @@ package io.streamebm.losses;
 
 import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
+import io.streamebm.core.FusedEnergyTerms;
+import io.streamebm.core.FusedResult;
 import io.streamebm.core.HostArrays;
 import io.streamebm.core.RandomSource;
+import io.streamebm.core.RowBlocks;
 import io.streamebm.core.Stateful;
 import io.streamebm.distributions.Distribution;
 import io.streamebm.telemetry.LossDiagnostics;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -32,13 +35,13 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * optimizer together with the model's parameters (see
  * {@code io.streamebm.optim.TrainingStep#trainableParameters}); its value is
  * {@link #logNormalizer()}. Data and noise go through the model in one batched pass; for an
- * {@link io.streamebm.core.MlpEnergy} the parameter gradient comes from a fused kernel.
+ * energy that offers {@link FusedEnergyTerms} the parameter gradient comes from its fused kernel.
  *
- * <p>Noise: each call draws one seed per block of rows from the loss's source (the fused kernel
- * splits a large batch into two blocks, by row count alone) and samples each block's noise from
- * its own seeded stream, on the block's thread. So noise is drawn in parallel, and a seed gives the
- * same noise on any machine and along either path. The noise distribution must allow concurrent
- * calls; the library's distributions are immutable.
+ * <p>Noise: each call draws one seed per block of rows from the loss's source (the blocks of
+ * {@link RowBlocks}, which split a large batch in two by row count alone) and samples each
+ * block's noise from its own seeded stream, on the block's thread. So noise is drawn in parallel,
+ * and a seed gives the same noise on any machine and along either path. The noise distribution
+ * must allow concurrent calls; the library's distributions are immutable.
  *
  * <p>Diagnostics: energyNegative is the mean energy of the noise samples. State keys:
  * {@code "logNormalizer"} (scalar) and {@code "random"} (the noise's source).
@@ -54,7 +57,6 @@ public final class NoiseContrastiveEstimationLoss extends BaseLoss implements St
     private final int nu;
     private final RandomSource random;
     private final Tensor c;
-    private MlpKernel kernel;
 
     /** NCE with c = 0 in float32 and noise drawn from a source seeded with 0. */
     public NoiseContrastiveEstimationLoss(Distribution noiseDistribution, int noiseSamplesPerData) {
@@ -130,22 +132,23 @@ public final class NoiseContrastiveEstimationLoss extends BaseLoss implements St
         // s·z with s = +1 for data and −1 for noise, z = −E − c − log q − log ν:
         // loss = −(1/n) Σ log σ(s·z), which is the NCE objective above written once for all rows.
         int rows = n + n * nu;
-        int[] bounds = MlpKernel.blockBounds(rows);
+        int[] bounds = RowBlocks.bounds(rows);
         long[] seeds = new long[bounds.length - 1];
         for (int b = 0; b < seeds.length; b++) {
             seeds[b] = random.nextLong();
         }
         double[] lq = new double[rows];
         long[] samplingNanos = new long[seeds.length];
-        MlpKernel.BlockRows input = (block, from, to) -> blockRows(x, type, seeds[block], from, to, lq,
+        RowBlocks.Rows input = (block, from, to) -> blockRows(x, type, seeds[block], from, to, lq,
                 samplingNanos, block);
-        kernel = LossSupport.kernelFor(model, kernel);
+        Optional<FusedEnergyTerms> fused = c.dataType() == type ? model.fusedEnergyTerms() : Optional.empty();
         Tensor loss;
         double[] ev;
-        if (kernel != null && c.dataType() == type) {
+        if (fused.isPresent()) {
             double cv = c.value().getDouble(0);
             double logNu = Math.log(nu);
-            MlpKernel.Result r = kernel.energyLoss(rows, input, (first, e, slopes) -> {
+            double[] slopeOfRow = new double[rows];
+            FusedResult r = fused.get().energyTerms(rows, input, (first, e, slopes) -> {
                 double value = 0;
                 for (int j = 0; j < e.length; j++) {
                     int i = first + j;
@@ -157,17 +160,17 @@ public final class NoiseContrastiveEstimationLoss extends BaseLoss implements St
                     value -= (Math.min(sz, 0) - Math.log1p(q)) / n;
                     double dz = -s * (sz >= 0 ? q : 1) / (1 + q) / n;   // d(loss)/dz_i
                     slopes[j] = -dz;
+                    slopeOfRow[i] = slopes[j];
                 }
                 return value;
             });
             ev = r.energies();
-            List<Tensor> params = new ArrayList<>(kernel.parameters());
-            List<INDArray> grads = new ArrayList<>(r.gradients());
-            // c enters z exactly as the output bias b_L does (z = −E − c − …, E = … + b_L), so
-            // ∂loss/∂c = ∂loss/∂b_L = Σᵢ ∂loss/∂Eᵢ: the kernel has already summed it.
-            params.add(c);
-            grads.add(grads.get(grads.size() - 1).dup().reshape(c.value().shape()));
-            loss = Tensor.scalarWithGradients(r.value(), params, grads);
+            // c enters z exactly as E does (z = −E − c − …), so ∂loss/∂c = Σᵢ ∂loss/∂Eᵢ.
+            double dc = 0;
+            for (double slope : slopeOfRow) {
+                dc += slope;
+            }
+            loss = r.withGradient(KEY_LOG_NORMALIZER, c, Nd4j.scalar(type, dc)).toLoss();
         } else {
             INDArray[] blocks = new INDArray[seeds.length];
             for (int b = 0; b < blocks.length; b++) {

@@ -39,8 +39,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * the data is not), but valleys between modes are visited and raised. The streaming pipeline
  * measures the trade-off per dataset (bench/RESULTS.md) and chooses its own default.
  *
- * <p>Like CD, data and negatives go through the model in one stacked pass, with a fused gradient
- * kernel for an {@link io.streamebm.core.MlpEnergy}.
+ * <p>Like CD, data and negatives go through the model in one stacked pass, with the energy's fused
+ * gradient kernel when it offers {@link io.streamebm.core.FusedEnergyTerms}.
  *
  * <p>The diagnostics' chain-energy mean averages, over all chains, the energy each chain had when
  * it last moved (a cache filled from the energies this loss computes anyway), so it costs no extra
@@ -103,7 +103,6 @@ public final class PersistentContrastiveDivergenceLoss extends BaseLoss implemen
     private double[] boxMin;            // running data range for UNIFORM restarts; null until data arrives
     private double[] boxMax;
     private INDArray lastNegatives;
-    private MlpKernel kernel;
 
     /**
      * @param sampler           advances the chains; its model must be the one passed to {@link #apply}
@@ -222,8 +221,7 @@ public final class PersistentContrastiveDivergenceLoss extends BaseLoss implemen
         cursor = (from + m) % nChains;
 
         double[][] e = new double[1][];
-        kernel = LossSupport.kernelFor(model, kernel);
-        Tensor loss = LossSupport.contrastive(model, kernel, x, neg, alpha, e);
+        Tensor loss = LossSupport.contrastive(model, x, neg, alpha, e);
         for (int i = 0; i < m; i++) {
             chainEnergies[(from + i) % nChains] = e[0][n + i];
         }

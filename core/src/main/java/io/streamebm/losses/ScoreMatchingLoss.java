@@ -3,10 +3,13 @@ package io.streamebm.losses;
 import io.streamebm.autograd.Autograd;
 import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
+import io.streamebm.core.FusedResult;
+import io.streamebm.core.FusedScoreMatchingTerms;
 import io.streamebm.core.HostArrays;
 import io.streamebm.core.RandomSource;
 import io.streamebm.telemetry.LossDiagnostics;
 import java.util.Objects;
+import java.util.Optional;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -18,9 +21,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *   loss = mean over the batch of [ ½‖∇ₓE(x)‖² − tr ∇²ₓE(x) ]
  * </pre>
  * By default the trace is exact: one extra differentiation of the input gradient per dimension
- * gives the Hessian diagonal (d + 1 backward passes, fine in low dimension). For an
- * {@link io.streamebm.core.MlpEnergy} the exact loss and its gradient come from a fused kernel
- * (second-order forward mode along each coordinate direction) instead of the recorded graph. With
+ * gives the Hessian diagonal (d + 1 backward passes, fine in low dimension). For an energy that
+ * offers {@link FusedScoreMatchingTerms} (such as the MLP) the exact loss and its gradient come
+ * from its fused kernel (along each coordinate direction) instead of the recorded graph. With
  * {@link #hutchinson(int, RandomSource)} the trace is estimated by Hutchinson's estimator
  * tr H ≈ mean over probes of vᵀHv with Rademacher probes v, which costs one Hessian-vector product
  * per probe whatever the dimension.
@@ -34,7 +37,6 @@ public final class ScoreMatchingLoss extends RandomizedLoss {
 
     private final int probes;      // 0: exact trace
     private final RandomSource random;
-    private MlpScoreKernel kernel;
 
     /** Exact score matching, through the Hessian diagonal. */
     public ScoreMatchingLoss() {
@@ -67,17 +69,16 @@ public final class ScoreMatchingLoss extends RandomizedLoss {
         INDArray xv = LossSupport.checkData(NAME, model, data);
         long n = xv.rows();
         long d = xv.columns();
-        kernel = probes == 0 ? MlpScoreKernel.forModel(model, kernel) : null;
-        if (kernel != null) {
+        Optional<FusedScoreMatchingTerms> fused = probes == 0 ? model.fusedScoreMatchingTerms() : Optional.empty();
+        if (fused.isPresent()) {
             // Fused: Σⱼ [½(∂ⱼE)² − ∂²ⱼⱼE] through the basis directions, one block of rows per j.
             INDArray basis = Nd4j.zeros(xv.dataType(), n * d, d);
             for (long j = 0; j < d; j++) {
                 basis.get(NDArrayIndex.interval(j * n, (j + 1) * n), NDArrayIndex.point(j)).assign(1.0);
             }
-            MlpScoreKernel.Result r = kernel.evaluate(xv, basis, 1.0 / n);
-            record(new LossDiagnostics(LossSupport.mean(r.energies(), 0, (int) n), Double.NaN, Double.NaN,
-                    Double.NaN, 0));
-            return Tensor.scalarWithGradients(r.value(), kernel.model().parameters(), r.grads());
+            FusedResult r = fused.get().scoreMatchingTerms(xv, basis, 1.0 / n);
+            record(LossSupport.dataOnly(r.energies(), (int) n));
+            return r.toLoss();
         }
         Tensor x = Tensor.variable(xv);
         Tensor e = model.energy(x);
@@ -101,8 +102,7 @@ public final class ScoreMatchingLoss extends RandomizedLoss {
             trace = trace.mul(1.0 / probes);
         }
         Tensor loss = g.square().sum().mul(0.5).sub(trace).mul(1.0 / n);
-        double[] ev = HostArrays.toDoubles(e.value());
-        record(new LossDiagnostics(LossSupport.mean(ev, 0, ev.length), Double.NaN, Double.NaN, Double.NaN, 0));
+        record(LossSupport.dataOnly(HostArrays.toDoubles(e.value()), (int) n));
         return loss;
     }
 

@@ -3,10 +3,13 @@ package io.streamebm.losses;
 import io.streamebm.autograd.Autograd;
 import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
+import io.streamebm.core.FusedResult;
+import io.streamebm.core.FusedScoreMatchingTerms;
 import io.streamebm.core.HostArrays;
 import io.streamebm.core.RandomSource;
 import io.streamebm.telemetry.LossDiagnostics;
 import java.util.Objects;
+import java.util.Optional;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -23,9 +26,10 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>All projections of a batch are handled in one pass: the batch is repeated
  * {@code nProjections} times, so the model runs once on {@code [nProjections·n, d]} rather than
- * {@code nProjections} times on {@code [n, d]}. For an {@link io.streamebm.core.MlpEnergy} the
- * loss and its gradient come from a fused kernel (second-order forward mode along v) instead of
- * the recorded graph; with Rademacher projections in low dimension (2^(d−1) &lt; nProjections, so
+ * {@code nProjections} times on {@code [n, d]}. For an energy that offers
+ * {@link FusedScoreMatchingTerms} (such as the MLP) the loss and its gradient come from its fused
+ * kernel instead of the recorded graph; with Rademacher projections in low dimension
+ * (2^(d−1) &lt; nProjections, so
  * d = 2 with 3 or more projections) it evaluates each distinct direction once, weighted by how
  * often it was drawn, which gives the same value and gradient. State key {@code "random"}.
  */
@@ -46,7 +50,6 @@ public final class SlicedScoreMatchingLoss extends RandomizedLoss {
     private final int nProjections;
     private final Projection projection;
     private final RandomSource random;
-    private MlpScoreKernel kernel;
 
     /** Rademacher projections, seeded with 0. */
     public SlicedScoreMatchingLoss(int nProjections) {
@@ -88,14 +91,13 @@ public final class SlicedScoreMatchingLoss extends RandomizedLoss {
         long d = xv.columns();
         long rows = n * nProjections;
         INDArray vv = projections(rows, d, xv.dataType());
-        kernel = MlpScoreKernel.forModel(model, kernel);
-        if (kernel != null) {
-            MlpScoreKernel.Result r = projection == Projection.RADEMACHER && d < 31 && (1L << (d - 1)) < nProjections
-                    ? distinctRademacher(xv, vv, n, d)
-                    : kernel.evaluate(xv, vv, 1.0 / rows);
-            record(new LossDiagnostics(LossSupport.mean(r.energies(), 0, (int) n), Double.NaN, Double.NaN,
-                    Double.NaN, 0));
-            return Tensor.scalarWithGradients(r.value(), kernel.model().parameters(), r.grads());
+        Optional<FusedScoreMatchingTerms> fused = model.fusedScoreMatchingTerms();
+        if (fused.isPresent()) {
+            FusedResult r = projection == Projection.RADEMACHER && d < 31 && (1L << (d - 1)) < nProjections
+                    ? distinctRademacher(fused.get(), xv, vv, n, d)
+                    : fused.get().scoreMatchingTerms(xv, vv, 1.0 / rows);
+            record(LossSupport.dataOnly(r.energies(), (int) n));
+            return r.toLoss();
         }
         INDArray xr = nProjections == 1 ? xv : Nd4j.tile(xv, nProjections, 1);
         Tensor x = Tensor.variable(xr);
@@ -105,8 +107,7 @@ public final class SlicedScoreMatchingLoss extends RandomizedLoss {
         Tensor gv = g.mul(v).sum(1);
         Tensor hv = Autograd.grad(gv, x, true);
         Tensor loss = gv.square().sum().mul(0.5).sub(hv.mul(v).sum()).mul(1.0 / rows);
-        double[] ev = HostArrays.toDoubles(e.value());
-        record(new LossDiagnostics(LossSupport.mean(ev, 0, (int) n), Double.NaN, Double.NaN, Double.NaN, 0));
+        record(LossSupport.dataOnly(HostArrays.toDoubles(e.value()), (int) n));
         return loss;
     }
 
@@ -118,7 +119,8 @@ public final class SlicedScoreMatchingLoss extends RandomizedLoss {
      * weighted by its count: the same value and gradient as the m drawn projections, for a fraction
      * of the work. The draws themselves are unchanged, so the random stream is too.
      */
-    private MlpScoreKernel.Result distinctRademacher(INDArray xv, INDArray vv, long n, long d) {
+    private FusedResult distinctRademacher(FusedScoreMatchingTerms kernel, INDArray xv, INDArray vv, long n,
+            long d) {
         int c = 1 << (d - 1);
         int ni = (int) n;
         int di = (int) d;
@@ -149,7 +151,7 @@ public final class SlicedScoreMatchingLoss extends RandomizedLoss {
             }
         }
         INDArray directions = Nd4j.createFromArray(dirs).reshape('c', (long) c * ni, d).castTo(xv.dataType());
-        return kernel.evaluate(xv, directions, weights, 0);
+        return kernel.scoreMatchingTerms(xv, directions, weights);
     }
 
     private INDArray projections(long rows, long d, DataType type) {

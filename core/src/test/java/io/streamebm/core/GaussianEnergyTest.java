@@ -27,6 +27,14 @@ class GaussianEnergyTest {
     }
 
     @Test
+    void aBatchOfAnotherTypeIsCastInAndTheGradientCastBack() {
+        GaussianEnergy gd = model(DataType.DOUBLE);
+        INDArray xf = new RandomSource(2).gaussian(DataType.FLOAT, 4, 2);
+        assertEquals(4, gd.energyValues(xf).length());
+        assertEquals(DataType.FLOAT, gd.gradient(xf).dataType());
+    }
+
+    @Test
     void energyAndGradientMatchClosedForm() {
         GaussianEnergy g = model(DataType.DOUBLE);
         INDArray x = points(DataType.DOUBLE, 50, 1);

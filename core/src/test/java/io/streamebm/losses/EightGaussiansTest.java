@@ -2,13 +2,13 @@ package io.streamebm.losses;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamebm.core.Activation;
 import io.streamebm.core.EnergyFunction;
-import io.streamebm.core.MlpEnergy;
 import io.streamebm.core.RandomSource;
 import io.streamebm.datasets.DatasetStream;
 import io.streamebm.datasets.Datasets;
 import io.streamebm.distributions.Normal;
+import io.streamebm.energy.mlp.Activation;
+import io.streamebm.energy.mlp.MlpEnergy;
 import io.streamebm.eval.GridDensity;
 import io.streamebm.optim.Adam;
 import io.streamebm.optim.GradientClipping;

@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.Activation;
-import io.streamebm.core.BaseEnergyFunction;
-import io.streamebm.core.MlpEnergy;
 import io.streamebm.core.RandomSource;
+import io.streamebm.core.RowBlocks;
 import io.streamebm.distributions.Normal;
+import io.streamebm.energy.mlp.Activation;
+import io.streamebm.energy.mlp.MlpEnergy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -24,19 +24,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 class FusedKernelTest {
 
-    /** The same network seen as a plain energy, so that losses take the autograd path. */
-    static final class Opaque extends BaseEnergyFunction {
-        final MlpEnergy inner;
-
-        Opaque(MlpEnergy inner) {
-            super(inner.dimension());
-            this.inner = inner;
-        }
-
-        @Override
-        public Tensor energy(Tensor x) {
-            return inner.energy(x);
-        }
+    /** The same network with the same parameters, without its fused loss kernels: the autograd reference. */
+    static MlpEnergy reference(MlpEnergy mlp) {
+        MlpEnergy.Config c = mlp.config();
+        MlpEnergy plain = new MlpEnergy(new MlpEnergy.Config(c.inputDim(), c.hidden(), c.activation(), c.seed(),
+                c.dataType(), false));
+        plain.setFlatParameters(mlp.flatParameters());
+        return plain;
     }
 
     static double[] grads(MlpEnergy m) {
@@ -72,7 +66,7 @@ class FusedKernelTest {
     }
 
     /**
-     * Batches of 12 rows run as one block; batches of at least {@link MlpKernel#MIN_ROWS_TO_SPLIT}
+     * Batches of 12 rows run as one block; batches of at least {@link RowBlocks#MIN_ROWS_TO_SPLIT}
      * rows are split in two halves on two threads, whose gradients must add up to the same.
      */
     @ParameterizedTest
@@ -91,22 +85,24 @@ class FusedKernelTest {
         if (name.equals("cd")) {
             INDArray neg = new RandomSource(5).gaussian(type, rows - 2, 3);
             double[][] e = new double[1][];
-            fused = LossSupport.contrastive(mlp, new MlpKernel(mlp), data, neg, 0.3, e).item();
-            LossSupport.contrastive(mlp, new MlpKernel(mlp), data, neg, 0.3, e).backward();
+            fused = LossSupport.contrastive(mlp, data, neg, 0.3, e).item();
+            LossSupport.contrastive(mlp, data, neg, 0.3, e).backward();
             double[] g1 = grads(mlp);
-            Tensor l = LossSupport.contrastive(new Opaque(mlp), null, data, neg, 0.3, e);
+            MlpEnergy plainModel = reference(mlp);
+            Tensor l = LossSupport.contrastive(plainModel, data, neg, 0.3, e);
             plain = l.item();
             l.backward();
-            assertClose(g1, grads(mlp), type, name);
+            assertClose(g1, grads(plainModel), type, name);
         } else {
             Tensor l1 = loss(name, type).apply(9L).apply(mlp, data);
             fused = l1.item();
             l1.backward();
             double[] g1 = grads(mlp);
-            Tensor l2 = loss(name, type).apply(9L).apply(new Opaque(mlp), data);
+            MlpEnergy plainModel = reference(mlp);
+            Tensor l2 = loss(name, type).apply(9L).apply(plainModel, data);
             plain = l2.item();
             l2.backward();
-            assertClose(g1, grads(mlp), type, name);
+            assertClose(g1, grads(plainModel), type, name);
         }
         assertEquals(plain, fused, (type == DataType.FLOAT ? 1e-4 : 1e-10) * (1 + Math.abs(plain)), name);
     }
@@ -122,10 +118,11 @@ class FusedKernelTest {
                     new RandomSource(7)).apply(mlp, data);
             l1.backward();
             double[] g1 = grads(mlp);
+            MlpEnergy plainModel = reference(mlp);
             Tensor l2 = new SlicedScoreMatchingLoss(5, SlicedScoreMatchingLoss.Projection.RADEMACHER,
-                    new RandomSource(7)).apply(new Opaque(mlp), data);
+                    new RandomSource(7)).apply(plainModel, data);
             l2.backward();
-            assertClose(g1, grads(mlp), type, "ssm distinct directions " + type);
+            assertClose(g1, grads(plainModel), type, "ssm distinct directions " + type);
             assertEquals(l2.item(), l1.item(), (type == DataType.FLOAT ? 1e-4 : 1e-10) * (1 + Math.abs(l2.item())));
         }
     }
@@ -134,15 +131,14 @@ class FusedKernelTest {
     void aSplitBatchGivesTheSameNumbersOnEveryCall() {
         // The second half writes into buffers its pass keeps; a second call must not see the first.
         MlpEnergy mlp = MlpEnergy.builder().inputDim(2).hidden(16, 16).seed(5).build();
-        MlpKernel kernel = new MlpKernel(mlp);
         INDArray pos = new RandomSource(1).gaussian(DataType.FLOAT, 200, 2);
         INDArray neg = new RandomSource(2).gaussian(DataType.FLOAT, 300, 2);
         double[][] e = new double[1][];
-        LossSupport.contrastive(mlp, kernel, pos, neg, 0.1, e).backward();
+        LossSupport.contrastive(mlp, pos, neg, 0.1, e).backward();
         double[] first = grads(mlp);
-        LossSupport.contrastive(mlp, kernel, pos.mul(2), neg, 0.1, e).backward();
+        LossSupport.contrastive(mlp, pos.mul(2), neg, 0.1, e).backward();
         double[] other = grads(mlp);
-        LossSupport.contrastive(mlp, kernel, pos, neg, 0.1, e).backward();
+        LossSupport.contrastive(mlp, pos, neg, 0.1, e).backward();
         double[] again = grads(mlp);
         org.junit.jupiter.api.Assertions.assertArrayEquals(first, again, "same batch, same gradients, bit for bit");
         assertTrue(!java.util.Arrays.equals(first, other), "a different batch changes the gradients");

@@ -2,14 +2,15 @@ package io.streamebm.losses;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamebm.autograd.FiniteDifferences;
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.Activation;
 import io.streamebm.core.EnergyFunction;
 import io.streamebm.core.GaussianEnergy;
-import io.streamebm.core.MlpEnergy;
 import io.streamebm.core.RandomSource;
 import io.streamebm.core.Stateful;
 import io.streamebm.distributions.Normal;
+import io.streamebm.energy.mlp.Activation;
+import io.streamebm.energy.mlp.MlpEnergy;
 import io.streamebm.samplers.Sampler;
 import java.util.ArrayList;
 import java.util.List;
@@ -138,31 +139,19 @@ class LossGradientCheckTest {
         }
         loss.apply(model, data).backward();
 
-        double eps = 1e-6;
-        double worst = 0;
-        String where = "";
+        List<INDArray> analytic = new ArrayList<>();
+        List<String> names = new ArrayList<>();
         for (int k = 0; k < params.size(); k++) {
             Tensor p = params.get(k);
-            INDArray v = p.value();
-            INDArray g = p.grad() == null ? Nd4j.zeros(DataType.DOUBLE, v.length()) : p.grad().value();
-            for (long i = 0; i < v.length(); i++) {
-                double orig = v.getDouble(i);
-                v.putScalar(i, orig + eps);
-                reset.run();
-                double up = loss.apply(model, data).item();
-                v.putScalar(i, orig - eps);
-                reset.run();
-                double down = loss.apply(model, data).item();
-                v.putScalar(i, orig);
-                double fd = (up - down) / (2 * eps);
-                double an = g.getDouble(i);
-                double err = Math.abs(fd - an) / Math.max(1e-3, Math.abs(fd) + Math.abs(an));
-                if (err > worst) {
-                    worst = err;
-                    where = "param " + k + "[" + i + "] analytic " + an + " vs finite difference " + fd;
-                }
-            }
+            analytic.add(p.grad() == null ? Nd4j.zeros(DataType.DOUBLE, p.value().length()) : p.grad().value());
+            names.add("param " + k);
         }
+        FiniteDifferences.Worst w = FiniteDifferences.worst(params, analytic, names, () -> {
+            reset.run();
+            return loss.apply(model, data).item();
+        }, 1e-6);
+        double worst = w.error();
+        String where = w.where();
         assertTrue(worst < 1e-5, name + ": worst relative error " + worst + " at " + where);
     }
 }

@@ -7,14 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.Activation;
 import io.streamebm.core.EnergyFunction;
 import io.streamebm.core.GaussianEnergy;
-import io.streamebm.core.MlpEnergy;
 import io.streamebm.core.RandomSource;
 import io.streamebm.core.Stateful;
 import io.streamebm.datasets.Datasets;
 import io.streamebm.distributions.Normal;
+import io.streamebm.energy.mlp.Activation;
+import io.streamebm.energy.mlp.MlpEnergy;
 import io.streamebm.optim.Adam;
 import io.streamebm.optim.TrainingStep;
 import io.streamebm.samplers.LangevinDynamics;

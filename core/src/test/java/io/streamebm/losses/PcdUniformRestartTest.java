@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamebm.core.MlpEnergy;
+import io.streamebm.energy.mlp.MlpEnergy;
 import io.streamebm.optim.Adam;
 import io.streamebm.optim.TrainingStep;
 import io.streamebm.samplers.LangevinDynamics;

@@ -1,7 +1,7 @@
 package io.streamebm.bench.core;
 
-import io.streamebm.core.MlpEnergy;
 import io.streamebm.core.RandomSource;
+import io.streamebm.energy.mlp.MlpEnergy;
 import java.util.concurrent.TimeUnit;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

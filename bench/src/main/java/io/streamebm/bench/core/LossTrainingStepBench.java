@@ -1,8 +1,8 @@
 package io.streamebm.bench.core;
 
-import io.streamebm.core.MlpEnergy;
 import io.streamebm.datasets.Datasets;
 import io.streamebm.distributions.Normal;
+import io.streamebm.energy.mlp.MlpEnergy;
 import io.streamebm.losses.ContrastiveDivergenceLoss;
 import io.streamebm.losses.DenoisingScoreMatchingLoss;
 import io.streamebm.losses.Loss;

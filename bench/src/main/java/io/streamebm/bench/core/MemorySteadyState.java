@@ -1,8 +1,8 @@
 package io.streamebm.bench.core;
 
 import io.streamebm.core.GaussianEnergy;
-import io.streamebm.core.MlpEnergy;
 import io.streamebm.core.RandomSource;
+import io.streamebm.energy.mlp.MlpEnergy;
 import io.streamebm.samplers.LangevinDynamics;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -14,7 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
-import io.streamebm.core.Activation;
+import io.streamebm.energy.mlp.Activation;
 import io.streamebm.pipeline.train.TrainerOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;

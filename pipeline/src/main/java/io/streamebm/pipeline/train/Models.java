@@ -1,10 +1,10 @@
 package io.streamebm.pipeline.train;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.Activation;
 import io.streamebm.core.EnergyFunction;
 import io.streamebm.core.GaussianEnergy;
-import io.streamebm.core.MlpEnergy;
+import io.streamebm.energy.mlp.Activation;
+import io.streamebm.energy.mlp.MlpEnergy;
 import io.streamebm.pipeline.config.Choices;
 import io.streamebm.pipeline.config.ModelType;
 import java.util.Arrays;

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamebm.core.Activation;
-import io.streamebm.core.MlpEnergy;
 import io.streamebm.core.GaussianEnergy;
+import io.streamebm.energy.mlp.Activation;
+import io.streamebm.energy.mlp.MlpEnergy;
 import io.streamebm.losses.ContrastiveDivergenceLoss;
 import io.streamebm.losses.DenoisingScoreMatchingLoss;
 import io.streamebm.losses.MaximumLikelihoodLoss;

@@ -1,4 +1,4 @@
-package io.streamebm.core;
+package io.streamebm.energy.mlp;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -14,7 +14,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * result is within 2.5e-7 of σ everywhere (about 4 float ulps at 1, tested), which is below the
  * rounding noise of a float32 layer; it may therefore fall 1.2e-7 outside [0, 1].
  *
- * <p>Float64 models keep the exact ND4J path: their users ask for precision, not speed.
+ * <p>Float64 models keep the exact path, {@link Activation}'s table on σ from ND4J: their users ask
+ * for precision, not speed.
  */
 final class FastSilu {
 

@@ -1,8 +1,9 @@
-package io.streamebm.core;
+package io.streamebm.energy.mlp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamebm.core.RandomSource;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -36,12 +37,12 @@ class FastSiluTest {
         INDArray z64 = new RandomSource(3).gaussian(DataType.DOUBLE, 64, 33).muli(6);
         INDArray a64 = z64.ulike();
         INDArray d64 = z64.ulike();
-        Activation.SILU.applyWithDerivative(z64.dup(), a64, d64);
+        MlpForward.activate(Activation.SILU, z64.dup(), a64, d64);
         INDArray z32 = z64.castTo(DataType.FLOAT);
         INDArray a32 = z32.ulike();
         INDArray d32 = z32.ulike();
         assertTrue(FastSilu.applies(z32, a32, d32));
-        Activation.SILU.applyWithDerivative(z32, a32, d32);
+        MlpForward.activate(Activation.SILU, z32, a32, d32);
         for (int i = 0; i < 64; i++) {
             for (int j = 0; j < 33; j++) {
                 double z = z64.getDouble(i, j);
@@ -54,7 +55,7 @@ class FastSiluTest {
         INDArray two = Nd4j.valueArrayOf(new long[] {1, 1}, 2.0, DataType.DOUBLE);
         INDArray a = two.ulike();
         INDArray d = two.ulike();
-        Activation.SILU.applyWithDerivative(two, a, d);
+        MlpForward.activate(Activation.SILU, two, a, d);
         double s = 1 / (1 + Math.exp(-2.0));
         assertEquals(2 * s, a.getDouble(0), 1e-15);
         assertEquals(s * (1 + 2 * (1 - s)), d.getDouble(0), 1e-15);

@@ -1,0 +1,134 @@
+package io.streamebm.energy.mlp;
+
+import io.streamebm.autograd.Tensor;
+import io.streamebm.core.FusedEnergyTerms;
+import io.streamebm.core.FusedResult;
+import io.streamebm.core.HostArrays;
+import io.streamebm.core.RowBlocks;
+import io.streamebm.core.RowTerms;
+import java.util.Map;
+import java.util.function.IntFunction;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Fused parameter gradients of a loss Σᵢ ℓᵢ(E(xᵢ)) on an {@link MlpEnergy} (CD, PCD, NCE), so that
+ * a training step costs a handful of GEMMs instead of a recorded graph of a hundred small ND4J ops.
+ *
+ * <p>Per block of rows ({@link RowBlocks}): one forward pass keeping act′ in ND4J
+ * ({@link MlpForward#firstOrder}), the loss's terms and their slopes cᵢ = ∂ℓᵢ/∂Eᵢ, then the
+ * backward pass of Σᵢ cᵢEᵢ entirely in ND4J in place: per layer one GEMM for the weight gradient,
+ * one gemv with a vector of ones for the bias and one GEMM plus one multiply to go down.
+ */
+final class MlpEnergyTerms implements FusedEnergyTerms {
+
+    private final MlpEnergy model;
+    /** One pass per {@link RowBlocks.Work} slot. */
+    private final Pass[] passes;
+
+    MlpEnergyTerms(MlpEnergy model) {
+        this.model = model;
+        this.passes = new Pass[] {new Pass(), new Pass(), new Pass()};
+    }
+
+    @Override
+    public FusedResult energyTerms(int n, RowBlocks.Rows rows, RowTerms terms) {
+        return RowBlocks.run(n, rows, (slot, x, first) -> passes[slot].evaluate(x, first, terms, slot < 2));
+    }
+
+    /** The buffers and work of one block of rows, reused while the block size stays the same. */
+    private final class Pass {
+        private final DataType type = model.dataType();
+        private final int hidden = model.hiddenLayers();
+        private int n = -1;
+        private INDArray[] z;
+        private INDArray[] a;
+        private INDArray[] slope;
+        private INDArray[] upstream;
+        private INDArray column;
+        private INDArray ones;
+        private double[] energies;
+        /** Gradients of a block whose results are only added to another's, made on first use. */
+        private INDArray[] ownWeights;
+        private INDArray[] ownBiases;
+
+        private void ensure(int rows) {
+            if (rows == n) {
+                return;
+            }
+            n = rows;
+            z = layerBuffers(rows);
+            a = layerBuffers(rows);
+            slope = layerBuffers(rows);
+            upstream = layerBuffers(rows);
+            column = Nd4j.create(type, rows);
+            ones = Nd4j.ones(type, rows);
+            energies = new double[rows];
+        }
+
+        private INDArray[] layerBuffers(int rows) {
+            INDArray[] out = new INDArray[hidden];
+            for (int k = 0; k < hidden; k++) {
+                out[k] = Nd4j.create(type, rows, model.width(k));
+            }
+            return out;
+        }
+
+        /**
+         * Forward, terms, backward on the block {@code x}. {@code fresh}: whether the gradients must
+         * be new arrays, or may be the pass's own (overwritten by its next call).
+         */
+        FusedResult evaluate(INDArray x, int first, RowTerms terms, boolean fresh) {
+            ensure((int) x.rows());
+            INDArray top = MlpForward.firstOrder(model, x, z, a, slope);
+            MlpForward.energies(model, top, column, energies);
+            double[] c = new double[n];
+            double value = terms.apply(first, energies, c);
+            return new FusedResult(value, energies, backward(x, c, fresh));
+        }
+
+        /** Parameter gradients of Σᵢ cᵢE(xᵢ) after the forward pass on the same x. */
+        private Map<String, FusedResult.ParameterGradient> backward(INDArray x, double[] c, boolean fresh) {
+            if (!fresh && ownWeights == null) {
+                ownWeights = shapedLike(model::weight);
+                ownBiases = shapedLike(model::bias);
+            }
+            INDArray[] dW = fresh ? shapedLike(model::weight) : ownWeights;
+            INDArray[] db = fresh ? shapedLike(model::bias) : ownBiases;
+            int top = hidden - 1;
+            HostArrays.write(column, c);
+            double sc = 0;
+            for (double ci : c) {
+                sc += ci;
+            }
+            MlpForward.matVec(a[top], true, column, dW[hidden].reshape(model.width(top)));
+            db[hidden].assign(sc);
+            // dL/dz_top = c ⊗ w_L ∘ act′(z_top)
+            Nd4j.gemm(column.reshape(n, 1), model.weight(hidden).value(), upstream[top], false, true, 1.0, 0.0);
+            upstream[top].muli(slope[top]);
+            for (int k = top; k >= 0; k--) {
+                INDArray prev = k == 0 ? x : a[k - 1];
+                Nd4j.gemm(prev, upstream[k], dW[k], true, false, 1.0, 0.0);
+                MlpForward.matVec(upstream[k], true, ones, db[k].reshape(model.width(k)));
+                if (k > 0) {
+                    Nd4j.gemm(upstream[k], model.weight(k).value(), upstream[k - 1], false, true, 1.0, 0.0);
+                    upstream[k - 1].muli(slope[k - 1]);
+                }
+            }
+            return model.named(dW, db);
+        }
+
+        /**
+         * New arrays in the shapes of the parameters: filled through vector views, none is a view
+         * itself (autograd would copy each view it receives).
+         */
+        private INDArray[] shapedLike(IntFunction<Tensor> parameter) {
+            INDArray[] out = new INDArray[hidden + 1];
+            for (int k = 0; k <= hidden; k++) {
+                out[k] = Nd4j.create(type, parameter.apply(k).value().shape());
+            }
+            return out;
+        }
+    }
+}
