@@ -60,8 +60,8 @@ final class LossSupport {
     }
 
     /**
-     * The diagnostics of a loss that has no negatives and draws no samples (MLE and the score
-     * matching losses): the mean energy of the first {@code n} rows, the data.
+     * The diagnostics of a loss that has no negatives and draws no samples (the score matching
+     * losses): the mean energy of the first {@code n} rows, the data.
      */
     static LossDiagnostics dataOnly(double[] energies, int n) {
         return new LossDiagnostics(mean(energies, 0, n), Double.NaN, Double.NaN, Double.NaN, 0);

@@ -57,8 +57,11 @@ final class MlpInputGradientTerms implements FusedInputGradientTerms {
         private double[][] delta;
         /** u_k = δ_{k+1} W_{k+1}ᵀ, the upstream gradient before act′. */
         private double[][] upstream;
+        /** ρ_k, the tangent of z_k along the slopes r: ρ₀ = rW₀, ρ_{k+1} = μ_k W_{k+1}. */
         private double[][] rho;
+        /** μ_k = ρ_k ∘ act′(z_k), the tangent of a_k. */
         private double[][] mu;
+        /** ζ_k = ρ_k ∘ u_k ∘ act″(z_k), the double backward's extra term of ∂L/∂z_k. */
         private double[][] zeta;
         /** ND4J staging of a layer's Java values for a GEMM. */
         private INDArray[] staging;
