@@ -1,5 +1,6 @@
 package io.streamebm.losses;
 
+import io.streamebm.telemetry.LossDiagnostics;
 import io.streamebm.autograd.Tensor;
 import io.streamebm.core.EnergyFunction;
 import io.streamebm.core.FusedEnergyTerms;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamebm.core.MlpEnergy;
+import io.streamebm.energy.mlp.MlpEnergy;
 import io.streamebm.datasets.Datasets;
 import io.streamebm.samplers.LangevinDynamics;
 import java.util.Arrays;
