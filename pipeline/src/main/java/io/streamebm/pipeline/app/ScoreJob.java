@@ -7,6 +7,7 @@ import io.streamebm.connectors.KafkaReceiver;
 import io.streamebm.connectors.Rejection;
 import io.streamebm.connectors.ReceiverOptions;
 import io.streamebm.connectors.dlq.DeadLetterPublisher;
+import io.streamebm.pipeline.calibration.EnergyPercentiles;
 import io.streamebm.pipeline.config.PipelineConfig;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -32,9 +33,12 @@ import reactor.core.scheduler.Schedulers;
 /**
  * Scoring: follows the newest model snapshot of the configured model name and writes the energy
  * of every record of the input topic to the score topic, as JSON
- * {@code {"energy":E,"topic":T,"partition":P,"offset":O,"modelVersion":V}} keyed like the input.
- * Higher energy means less likely under the model: an anomaly score. Records that arrive before
- * any snapshot wait for the first one.
+ * {@code {"energy":E,"topic":T,"partition":P,"offset":O,"modelVersion":V,"percentile":Q,"anomaly":A}}
+ * keyed like the input ({@link ScoreJson}). Higher energy means less likely under the model: an
+ * anomaly score. Its scale moves as the model trains, so each record also gets its percentile, its
+ * rank among the recent training energies the snapshot carries, and is an anomaly from
+ * {@code scoring.anomaly-percentile} on. Records that arrive before any snapshot wait for the
+ * first one.
  *
  * <p>Scores are written once: each input batch's scores and dead letters go out in one Kafka
  * transaction that also commits the batch's input offsets (consume-transform-produce with
@@ -51,6 +55,7 @@ import reactor.core.scheduler.Schedulers;
 public final class ScoreJob implements AutoCloseable {
 
     private final PipelineConfig config;
+    private final double anomalyPercentile;
     private final PrintStream out;
     private final AtomicReference<ModelSnapshots.Snapshot> current = new AtomicReference<>();
     private final Sinks.Empty<Void> stopSignal = Sinks.empty();
@@ -63,6 +68,7 @@ public final class ScoreJob implements AutoCloseable {
     /** @param out where notices go */
     public ScoreJob(PipelineConfig config, PrintStream out) {
         this.config = config;
+        this.anomalyPercentile = config.number("scoring.anomaly-percentile");
         this.out = out;
         this.validator = SnapshotValidator.fromConfig(config, SnapshotSigner.fromConfig(config, System.getenv()));
         for (SnapshotValidator.Reason r : SnapshotValidator.Reason.values()) {
@@ -132,7 +138,9 @@ public final class ScoreJob implements AutoCloseable {
                     prev == null ? -1 : prev.version());
             if (prev == null || s.version() > prev.version()) {
                 current.set(s);
-                out.println("scoring with model version " + s.version());
+                out.println("scoring with model version " + s.version() + s.calibration()
+                        .map(c -> ", calibrated on " + c.records() + " recent training energies")
+                        .orElse(", without calibration (percentile and anomaly are null)"));
             }
         } catch (SnapshotValidator.Rejected e) {
             rejected.get(e.reason()).incrementAndGet();
@@ -178,10 +186,13 @@ public final class ScoreJob implements AutoCloseable {
         }
         INDArray x = Nd4j.create(flat, new long[] {samples.size(), d}, DataType.FLOAT);
         double[] energies = s.model().energyValues(x).toDoubleVector();
+        EnergyPercentiles calibration = s.calibration().orElse(null);
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(samples.size());
         for (int i = 0; i < samples.size(); i++) {
             DecodedSample sample = samples.get(i);
-            String json = ScoreJson.of(energies[i], sample.topic(), sample.partition(), sample.offset(), s.version());
+            double percentile = calibration == null ? Double.NaN : calibration.percentile(energies[i]);
+            String json = ScoreJson.of(energies[i], sample.topic(), sample.partition(), sample.offset(), s.version(),
+                    percentile, anomalyPercentile);
             records.add(new ProducerRecord<>(config.string("score.topic"), sample.key(),
                     json.getBytes(StandardCharsets.UTF_8)));
         }
