@@ -7,7 +7,6 @@ import io.streamebm.connectors.KafkaReceiver;
 import io.streamebm.connectors.Rejection;
 import io.streamebm.connectors.ReceiverOptions;
 import io.streamebm.connectors.dlq.DeadLetterPublisher;
-import io.streamebm.pipeline.calibration.EnergyPercentiles;
 import io.streamebm.pipeline.config.PipelineConfig;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -21,9 +20,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -55,7 +51,7 @@ import reactor.core.scheduler.Schedulers;
 public final class ScoreJob implements AutoCloseable {
 
     private final PipelineConfig config;
-    private final double anomalyPercentile;
+    private final BatchScorer scorer;
     private final PrintStream out;
     private final AtomicReference<ModelSnapshots.Snapshot> current = new AtomicReference<>();
     private final Sinks.Empty<Void> stopSignal = Sinks.empty();
@@ -68,7 +64,7 @@ public final class ScoreJob implements AutoCloseable {
     /** @param out where notices go */
     public ScoreJob(PipelineConfig config, PrintStream out) {
         this.config = config;
-        this.anomalyPercentile = config.number("scoring.anomaly-percentile");
+        this.scorer = new BatchScorer(config.number("scoring.anomaly-percentile"));
         this.out = out;
         this.validator = SnapshotValidator.fromConfig(config, SnapshotSigner.fromConfig(config, System.getenv()));
         for (SnapshotValidator.Reason r : SnapshotValidator.Reason.values()) {
@@ -174,27 +170,12 @@ public final class ScoreJob implements AutoCloseable {
 
     /** The score records of a batch, computed with the current model. */
     private List<ProducerRecord<byte[], byte[]>> scores(DecodedBatch batch) {
-        ModelSnapshots.Snapshot s = current.get();
         List<DecodedSample> samples = batch.samples();
-        if (samples.isEmpty()) {
-            return List.<ProducerRecord<byte[], byte[]>>of();
-        }
-        int d = samples.get(0).values().length;
-        float[] flat = new float[samples.size() * d];
-        for (int i = 0; i < samples.size(); i++) {
-            System.arraycopy(samples.get(i).values(), 0, flat, i * d, d);
-        }
-        INDArray x = Nd4j.create(flat, new long[] {samples.size(), d}, DataType.FLOAT);
-        double[] energies = s.model().energyValues(x).toDoubleVector();
-        EnergyPercentiles calibration = s.calibration().orElse(null);
+        List<String> json = scorer.score(current.get(), samples);
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(samples.size());
         for (int i = 0; i < samples.size(); i++) {
-            DecodedSample sample = samples.get(i);
-            double percentile = calibration == null ? Double.NaN : calibration.percentile(energies[i]);
-            String json = ScoreJson.of(energies[i], sample.topic(), sample.partition(), sample.offset(), s.version(),
-                    percentile, anomalyPercentile);
-            records.add(new ProducerRecord<>(config.string("score.topic"), sample.key(),
-                    json.getBytes(StandardCharsets.UTF_8)));
+            records.add(new ProducerRecord<>(config.string("score.topic"), samples.get(i).key(),
+                    json.get(i).getBytes(StandardCharsets.UTF_8)));
         }
         return records;
     }
