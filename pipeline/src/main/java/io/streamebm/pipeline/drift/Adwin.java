@@ -30,6 +30,18 @@ import java.util.Optional;
  * bounds how small a change can be found: with 100,000 values, about 0.03 standard deviations.
  * That keeps the slow movement of energies under a model that is still learning from counting as
  * drift, and lets a change show against recent values, not against a far past.
+ *
+ * <p><b>Per record, not per micro-batch.</b> Fed one mean per micro-batch, the detector would cost
+ * nothing per record, but batch means are not alike: {@code batch.max-wait} closes batches of any
+ * size, and the spread of a mean depends on it, which the test above cannot know. Per record it
+ * costs a few nanoseconds, well under the 2% of a training step that calibration and detection
+ * may take together, and the delay is counted in records.
+ *
+ * <p><b>Delay</b> (delta 0.002, window 100,000, after 100,000 stationary values; {@code AdwinTest},
+ * {@code DriftDelayHarness}): a switch from eight-Gaussians to checkerboard energies under a fixed
+ * model, about 9 standard deviations, is found 31 records after it; Gaussian shifts of 2, 1, 0.5,
+ * 0.25 and 0.1 standard deviations after about 95, 190, 480, 1,400 and 5,600 records. 2,000,000
+ * stationary values (energies of a fixed model, sums of uniforms, Gaussians) raised no drift.
  */
 public final class Adwin implements DriftDetector {
 
