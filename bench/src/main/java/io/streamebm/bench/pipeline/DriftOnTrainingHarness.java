@@ -10,6 +10,8 @@ import io.streamebm.pipeline.drift.DriftOptions;
 import io.streamebm.pipeline.train.EbmLearner;
 import java.util.Locale;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Calibration and drift detection on a model that is learning, without Kafka: the {@code train}
@@ -22,13 +24,18 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>What it answers before the trainer is wired: does a model that is still learning look like a
  * drifting stream, is the switch found, and do the percentiles flag the right records.
  *
+ * <p>With {@code relative}, the detector gets each energy minus the mean energy, under the same
+ * model, of the 1,024 training records before the batch: a model that moves all its energies
+ * together then moves both terms alike, and only records unlike the recent ones stand out.
+ *
  * <p>Run: {@code OMP_NUM_THREADS=1 java -cp bench/target/benchmarks.jar
  * io.streamebm.bench.pipeline.DriftOnTrainingHarness [records before the switch, default 400000]
- * [records after, default 200000]}.
+ * [records after, default 200000] [raw|relative, default raw]}.
  */
 public final class DriftOnTrainingHarness {
 
     private static final int BATCH = 256;
+    private static final int REFERENCE = 1024;
 
     private DriftOnTrainingHarness() {
     }
@@ -37,6 +44,8 @@ public final class DriftOnTrainingHarness {
     public static void main(String[] args) {
         long before = args.length > 0 ? Long.parseLong(args[0]) : 400_000;
         long after = args.length > 1 ? Long.parseLong(args[1]) : 200_000;
+        boolean relative = args.length > 2 && args[2].equals("relative");
+        INDArray reference = null;
         PipelineConfig config = PipelineConfig.defaults();
         EbmLearner learner = new EbmLearner(config);
         EnergySketch sketch = EnergySketch.fromConfig(config);
@@ -52,9 +61,15 @@ public final class DriftOnTrainingHarness {
             INDArray batch = source.nextBatch(BATCH);
             double[] energies = learner.energies(batch).toDoubleVector();
             sketch.addAll(energies);
+            double level = relative && reference != null ? learner.energies(reference).meanNumber().doubleValue() : 0;
+            if (relative) {
+                INDArray kept = reference == null ? null : reference.rows() < REFERENCE ? reference
+                        : reference.get(NDArrayIndex.interval(BATCH, REFERENCE), NDArrayIndex.all());
+                reference = kept == null ? batch.dup() : Nd4j.vstack(kept, batch);
+            }
             for (int i = 0; i < energies.length; i++) {
                 long at = records + i;
-                detector.add(energies[i]).ifPresent(d -> System.out.printf(Locale.ROOT,
+                detector.add(energies[i] - level).ifPresent(d -> System.out.printf(Locale.ROOT,
                         "drift at record %d (%s the switch): mean energy %.3f -> %.3f over %d / %d records%n", at,
                         at < before ? (before - at) + " before" : (at - before) + " after", d.meanBefore(),
                         d.meanAfter(), d.recordsBefore(), d.recordsAfter()));
