@@ -17,7 +17,8 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * Everything monitoring does for one trainer, wired together: the registry with JVM and process
- * meters, the {@link TrainingMetrics}, the broker probe, the health verdict, and the HTTP server.
+ * meters, the {@link TrainingMetrics}, the {@link DriftMetrics}, the broker probe, the health
+ * verdict, and the HTTP server.
  * This is what the pipeline creates at start-up and closes at shutdown:
  *
  * <pre>{@code
@@ -35,6 +36,7 @@ public final class Monitoring implements AutoCloseable {
     private final MonitoringOptions options;
     private final MonitoringRegistry registry;
     private final TrainingMetrics training;
+    private final DriftMetrics drift;
     private final KafkaBrokerProbe probe;
     private final TrainingHealth health;
     private final MetricsServer server;
@@ -42,11 +44,12 @@ public final class Monitoring implements AutoCloseable {
     private final List<KafkaClientMetrics> kafkaBindings = new ArrayList<>();
 
     private Monitoring(MonitoringOptions options, MonitoringRegistry registry, TrainingMetrics training,
-                       KafkaBrokerProbe probe, TrainingHealth health, MetricsServer server,
+                       DriftMetrics drift, KafkaBrokerProbe probe, TrainingHealth health, MetricsServer server,
                        ScheduledExecutorService kafkaScheduler) {
         this.options = options;
         this.registry = registry;
         this.training = training;
+        this.drift = drift;
         this.probe = probe;
         this.health = health;
         this.server = server;
@@ -80,6 +83,10 @@ public final class Monitoring implements AutoCloseable {
         MonitoringRegistry registry = MonitoringRegistry.create(model, loss);
         TrainingMetrics training = new TrainingMetrics(model, loss);
         training.bindTo(registry.prometheus());
+        // Bound from the start, like the training meters: the drift panel and rule find their
+        // series on a run that has never drifted.
+        DriftMetrics drift = new DriftMetrics(model, loss);
+        drift.bindTo(registry.prometheus());
         KafkaBrokerProbe probe;
         try {
             probe = KafkaBrokerProbe.start(bootstrapServers, kafkaClientProperties, options.brokerCheckInterval(),
@@ -102,12 +109,17 @@ public final class Monitoring implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        return new Monitoring(options, registry, training, probe, health, server, kafkaScheduler);
+        return new Monitoring(options, registry, training, drift, probe, health, server, kafkaScheduler);
     }
 
     /** @return the training meters; the trainer calls their {@code on…} methods */
     public TrainingMetrics training() {
         return training;
+    }
+
+    /** @return the drift meters; the trainer calls {@link DriftMetrics#onDrift()} on each drift */
+    public DriftMetrics drift() {
+        return drift;
     }
 
     /** @return the Prometheus registry, for meters of other components */

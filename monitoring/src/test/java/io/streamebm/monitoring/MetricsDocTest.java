@@ -47,6 +47,7 @@ class MetricsDocTest {
         m.bindTo(r);
         m.declareRecordReasons(DecodeReason.tags());
         m.declareDivergenceReactions(List.of("both"));
+        new DriftMetrics("m", "pcd").bindTo(r);
         return PromQl.samples(r.scrape()).keySet();
     }
 

@@ -49,7 +49,8 @@ class PromQlTest {
         List<PromQl.Query> panels = PromQl.dashboardQueries();
         List<PromQl.Query> rules = PromQl.ruleQueries();
         assertTrue(panels.size() >= 15, "panel targets: " + panels.size());
-        assertEquals(7, rules.size(), "alert rules: " + rules);
+        assertEquals(8, rules.size(), "alert rules: " + rules);
+        assertTrue(rules.stream().anyMatch(q -> q.source().equals("rule EbmDriftDetected")));
         assertTrue(rules.stream().anyMatch(q -> q.source().equals("rule EbmTrainingStalled")));
         assertTrue(rules.stream().anyMatch(q -> q.source().equals("rule EbmModelQualityDegraded")));
         assertTrue(panels.stream().anyMatch(q -> q.expr().equals("ebm_model_mmd{model=~\"$model\"}")),

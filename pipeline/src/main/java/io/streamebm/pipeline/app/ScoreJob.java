@@ -20,9 +20,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -32,9 +29,12 @@ import reactor.core.scheduler.Schedulers;
 /**
  * Scoring: follows the newest model snapshot of the configured model name and writes the energy
  * of every record of the input topic to the score topic, as JSON
- * {@code {"energy":E,"topic":T,"partition":P,"offset":O,"modelVersion":V}} keyed like the input.
- * Higher energy means less likely under the model: an anomaly score. Records that arrive before
- * any snapshot wait for the first one.
+ * {@code {"energy":E,"topic":T,"partition":P,"offset":O,"modelVersion":V,"percentile":Q,"anomaly":A}}
+ * keyed like the input ({@link ScoreJson}). Higher energy means less likely under the model: an
+ * anomaly score. Its scale moves as the model trains, so each record also gets its percentile, its
+ * rank among the recent training energies the snapshot carries, and is an anomaly from
+ * {@code scoring.anomaly-percentile} on. Records that arrive before any snapshot wait for the
+ * first one.
  *
  * <p>Scores are written once: each input batch's scores and dead letters go out in one Kafka
  * transaction that also commits the batch's input offsets (consume-transform-produce with
@@ -51,6 +51,7 @@ import reactor.core.scheduler.Schedulers;
 public final class ScoreJob implements AutoCloseable {
 
     private final PipelineConfig config;
+    private final BatchScorer scorer;
     private final PrintStream out;
     private final AtomicReference<ModelSnapshots.Snapshot> current = new AtomicReference<>();
     private final Sinks.Empty<Void> stopSignal = Sinks.empty();
@@ -63,6 +64,7 @@ public final class ScoreJob implements AutoCloseable {
     /** @param out where notices go */
     public ScoreJob(PipelineConfig config, PrintStream out) {
         this.config = config;
+        this.scorer = new BatchScorer(config.number("scoring.anomaly-percentile"));
         this.out = out;
         this.validator = SnapshotValidator.fromConfig(config, SnapshotSigner.fromConfig(config, System.getenv()));
         for (SnapshotValidator.Reason r : SnapshotValidator.Reason.values()) {
@@ -132,7 +134,9 @@ public final class ScoreJob implements AutoCloseable {
                     prev == null ? -1 : prev.version());
             if (prev == null || s.version() > prev.version()) {
                 current.set(s);
-                out.println("scoring with model version " + s.version());
+                out.println("scoring with model version " + s.version() + s.calibration()
+                        .map(c -> ", calibrated on " + c.records() + " recent training energies")
+                        .orElse(", without calibration (percentile and anomaly are null)"));
             }
         } catch (SnapshotValidator.Rejected e) {
             rejected.get(e.reason()).incrementAndGet();
@@ -166,24 +170,12 @@ public final class ScoreJob implements AutoCloseable {
 
     /** The score records of a batch, computed with the current model. */
     private List<ProducerRecord<byte[], byte[]>> scores(DecodedBatch batch) {
-        ModelSnapshots.Snapshot s = current.get();
         List<DecodedSample> samples = batch.samples();
-        if (samples.isEmpty()) {
-            return List.<ProducerRecord<byte[], byte[]>>of();
-        }
-        int d = samples.get(0).values().length;
-        float[] flat = new float[samples.size() * d];
-        for (int i = 0; i < samples.size(); i++) {
-            System.arraycopy(samples.get(i).values(), 0, flat, i * d, d);
-        }
-        INDArray x = Nd4j.create(flat, new long[] {samples.size(), d}, DataType.FLOAT);
-        double[] energies = s.model().energyValues(x).toDoubleVector();
+        List<String> json = scorer.score(current.get(), samples);
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(samples.size());
         for (int i = 0; i < samples.size(); i++) {
-            DecodedSample sample = samples.get(i);
-            String json = ScoreJson.of(energies[i], sample.topic(), sample.partition(), sample.offset(), s.version());
-            records.add(new ProducerRecord<>(config.string("score.topic"), sample.key(),
-                    json.getBytes(StandardCharsets.UTF_8)));
+            records.add(new ProducerRecord<>(config.string("score.topic"), samples.get(i).key(),
+                    json.get(i).getBytes(StandardCharsets.UTF_8)));
         }
         return records;
     }

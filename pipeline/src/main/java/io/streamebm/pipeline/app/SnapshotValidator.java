@@ -1,6 +1,7 @@
 package io.streamebm.pipeline.app;
 
 import io.streamebm.core.EnergyFunction;
+import io.streamebm.pipeline.calibration.EnergyPercentiles;
 import io.streamebm.pipeline.checkpoint.Checkpoint;
 import io.streamebm.pipeline.checkpoint.CheckpointFormat;
 import io.streamebm.pipeline.config.PipelineConfig;
@@ -27,6 +28,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *   <li>its metadata names this model and the configured shape ({@code model.type},
  *       {@code model.dim}, {@code model.hidden}, {@code model.activation});</li>
  *   <li>every weight is finite;</li>
+ *   <li>its calibration section, when it has one, is a valid rank function (read with every size
+ *       bounded by the bytes present, entries finite, ordered and adding up; see
+ *       {@link EnergyPercentiles#decode});</li>
  *   <li>its version is at most {@code score.max-version-jump} ahead of the current one, so that a
  *       forged version such as {@code Long.MAX_VALUE} cannot pin the scorer for ever.</li>
  * </ol>
@@ -48,6 +52,8 @@ public final class SnapshotValidator {
         WRONG_SHAPE("wrong_shape"),
         /** A weight is NaN or infinite. */
         NON_FINITE("non_finite"),
+        /** The calibration section is not a valid rank function. */
+        BAD_CALIBRATION("bad_calibration"),
         /** The version is too far ahead of the current one. */
         VERSION_JUMP("version_jump");
 
@@ -158,13 +164,20 @@ public final class SnapshotValidator {
                 }
             }
         }
+        Optional<EnergyPercentiles> calibration;
+        try {
+            calibration = ModelSnapshots.calibration(c);
+        } catch (IOException e) {
+            throw new Rejected(Reason.BAD_CALIBRATION, "section '" + ModelSnapshots.CALIBRATION_SECTION + "': "
+                    + e.getMessage());
+        }
         if (currentVersion >= 0 && c.step() > currentVersion && c.step() - currentVersion > maxVersionJump) {
             throw new Rejected(Reason.VERSION_JUMP, "version " + c.step() + " is more than score.max-version-jump = "
                     + maxVersionJump + " ahead of the current " + currentVersion);
         }
         EnergyFunction model = Models.build(shape, 0);
         Models.load(model, c.arrays());
-        return new ModelSnapshots.Snapshot(c.step(), c.recordsSeen(), model);
+        return new ModelSnapshots.Snapshot(c.step(), c.recordsSeen(), model, calibration);
     }
 
     private void checkArray(String name, DataType type, long[] declaredShape) throws IOException {

@@ -31,12 +31,19 @@ import org.nd4j.linalg.factory.Nd4j;
  *   nMeta      int32,   then per entry:    key (string), value (string)
  *   nArrays    int32,   then per array:    name (string), dtype int8 (1 FLOAT, 2 DOUBLE, 3 LONG, 4 INT),
  *                                          rank int32, shape int64[rank], data (C order, raw elements)
+ *   [nSections int32,  then per section:  name (string), length int32, bytes]   optional
  *   sha256     32 bytes over every byte before it
  *   string  =  length int32, UTF-8 bytes
  * </pre>
- * A file whose digest does not match, that ends early, or that declares a count, string or array
- * larger than the bytes left (or a string over {@link #MAX_STRING_BYTES}) is reported and skipped;
- * nothing is allocated from a declared size before that check.
+ * A file whose digest does not match, that ends early, or that declares a count, string, array or
+ * section larger than the bytes left (or a string over {@link #MAX_STRING_BYTES}) is reported and
+ * skipped; nothing is allocated from a declared size before that check.
+ *
+ * <p><b>Sections</b> are optional named blobs that a reader may ignore, such as the calibration of a
+ * model snapshot. They come last, and only when there is at least one, for compatibility both ways:
+ * readers that predate them stop after the arrays and never look at the rest (the digest still
+ * covers it), and a body that ends after the arrays, as every file written before them does, has
+ * none. A reader that knows sections refuses bytes left over after them.
  */
 public final class CheckpointFormat {
 
@@ -71,6 +78,16 @@ public final class CheckpointFormat {
         for (Map.Entry<String, INDArray> e : c.arrays().entrySet()) {
             out.str(e.getKey());
             writeArray(out, e.getKey(), e.getValue());
+        }
+        Map<String, byte[]> sections = c.sections();
+        if (!sections.isEmpty()) {
+            // Written only when there are some: a checkpoint without them stays byte for byte as before.
+            out.i32(sections.size());
+            for (Map.Entry<String, byte[]> e : sections.entrySet()) {
+                out.str(e.getKey());
+                out.i32(e.getValue().length);
+                out.raw(e.getValue());
+            }
         }
         out.flush();
         byte[] body = bytes.toByteArray();
@@ -186,7 +203,33 @@ public final class CheckpointFormat {
             String name = str(in, "array name");
             arrays.put(name, readArray(in, name, guard));
         }
-        return new Checkpoint(step, records, offsets, meta, arrays);
+        return new Checkpoint(step, records, offsets, meta, arrays, sections(in));
+    }
+
+    /** The optional sections after the arrays: none when the body ends there. */
+    private static Map<String, byte[]> sections(ByteBuffer in) throws IOException {
+        Map<String, byte[]> sections = new LinkedHashMap<>();
+        if (!in.hasRemaining()) {
+            return sections;
+        }
+        int n = count(in, 4 + 4, "sections");
+        for (int i = 0; i < n; i++) {
+            String name = str(in, "section name");
+            int len = in.getInt();
+            if (len < 0 || len > in.remaining()) {
+                throw new IOException("section '" + name + "' declares " + len + " bytes but only " + in.remaining()
+                        + " remain");
+            }
+            byte[] bytes = new byte[len];
+            in.get(bytes);
+            if (sections.put(name, bytes) != null) {
+                throw new IOException("section '" + name + "' appears twice");
+            }
+        }
+        if (in.hasRemaining()) {
+            throw new IOException(in.remaining() + " unexpected bytes after the sections");
+        }
+        return sections;
     }
 
     /** Reads a declared count and checks that the entries could fit in what is left. */

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
 import io.streamebm.energy.mlp.Activation;
+import io.streamebm.pipeline.drift.DriftReaction;
 import io.streamebm.pipeline.train.TrainerOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -113,6 +114,8 @@ public final class PipelineConfig {
             new Key("snapshot.every-steps", "50", "steps between snapshots", positiveInt()),
             new Key("score.topic", "ebm.scores", "score output topic", nonEmpty()),
             new Key("score.max-version-jump", "1000000", "score: largest accepted step from the current snapshot version to a new one; a bigger jump is refused as forged", positiveInt()),
+            new Key("scoring.anomaly-percentile", "0.995", "score: a record whose energy ranks at or above this share of the recent training energies is an anomaly", number(d -> d > 0 && d <= 1, "a number in (0, 1]")),
+            new Key("calibration.window-records", "100000", "training energies per calibration window; snapshots rank scores among the last one to two windows", positiveInt()),
             new Key("snapshot.signing-key-file", "", "file holding the HMAC-SHA256 key (at least 16 bytes) that signs snapshots (train) and must verify them (score); empty: unsigned. The environment variable STREAMEBM_SNAPSHOT_KEY can hold the key instead", any()),
             new Key("shutdown.timeout", "PT30S", "after SIGTERM, the longest clean stop before the process halts with exit code 4", duration()),
             new Key("checkpoint.dir", "checkpoints", "checkpoint directory", nonEmpty()),
@@ -126,6 +129,12 @@ public final class PipelineConfig {
             new Key("quality.window", "256", "recent records (and model samples) the quality probe compares", atLeastTwo()),
             Key.choice("quality.reference", "none", "known true density of the stream for grid TV in the quality probe"
                     + " (eight-gaussians: std 0.1, as the demo streams it)", QualityReference.class),
+            new Key("drift.delta", "0.002", "ADWIN confidence of the drift detector on the energies of arriving records: smaller, fewer false alarms and later detection", openUnitInterval()),
+            new Key("drift.max-window", "100000", "most recent records the drift detector compares (at least 64)", intAtLeast(64)),
+            Key.choice("drift.reaction", "none", "what the trainer does on a drift, besides counting, logging and publishing it", DriftReaction.class),
+            new Key("drift.raise-lr-factor", "2.0", "learning-rate factor of the raise-lr reaction", number(d -> d > 1, "a number > 1")),
+            new Key("drift.raise-lr-steps", "200", "updates the raised learning rate of the raise-lr reaction lasts", positiveInt()),
+            new Key("drift.events-topic", "", "topic of the drift events (JSON); empty: <model.name>.events", topicName()),
             new Key("divergence.energy-bound", "10000", "largest |mean energy| before a rollback", positive()),
             new Key("divergence.good-state-every", "10", "updates between copies of the state a rollback returns to", positiveInt()),
             Key.choice("divergence.reaction", "both", "after a rollback", TrainerOptions.Reaction.class),
@@ -392,6 +401,12 @@ public final class PipelineConfig {
         };
     }
 
+    /** Empty, or a name Kafka accepts for a topic. */
+    private static Function<String, String> topicName() {
+        return v -> v.isEmpty() || (v.length() <= 249 && v.matches("[a-zA-Z0-9._-]+") && !v.equals(".") && !v.equals(".."))
+                ? null : "must be empty or a topic name of up to 249 letters, digits, '.', '_' and '-'";
+    }
+
     private static Function<String, String> nonEmpty() {
         return v -> v.isEmpty() ? "must not be empty" : null;
     }
@@ -412,6 +427,16 @@ public final class PipelineConfig {
                 return Integer.parseInt(s) >= 0 ? null : "must be an integer >= 0";
             } catch (NumberFormatException e) {
                 return "must be an integer >= 0";
+            }
+        };
+    }
+
+    private static Function<String, String> intAtLeast(int min) {
+        return s -> {
+            try {
+                return Integer.parseInt(s) >= min ? null : "must be an integer >= " + min;
+            } catch (NumberFormatException e) {
+                return "must be an integer >= " + min;
             }
         };
     }

@@ -142,8 +142,8 @@ class EndToEndTrainingTest {
         List<ConsumerRecord<byte[], byte[]>> scored = readAll(broker.bootstrapServers(), scores, 500);
         assertTrue(scored.size() >= 500, "scores: " + scored.size());
         String first = new String(scored.get(0).value(), StandardCharsets.UTF_8);
-        assertTrue(first.matches("\\{\"energy\":-?[0-9.E-]+,\"topic\":\"" + topic + "\",\"partition\":\\d,\"offset\":\\d+,\"modelVersion\":\\d+}"),
-                first);
+        assertTrue(first.matches("\\{\"energy\":-?[0-9.E-]+,\"topic\":\"" + topic + "\",\"partition\":\\d,\"offset\":\\d+,\"modelVersion\":\\d+"
+                + ",\"percentile\":([01]\\.[0-9]+(E-?[0-9]+)?|null),\"anomaly\":(true|false|null)}"), first);
     }
 
     private static double mean(double[] v) {

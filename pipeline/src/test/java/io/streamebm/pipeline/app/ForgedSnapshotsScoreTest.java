@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamebm.connectors.broker.LocalKafkaBroker;
 import io.streamebm.pipeline.TestBroker;
+import io.streamebm.pipeline.calibration.EnergyPercentiles;
 import io.streamebm.pipeline.checkpoint.Checkpoint;
 import io.streamebm.pipeline.checkpoint.CheckpointFormat;
 import io.streamebm.pipeline.checkpoint.ForgedCheckpoints;
@@ -35,7 +36,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * {@code score} as a child process against the real broker, fed forged snapshots through a plain
  * {@link KafkaProducer}: each is logged with its reason and skipped, scoring goes on with the last
- * good model, every score is valid JSON, and SIGTERM stops it. And through a SIGKILL, a
+ * good model, every score is valid JSON, and SIGTERM stops it. A calibrated snapshot gives every
+ * record its percentile and anomaly flag; one without calibration gives nulls. And through a SIGKILL, a
  * {@code read_committed} reader sees every record scored exactly once.
  */
 class ForgedSnapshotsScoreTest {
@@ -43,7 +45,8 @@ class ForgedSnapshotsScoreTest {
     /** One score record as JSON: no NaN or Infinity literals, ever. */
     private static final Pattern SCORE = Pattern.compile(
             "\\{\"energy\":(-?[0-9]+\\.[0-9]+(E-?[0-9]+)?|null),\"topic\":\"[A-Za-z0-9._-]+\",\"partition\":[0-9]+,"
-                    + "\"offset\":[0-9]+,\"modelVersion\":([0-9]+)(,\"nonFinite\":\"(NaN|Infinity|-Infinity)\")?}");
+                    + "\"offset\":[0-9]+,\"modelVersion\":([0-9]+)(,\"nonFinite\":\"(NaN|Infinity|-Infinity)\")?"
+                    + ",\"percentile\":([01]\\.[0-9]+(E-?[0-9]+)?|null),\"anomaly\":(true|false|null)}");
 
     @TempDir
     Path dir;
@@ -66,8 +69,10 @@ class ForgedSnapshotsScoreTest {
                         snapshot(t, "forged", "forged", 2, Long.MAX_VALUE, a -> a.assign(Float.NaN)),
                         snapshot(t, "forged", "forged", 2, Long.MAX_VALUE, UnaryOperator.identity()),
                         snapshot(t, "forged", "forged", 3, 200, UnaryOperator.identity()),
-                        snapshot(t, "forged", "someone-else", 2, 200, UnaryOperator.identity()));
-                String[] reasons = {"malformed", "malformed", "non_finite", "version_jump", "wrong_shape", "wrong_model"};
+                        snapshot(t, "forged", "someone-else", 2, 200, UnaryOperator.identity()),
+                        raw(t, "forged", withCalibrationSection(2, 200, new byte[] {1, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0})));
+                String[] reasons = {"malformed", "malformed", "non_finite", "version_jump", "wrong_shape", "wrong_model",
+                    "bad_calibration"};
                 for (int i = 0; i < forged.size(); i++) {
                     producer.send(forged.get(i)).get();
                     String line = scorer.awaitLine("rejected, ");
@@ -82,18 +87,59 @@ class ForgedSnapshotsScoreTest {
                 producer.send(snapshot(t, "forged", "forged", 2, 150, a -> a.addi(1e30f))).get();
                 scorer.awaitLine("scoring with model version 150");
                 produceInputs(producer, t, 10);
-                List<String> all = scores.await(80);
+                List<String> all = scores.await(90);
                 assertAllValidJson(all);
-                for (String s : all.subList(70, 80)) {
+                for (String s : all.subList(80, 90)) {
                     assertTrue(s.startsWith("{\"energy\":null,") && s.contains("\"modelVersion\":150,\"nonFinite\":"), s);
                 }
 
                 scorer.sigterm();
                 String summary = scorer.awaitLine("scored ");
-                assertEquals("scored 80 records; 6 snapshots rejected malformed=2 wrong_model=1 wrong_shape=1"
-                        + " non_finite=1 version_jump=1", summary);
+                assertEquals("scored 90 records; 7 snapshots rejected malformed=2 wrong_model=1 wrong_shape=1"
+                        + " non_finite=1 bad_calibration=1 version_jump=1", summary);
                 assertTrue(scorer.ended(), "score did not stop on SIGTERM:\n" + scorer.output());
             }
+        }
+    }
+
+    @Test
+    void aCalibratedSnapshotGivesEveryRecordItsPercentileAndAnomalyFlag() throws Exception {
+        LocalKafkaBroker broker = TestBroker.get();
+        Topics t = new Topics(broker, "calibrated");
+        // The inputs are (0.5, -0.25), (1.5, -0.25) and (2.5, -0.25) in turn; their energies rise in that order.
+        Map<String, String> shape = Map.of(Models.TYPE, "gaussian", Models.DIM, "2");
+        float[] e = Models.build(shape, 0).energyValues(org.nd4j.linalg.factory.Nd4j.create(
+                new float[] {0.5f, -0.25f, 1.5f, -0.25f, 2.5f, -0.25f}, new long[] {3, 2})).toFloatVector();
+        // Half the training energies at or below the first, 99.9% at or below the second.
+        EnergyPercentiles calibration = EnergyPercentiles.of(e, new long[] {500, 999, 1000});
+        try (KafkaProducer<byte[], byte[]> producer = producer(broker);
+                ScoresReader scores = new ScoresReader(broker, t.scores);
+                ChildProcess scorer = score(broker, t, "calibrated", List.of())) {
+            producer.send(snapshot(t, "calibrated", "calibrated", 2, 3, UnaryOperator.identity())).get();
+            assertTrue(scorer.awaitLine("scoring with model version 3").endsWith(
+                    ", without calibration (percentile and anomaly are null)"));
+            produceInputs(producer, t, 3);
+            for (String s : scores.await(3)) {
+                assertTrue(s.endsWith("\"modelVersion\":3,\"percentile\":null,\"anomaly\":null}"), s);
+            }
+
+            Map<String, String> meta = new HashMap<>(shape);
+            meta.put("model.name", "calibrated");
+            meta.put("version", "4");
+            producer.send(raw(t, "calibrated", ModelSnapshots.encode(4, 4, meta,
+                    Models.parameters(Models.build(shape, 0)), java.util.Optional.of(calibration)))).get();
+            assertTrue(scorer.awaitLine("scoring with model version 4").endsWith(
+                    ", calibrated on 1000 recent training energies"));
+            produceInputs(producer, t, 6);
+            List<String> all = scores.await(9);
+            assertAllValidJson(all);
+            String[] expected = {"\"percentile\":0.5,\"anomaly\":false}", "\"percentile\":0.999,\"anomaly\":true}",
+                "\"percentile\":1.0,\"anomaly\":true}"};
+            for (int i = 3; i < 9; i++) {
+                assertTrue(all.get(i).endsWith("\"modelVersion\":4," + expected[i % 3]), all.get(i));
+            }
+            scorer.sigterm();
+            assertEquals("scored 9 records; 0 snapshots rejected", scorer.awaitLine("scored "));
         }
     }
 
@@ -176,7 +222,7 @@ class ForgedSnapshotsScoreTest {
     private static void assertAllScoredWith(List<String> all, long version) {
         assertAllValidJson(all);
         for (String s : all) {
-            assertTrue(s.contains("\"modelVersion\":" + version + "}"), s);
+            assertTrue(s.contains("\"modelVersion\":" + version + ","), s);
         }
     }
 
@@ -196,6 +242,16 @@ class ForgedSnapshotsScoreTest {
         meta.put("model.name", modelName);
         meta.put("version", Long.toString(version));
         return raw(t, key, CheckpointFormat.encode(new Checkpoint(version, version, Map.of(), meta, params)));
+    }
+
+    /** A valid snapshot of a Gaussian model whose calibration section holds {@code section}. */
+    private static byte[] withCalibrationSection(int dim, long version, byte[] section) throws IOException {
+        Map<String, String> shape = Map.of(Models.TYPE, "gaussian", Models.DIM, Integer.toString(dim));
+        Map<String, String> meta = new HashMap<>(shape);
+        meta.put("model.name", "forged");
+        meta.put("version", Long.toString(version));
+        return CheckpointFormat.encode(new Checkpoint(version, version, Map.of(), meta,
+                Models.parameters(Models.build(shape, 0)), Map.of(ModelSnapshots.CALIBRATION_SECTION, section)));
     }
 
     private static ProducerRecord<byte[], byte[]> raw(Topics t, String key, byte[] value) {

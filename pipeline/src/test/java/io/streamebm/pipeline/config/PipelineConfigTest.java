@@ -136,7 +136,8 @@ class PipelineConfigTest {
         List<String> typed = PipelineConfig.KEYS.stream().filter(k -> k.choices() != null).map(PipelineConfig.Key::name)
                 .toList();
         assertEquals(List.of("model.type", "model.activation", "loss.type", "loss.reinit-source", "sampler.type",
-                "optimizer.type", "kafka.format", "quality.reference", "divergence.reaction"), typed);
+                "optimizer.type", "kafka.format", "quality.reference", "drift.reaction",
+                "divergence.reaction"), typed);
         assertEquals("must be true or false", assertThrows(ConfigException.class,
                 () -> config("checkpoint.fresh-start", "yes")).problems().get(0).replaceAll(".*: ", ""));
     }
