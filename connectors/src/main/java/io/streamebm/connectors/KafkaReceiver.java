@@ -92,6 +92,7 @@ public final class KafkaReceiver {
                 sink.error(new IllegalStateException("a KafkaReceiver serves one subscription; create another receiver"));
                 return;
             }
+            // The BUFFER never holds more than the batch in hand: the loop emits only against demand it counted.
             ReceiverLoop l = new ReceiverLoop(options, consumerFactory, sink, closed);
             loop = l;
             l.start();

@@ -38,9 +38,13 @@ import reactor.core.scheduler.Schedulers;
  * by one thread and the tasks never overlap. A chain of tasks runs the consumer: {@code open}, then
  * {@code pollOnce} again and again (each one schedules the next), then {@code drainTick} while a
  * cancelled receiver waits for acknowledgements, then {@code finish}. A paused {@code pollOnce}, a
- * retry and a drain tick schedule their successor after a delay (the timer); {@link #wake()}, called
+ * retry and a drain tick schedule their successor after a delay (the timer); {@code wake()}, called
  * on new demand, on an acknowledgement while paused and on cancel, runs a timer's task at once
  * instead, except a retry's, which only a cancel cuts short.
+ *
+ * <p>A cancel does not call {@code consumer.wakeup()}: a wakeup that arrives between two polls stays
+ * pending and would throw out of the final {@code commitSync}, losing the last commit. Without it, a
+ * cancel waits at most one {@link ReceiverOptions#pollTimeout()} for the poll in progress.
  *
  * <p>Demand is counted with Reactor's {@link Operators#addCap} and {@link Operators#produced}: one unit
  * per emitted batch, none used up under an unbounded request.
