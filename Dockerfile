@@ -10,6 +10,7 @@ WORKDIR /src
 # root pom lists it, and -pl pipeline -am does not build it.
 COPY pom.xml ./
 COPY core ./core
+COPY broker ./broker
 COPY connectors ./connectors
 COPY monitoring ./monitoring
 COPY pipeline ./pipeline

@@ -1,9 +1,11 @@
 package io.streamebm.connectors;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
-/** Shared fail-fast checks of the options builders. */
+/** Shared fail-fast checks of the options builders, and how both options classes print Kafka properties. */
 final class Options {
     private Options() {
     }
@@ -18,6 +20,22 @@ final class Options {
         if (d == null || d.isNegative()) {
             throw new IllegalArgumentException(name + " must be a Duration >= 0 (e.g. Duration.ofSeconds(5)), got " + d);
         }
+    }
+
+    /**
+     * @param properties Kafka client properties
+     * @return a copy to print, in the same order, with every value whose key looks secret (passwords, JAAS
+     *         configurations, secrets, tokens) replaced by {@code [hidden]}
+     */
+    static Map<String, Object> withSecretsHidden(Map<String, Object> properties) {
+        Map<String, Object> shown = new LinkedHashMap<>();
+        properties.forEach((k, v) -> shown.put(k, isSecret(k) ? "[hidden]" : v));
+        return shown;
+    }
+
+    private static boolean isSecret(String key) {
+        String k = key.toLowerCase(Locale.ROOT);
+        return k.contains("password") || k.contains("jaas") || k.contains("secret") || k.contains("token");
     }
 
     static void checkIntProperty(Map<String, Object> props, String key, int min) {

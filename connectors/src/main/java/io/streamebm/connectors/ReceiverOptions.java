@@ -11,8 +11,6 @@ import java.util.function.Function;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.config.ConfigException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * Immutable configuration of a {@link KafkaReceiver}: the Kafka consumer properties, the topics, and
@@ -213,23 +211,9 @@ public final class ReceiverOptions {
 
     @Override
     public String toString() {
-        Map<String, Object> shown = new LinkedHashMap<>();
-        consumerProperties.forEach((k, v) -> shown.put(k, isSecret(k) ? "[hidden]" : v));
         return "ReceiverOptions{topics=" + topics + ", commitInterval=" + commitInterval + ", pollTimeout="
                 + pollTimeout + ", closeTimeout=" + closeTimeout + ", maxInFlightRecords=" + maxInFlightRecords
-                + ", consumer=" + shown + "}";
-    }
-
-    static boolean isSecret(String key) {
-        String k = key.toLowerCase(java.util.Locale.ROOT);
-        return k.contains("password") || k.contains("jaas") || k.contains("secret") || k.contains("token");
-    }
-
-    /** Parses without logging every value, which the consumer will do itself when it is created. */
-    private static final class QuietConsumerConfig extends ConsumerConfig {
-        QuietConsumerConfig(Map<String, Object> props) {
-            super(props, false);
-        }
+                + ", consumer=" + Options.withSecretsHidden(consumerProperties) + "}";
     }
 
     /** Mutable builder of {@link ReceiverOptions}; {@link #build()} validates everything at once. */
@@ -366,20 +350,7 @@ public final class ReceiverOptions {
          * @throws IllegalArgumentException naming the bad setting and what would be valid
          */
         public ReceiverOptions build() {
-            if (!props.containsKey(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG)
-                    || props.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG).toString().isBlank()) {
-                throw new IllegalArgumentException("bootstrap.servers is required, e.g. \"127.0.0.1:9092\"");
-            }
-            Object group = props.get(ConsumerConfig.GROUP_ID_CONFIG);
-            if (group == null || group.toString().isBlank()) {
-                throw new IllegalArgumentException(
-                        "group.id is required: acknowledged offsets are committed to a consumer group");
-            }
-            Object auto = props.get(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG);
-            if (auto != null && Boolean.parseBoolean(auto.toString())) {
-                throw new IllegalArgumentException("enable.auto.commit must be false (or unset): "
-                        + "the receiver commits only acknowledged offsets");
-            }
+            ConsumerProperties.requireEssentials(props);
             if (topics.isEmpty()) {
                 throw new IllegalArgumentException("topics must name at least one topic");
             }
@@ -404,16 +375,7 @@ public final class ReceiverOptions {
                 throw new IllegalArgumentException("maxInFlightRecords must be >= 1 (Long.MAX_VALUE for no limit), got "
                         + maxInFlightRecords);
             }
-            Options.checkIntProperty(props, ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1);
-            props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-            props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-            props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-            try {
-                // Kafka's own parser checks every known property (types, ranges, enums) now rather than at subscribe.
-                new QuietConsumerConfig(props);
-            } catch (ConfigException e) {
-                throw new IllegalArgumentException("invalid Kafka consumer property: " + e.getMessage(), e);
-            }
+            ConsumerProperties.completeAndParse(props);
             return new ReceiverOptions(this);
         }
     }

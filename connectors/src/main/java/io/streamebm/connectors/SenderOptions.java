@@ -55,9 +55,8 @@ public final class SenderOptions {
 
     @Override
     public String toString() {
-        Map<String, Object> shown = new LinkedHashMap<>();
-        producerProperties.forEach((k, v) -> shown.put(k, ReceiverOptions.isSecret(k) ? "[hidden]" : v));
-        return "SenderOptions{maxInFlight=" + maxInFlight + ", closeTimeout=" + closeTimeout + ", producer=" + shown + "}";
+        return "SenderOptions{maxInFlight=" + maxInFlight + ", closeTimeout=" + closeTimeout + ", producer="
+                + Options.withSecretsHidden(producerProperties) + "}";
     }
 
     /** Mutable builder of {@link SenderOptions}; {@link #build()} validates. */

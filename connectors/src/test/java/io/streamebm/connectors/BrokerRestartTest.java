@@ -13,7 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
-import io.streamebm.connectors.broker.LocalKafkaBroker;
+import io.streamebm.broker.LocalKafkaBroker;
 import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;

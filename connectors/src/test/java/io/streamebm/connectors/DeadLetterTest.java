@@ -16,7 +16,7 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
-import io.streamebm.connectors.broker.LocalKafkaBroker;
+import io.streamebm.broker.LocalKafkaBroker;
 import io.streamebm.connectors.codec.Float32SampleCodec;
 import io.streamebm.connectors.codec.JsonSampleCodec;
 import io.streamebm.connectors.codec.SampleCodecs;

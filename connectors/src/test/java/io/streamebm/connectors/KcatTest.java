@@ -15,7 +15,7 @@ import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
-import io.streamebm.connectors.broker.LocalKafkaBroker;
+import io.streamebm.broker.LocalKafkaBroker;
 import io.streamebm.connectors.codec.SampleDecoder;
 import io.streamebm.connectors.dlq.DeadLetterCounts;
 import io.streamebm.connectors.dlq.DeadLetterPublisher;

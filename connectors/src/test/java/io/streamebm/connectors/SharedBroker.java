@@ -1,6 +1,6 @@
 package io.streamebm.connectors;
 
-import io.streamebm.connectors.broker.LocalKafkaBroker;
+import io.streamebm.broker.LocalKafkaBroker;
 
 /** One broker per test JVM: starting one costs seconds, and tests isolate themselves by topic and group names. */
 public final class SharedBroker {

@@ -1,7 +1,7 @@
 package io.streamebm.monitoring;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.streamebm.connectors.broker.LocalKafkaBroker;
+import io.streamebm.broker.LocalKafkaBroker;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

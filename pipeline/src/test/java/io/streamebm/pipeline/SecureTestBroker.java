@@ -1,7 +1,7 @@
 package io.streamebm.pipeline;
 
-import io.streamebm.connectors.broker.LocalKafkaBroker;
-import io.streamebm.connectors.broker.SaslSslListener;
+import io.streamebm.broker.LocalKafkaBroker;
+import io.streamebm.broker.SaslSslListener;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

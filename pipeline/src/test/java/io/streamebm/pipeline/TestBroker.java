@@ -1,6 +1,6 @@
 package io.streamebm.pipeline;
 
-import io.streamebm.connectors.broker.LocalKafkaBroker;
+import io.streamebm.broker.LocalKafkaBroker;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** One real KRaft broker shared by every test of this JVM, and unique topic names per test. */

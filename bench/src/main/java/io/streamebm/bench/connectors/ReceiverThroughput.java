@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import io.streamebm.connectors.KafkaReceiver;
 import io.streamebm.connectors.ReceiverOptions;
-import io.streamebm.connectors.broker.LocalKafkaBroker;
+import io.streamebm.broker.LocalKafkaBroker;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;

@@ -1,7 +1,7 @@
 package io.streamebm.bench.pipeline;
 
 import io.streamebm.connectors.KafkaSender;
-import io.streamebm.connectors.broker.LocalKafkaBroker;
+import io.streamebm.broker.LocalKafkaBroker;
 import io.streamebm.connectors.codec.Float32SampleCodec;
 import io.streamebm.datasets.Datasets;
 import io.streamebm.pipeline.app.KafkaParts;

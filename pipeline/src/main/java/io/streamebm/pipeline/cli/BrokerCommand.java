@@ -1,6 +1,6 @@
 package io.streamebm.pipeline.cli;
 
-import io.streamebm.connectors.broker.LocalKafkaBroker;
+import io.streamebm.broker.LocalKafkaBroker;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;

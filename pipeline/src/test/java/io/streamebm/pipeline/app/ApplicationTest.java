@@ -3,7 +3,7 @@ package io.streamebm.pipeline.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamebm.connectors.broker.LocalKafkaBroker;
+import io.streamebm.broker.LocalKafkaBroker;
 import io.streamebm.pipeline.StreamEbmCli;
 import io.streamebm.pipeline.TestBroker;
 import io.streamebm.pipeline.checkpoint.FileCheckpointStore;

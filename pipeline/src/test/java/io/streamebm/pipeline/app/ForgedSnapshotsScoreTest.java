@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamebm.connectors.broker.LocalKafkaBroker;
+import io.streamebm.broker.LocalKafkaBroker;
 import io.streamebm.pipeline.TestBroker;
 import io.streamebm.pipeline.calibration.EnergyPercentiles;
 import io.streamebm.pipeline.checkpoint.Checkpoint;

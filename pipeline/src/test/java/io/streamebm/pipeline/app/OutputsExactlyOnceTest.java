@@ -3,7 +3,7 @@ package io.streamebm.pipeline.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamebm.connectors.broker.LocalKafkaBroker;
+import io.streamebm.broker.LocalKafkaBroker;
 import io.streamebm.connectors.dlq.DeadLetterPublisher;
 import io.streamebm.pipeline.ChildJvm;
 import io.streamebm.pipeline.TestBroker;

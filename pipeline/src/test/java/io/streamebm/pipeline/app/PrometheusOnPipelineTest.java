@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamebm.connectors.KafkaSender;
-import io.streamebm.connectors.broker.LocalKafkaBroker;
+import io.streamebm.broker.LocalKafkaBroker;
 import io.streamebm.connectors.codec.JsonSampleCodec;
 import io.streamebm.datasets.Datasets;
 import io.streamebm.monitoring.PrometheusServer;

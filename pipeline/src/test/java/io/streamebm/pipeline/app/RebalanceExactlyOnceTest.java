@@ -3,7 +3,7 @@ package io.streamebm.pipeline.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamebm.connectors.broker.LocalKafkaBroker;
+import io.streamebm.broker.LocalKafkaBroker;
 import io.streamebm.pipeline.ChildJvm;
 import io.streamebm.pipeline.TestBroker;
 import io.streamebm.pipeline.checkpoint.Checkpoint;
@@ -258,7 +258,7 @@ class RebalanceExactlyOnceTest {
 
     /** The broker as a process of its own, so that it can be SIGKILLed; returns once it accepts clients. */
     private static Process startBroker(int port, Path data) throws IOException {
-        Process p = ChildJvm.start(List.of(), "io.streamebm.connectors.broker.LocalKafkaBroker",
+        Process p = ChildJvm.start(List.of(), "io.streamebm.broker.LocalKafkaBroker",
                 List.of("--port", Integer.toString(port), "--data-dir", data.toString()));
         ChildJvm.awaitLine(p, line -> line.equals("127.0.0.1:" + port), "the broker on port " + port);
         return p;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamebm.connectors.KafkaSender;
-import io.streamebm.connectors.broker.LocalKafkaBroker;
+import io.streamebm.broker.LocalKafkaBroker;
 import io.streamebm.connectors.codec.JsonSampleCodec;
 import io.streamebm.connectors.codec.SampleCodecs;
 import io.streamebm.pipeline.TestBroker;

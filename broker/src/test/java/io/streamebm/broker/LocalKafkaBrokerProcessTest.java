@@ -1,4 +1,4 @@
-package io.streamebm.connectors;
+package io.streamebm.broker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
 
-import io.streamebm.connectors.broker.LocalKafkaBroker;
 import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.Test;
 

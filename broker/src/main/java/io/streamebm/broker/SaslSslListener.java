@@ -1,4 +1,4 @@
-package io.streamebm.connectors.broker;
+package io.streamebm.broker;
 
 import java.nio.file.Path;
 import java.util.Map;

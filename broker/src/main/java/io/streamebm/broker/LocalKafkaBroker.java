@@ -1,4 +1,4 @@
-package io.streamebm.connectors.broker;
+package io.streamebm.broker;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -43,8 +43,6 @@ import org.apache.kafka.server.common.MetadataVersion;
  */
 public final class LocalKafkaBroker implements AutoCloseable {
 
-    private static final String CONTROLLER_LISTENER = "CONTROLLER";
-
     private final int port;
     private final int controllerPort;
     private final Path dataDir;
@@ -54,11 +52,6 @@ public final class LocalKafkaBroker implements AutoCloseable {
     private final int securePort;
     private KafkaRaftServer server;
     private boolean formatted;
-
-    private LocalKafkaBroker(int port, int controllerPort, Path dataDir, boolean ownsDataDir,
-                             Map<String, String> extraProperties) {
-        this(port, controllerPort, dataDir, ownsDataDir, extraProperties, null);
-    }
 
     private LocalKafkaBroker(int port, int controllerPort, Path dataDir, boolean ownsDataDir,
                              Map<String, String> extraProperties, SaslSslListener secure) {
@@ -78,14 +71,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
      * @return the running broker
      */
     public static LocalKafkaBroker start() {
-        try {
-            Path dir = Files.createTempDirectory("streamebm-kafka-");
-            LocalKafkaBroker broker = new LocalKafkaBroker(freePort(), freePort(), dir, true, Map.of());
-            broker.startServer();
-            return broker;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create a temporary data directory for the broker", e);
-        }
+        return startInTempDir(freePort(), null);
     }
 
     /**
@@ -97,14 +83,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
      * @return the running broker
      */
     public static LocalKafkaBroker start(SaslSslListener listener) {
-        try {
-            Path dir = Files.createTempDirectory("streamebm-kafka-");
-            LocalKafkaBroker broker = new LocalKafkaBroker(freePort(), freePort(), dir, true, Map.of(), listener);
-            broker.startServer();
-            return broker;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create a temporary data directory for the broker", e);
-        }
+        return startInTempDir(freePort(), listener);
     }
 
     /**
@@ -121,7 +100,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
             throw new IllegalArgumentException("port must be 0 (free port) or 1..65535, got " + port);
         }
         LocalKafkaBroker broker = new LocalKafkaBroker(port == 0 ? freePort() : port, freePort(),
-                dataDir.toAbsolutePath(), false, extraProperties);
+                dataDir.toAbsolutePath(), false, extraProperties, null);
         broker.startServer();
         return broker;
     }
@@ -266,59 +245,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
         }
     }
 
-    private Properties properties() {
-        Properties p = new Properties();
-        p.put("process.roles", "broker,controller");
-        p.put("node.id", "1");
-        p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + "," + CONTROLLER_LISTENER + "://127.0.0.1:" + controllerPort);
-        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
-        p.put("controller.listener.names", CONTROLLER_LISTENER);
-        p.put("inter.broker.listener.name", "PLAINTEXT");
-        p.put("log.dirs", dataDir.resolve("logs").toString());
-        p.put("num.partitions", "1");
-        p.put("default.replication.factor", "1");
-        p.put("offsets.topic.replication.factor", "1");
-        p.put("offsets.topic.num.partitions", "5");
-        p.put("transaction.state.log.replication.factor", "1");
-        p.put("transaction.state.log.min.isr", "1");
-        p.put("share.coordinator.state.topic.replication.factor", "1");
-        p.put("share.coordinator.state.topic.min.isr", "1");
-        p.put("group.initial.rebalance.delay.ms", "0");
-        // The default dedupe buffer takes 128 MiB of heap, far too much beside a 1 GiB test JVM.
-        p.put("log.cleaner.dedupe.buffer.size", "2097152");
-        p.put("auto.create.topics.enable", "true");
-        if (secure != null) {
-            addSaslSsl(p);
-        }
-        p.putAll(extraProperties);
-        return p;
-    }
-
-    /** The SASL_SSL listener, its JAAS and TLS settings, and ACL enforcement. */
-    private void addSaslSsl(Properties p) {
-        String name = SaslSslListener.NAME;
-        String prefix = "listener.name." + name.toLowerCase(java.util.Locale.ROOT) + ".";
-        p.put("listeners", p.getProperty("listeners") + "," + name + "://127.0.0.1:" + securePort);
-        p.put("advertised.listeners", p.getProperty("advertised.listeners") + "," + name + "://127.0.0.1:" + securePort);
-        p.put("listener.security.protocol.map", p.getProperty("listener.security.protocol.map") + "," + name + ":SASL_SSL");
-        p.put("sasl.enabled.mechanisms", "PLAIN");
-        p.put(prefix + "sasl.enabled.mechanisms", "PLAIN");
-        p.put(prefix + "plain.sasl.jaas.config", secure.jaasConfig());
-        p.put(prefix + "ssl.keystore.type", "PKCS12");
-        p.put(prefix + "ssl.keystore.location", secure.keyStore().toAbsolutePath().toString());
-        p.put(prefix + "ssl.keystore.password", secure.keyStorePassword());
-        p.put(prefix + "ssl.key.password", secure.keyStorePassword());
-        p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
-        // The loopback PLAINTEXT and controller listeners authenticate nobody: their principal is the
-        // broker itself (inter-broker and controller traffic) and the local administrator.
-        p.put("super.users", "User:ANONYMOUS");
-        p.put("allow.everyone.if.no.acl.found", "false");
-    }
-
     private void startServer() {
-        Properties props = properties();
+        Properties props = BrokerProperties.of(port, controllerPort, dataDir, secure, securePort, extraProperties);
         KafkaConfig config = KafkaConfig.fromProps(props);
         try {
             if (!formatted) {
@@ -329,7 +257,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
                         .setClusterId(Uuid.randomUuid().toString())
                         .addDirectory(dataDir.resolve("logs").toString())
                         .setMetadataLogDirectory(config.metadataLogDir())
-                        .setControllerListenerName(CONTROLLER_LISTENER)
+                        .setControllerListenerName(BrokerProperties.CONTROLLER_LISTENER)
                         .setReleaseVersion(MetadataVersion.latestProduction())
                         .setIgnoreFormatted(true)
                         .run();
@@ -418,8 +346,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
                 }
             }
         }
-        LocalKafkaBroker broker = dir == null && port == 0 ? start()
-                : dir == null ? startInTemp(port) : start(port, dir, Map.of());
+        LocalKafkaBroker broker = dir == null ? startInTempDir(port == 0 ? freePort() : port, null)
+                : start(port, dir, Map.of());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             broker.close();
@@ -430,10 +358,11 @@ public final class LocalKafkaBroker implements AutoCloseable {
         stopped.await();
     }
 
-    private static LocalKafkaBroker startInTemp(int port) {
+    /** A broker in a fresh temporary directory, which {@link #close()} deletes; {@code secure} may be null. */
+    private static LocalKafkaBroker startInTempDir(int port, SaslSslListener secure) {
         try {
             Path tmp = Files.createTempDirectory("streamebm-kafka-");
-            LocalKafkaBroker broker = new LocalKafkaBroker(port, freePort(), tmp, true, Map.of());
+            LocalKafkaBroker broker = new LocalKafkaBroker(port, freePort(), tmp, true, Map.of(), secure);
             broker.startServer();
             return broker;
         } catch (IOException e) {
