@@ -1,6 +1,6 @@
 package io.streamebm.autograd;
 
-import io.streamebm.core.Nd4jRuntime;
+import io.streamebm.internal.Nd4jRuntime;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;

@@ -1,7 +1,7 @@
 package io.streamebm.datasets;
 
-import io.streamebm.core.Nd4jRuntime;
-import io.streamebm.core.RandomSource;
+import io.streamebm.internal.Nd4jRuntime;
+import io.streamebm.runtime.RandomSource;
 import java.util.List;
 import java.util.Locale;
 import org.nd4j.linalg.api.ndarray.INDArray;

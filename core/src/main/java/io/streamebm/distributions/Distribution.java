@@ -1,7 +1,7 @@
 package io.streamebm.distributions;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.RandomSource;
+import io.streamebm.runtime.RandomSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**

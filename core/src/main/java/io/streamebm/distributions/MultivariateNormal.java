@@ -1,10 +1,10 @@
 package io.streamebm.distributions;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.Inputs;
-import io.streamebm.core.Linalg;
-import io.streamebm.core.Nd4jRuntime;
-import io.streamebm.core.RandomSource;
+import io.streamebm.internal.Inputs;
+import io.streamebm.internal.Linalg;
+import io.streamebm.internal.Nd4jRuntime;
+import io.streamebm.runtime.RandomSource;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -1,7 +1,7 @@
 package io.streamebm.eval;
 
-import io.streamebm.core.EnergyFunction;
-import io.streamebm.core.Nd4jRuntime;
+import io.streamebm.energy.EnergyFunction;
+import io.streamebm.internal.Nd4jRuntime;
 import java.util.Objects;
 import java.util.function.DoubleBinaryOperator;
 import org.nd4j.linalg.api.buffer.DataType;

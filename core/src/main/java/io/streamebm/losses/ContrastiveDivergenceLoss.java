@@ -1,8 +1,8 @@
 package io.streamebm.losses;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.EnergyFunction;
-import io.streamebm.core.RandomSource;
+import io.streamebm.energy.EnergyFunction;
+import io.streamebm.runtime.RandomSource;
 import io.streamebm.samplers.Sampler;
 import io.streamebm.telemetry.LossDiagnostics;
 import java.util.Objects;
@@ -24,7 +24,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * where the model has one), so no autograd graph is built while sampling. All randomness comes
  * from the sampler's {@link Sampler#random()}; {@link #exportState()} stores it under
  * {@code "random"}. Data and negatives go through the model in one stacked pass; for an energy
- * that offers {@link io.streamebm.core.FusedEnergyTerms} (such as the MLP) the parameter gradient
+ * that offers {@link io.streamebm.energy.fused.FusedEnergyTerms} (such as the MLP) the parameter gradient
  * comes from its fused kernel rather than a recorded graph, with the same value and gradient.
  */
 public final class ContrastiveDivergenceLoss extends RandomizedLoss {

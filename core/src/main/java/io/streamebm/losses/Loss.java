@@ -1,7 +1,7 @@
 package io.streamebm.losses;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.EnergyFunction;
+import io.streamebm.energy.EnergyFunction;
 import io.streamebm.telemetry.LossDiagnostics;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -15,7 +15,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * dimension; anything else is refused with an {@link IllegalArgumentException} that names what was
  * wrong, before any state changes. After each call, {@link #lastDiagnostics()} describes it
  * without recomputation. Losses with state of their own (persistent chains, a learned
- * log-normalizer, a random source) implement {@link io.streamebm.core.Stateful} so that it goes
+ * log-normalizer, a random source) implement {@link io.streamebm.runtime.Stateful} so that it goes
  * into checkpoints.
  */
 public interface Loss {

@@ -1,9 +1,9 @@
 package io.streamebm.losses;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.EnergyFunction;
-import io.streamebm.core.HostArrays;
-import io.streamebm.core.NormalizedEnergy;
+import io.streamebm.energy.EnergyFunction;
+import io.streamebm.internal.HostArrays;
+import io.streamebm.energy.NormalizedEnergy;
 import io.streamebm.telemetry.LossDiagnostics;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -29,7 +29,7 @@ public final class MaximumLikelihoodLoss extends BaseLoss {
     public Tensor apply(EnergyFunction model, INDArray data) {
         if (!(model instanceof NormalizedEnergy)) {
             throw new IllegalArgumentException("MaximumLikelihoodLoss needs an energy with a known normaliser "
-                    + "(io.streamebm.core.NormalizedEnergy with logPartition()), but "
+                    + "(io.streamebm.energy.NormalizedEnergy with logPartition()), but "
                     + (model == null ? "null" : model.getClass().getName())
                     + " has none: without log Z the likelihood cannot be evaluated. Train it with "
                     + "ContrastiveDivergenceLoss, PersistentContrastiveDivergenceLoss, ScoreMatchingLoss, "

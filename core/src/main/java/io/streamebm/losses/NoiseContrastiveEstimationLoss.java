@@ -1,13 +1,13 @@
 package io.streamebm.losses;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.EnergyFunction;
-import io.streamebm.core.FusedEnergyTerms;
-import io.streamebm.core.FusedResult;
-import io.streamebm.core.HostArrays;
-import io.streamebm.core.RandomSource;
-import io.streamebm.core.RowBlocks;
-import io.streamebm.core.Stateful;
+import io.streamebm.energy.EnergyFunction;
+import io.streamebm.energy.fused.FusedEnergyTerms;
+import io.streamebm.energy.fused.FusedResult;
+import io.streamebm.internal.HostArrays;
+import io.streamebm.runtime.RandomSource;
+import io.streamebm.energy.fused.RowBlocks;
+import io.streamebm.runtime.Stateful;
 import io.streamebm.distributions.Distribution;
 import io.streamebm.telemetry.LossDiagnostics;
 import java.util.Arrays;

@@ -1,9 +1,9 @@
 package io.streamebm.losses;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.EnergyFunction;
-import io.streamebm.core.RandomSource;
-import io.streamebm.core.Stateful;
+import io.streamebm.energy.EnergyFunction;
+import io.streamebm.runtime.RandomSource;
+import io.streamebm.runtime.Stateful;
 import io.streamebm.samplers.Sampler;
 import io.streamebm.telemetry.LossDiagnostics;
 import java.util.Arrays;
@@ -40,7 +40,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * measures the trade-off per dataset (bench/RESULTS.md) and chooses its own default.
  *
  * <p>Like CD, data and negatives go through the model in one stacked pass, with the energy's fused
- * gradient kernel when it offers {@link io.streamebm.core.FusedEnergyTerms}.
+ * gradient kernel when it offers {@link io.streamebm.energy.fused.FusedEnergyTerms}.
  *
  * <p>The diagnostics' chain-energy mean averages, over all chains, the energy each chain had when
  * it last moved (a cache filled from the energies this loss computes anyway), so it costs no extra

@@ -1,7 +1,7 @@
 package io.streamebm.losses;
 
-import io.streamebm.core.RandomSource;
-import io.streamebm.core.Stateful;
+import io.streamebm.runtime.RandomSource;
+import io.streamebm.runtime.Stateful;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -2,11 +2,11 @@ package io.streamebm.losses;
 
 import io.streamebm.autograd.Autograd;
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.EnergyFunction;
-import io.streamebm.core.FusedResult;
-import io.streamebm.core.FusedScoreMatchingTerms;
-import io.streamebm.core.HostArrays;
-import io.streamebm.core.RandomSource;
+import io.streamebm.energy.EnergyFunction;
+import io.streamebm.energy.fused.FusedResult;
+import io.streamebm.energy.fused.FusedScoreMatchingTerms;
+import io.streamebm.internal.HostArrays;
+import io.streamebm.runtime.RandomSource;
 import io.streamebm.telemetry.LossDiagnostics;
 import java.util.Objects;
 import java.util.Optional;

@@ -1,8 +1,8 @@
 package io.streamebm.optim;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.HostArrays;
-import io.streamebm.core.Nd4jRuntime;
+import io.streamebm.internal.HostArrays;
+import io.streamebm.internal.Nd4jRuntime;
 import io.streamebm.schedules.Schedule;
 import io.streamebm.telemetry.LossDiagnostics;
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package io.streamebm.optim;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.HostArrays;
+import io.streamebm.internal.HostArrays;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -1,7 +1,7 @@
 package io.streamebm.optim;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.Stateful;
+import io.streamebm.runtime.Stateful;
 import io.streamebm.schedules.Schedule;
 import java.util.List;
 

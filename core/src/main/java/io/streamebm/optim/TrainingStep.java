@@ -1,8 +1,8 @@
 package io.streamebm.optim;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.EnergyFunction;
-import io.streamebm.core.Stateful;
+import io.streamebm.energy.EnergyFunction;
+import io.streamebm.runtime.Stateful;
 import io.streamebm.losses.Loss;
 import io.streamebm.telemetry.LossDiagnostics;
 import io.streamebm.telemetry.StepRecord;

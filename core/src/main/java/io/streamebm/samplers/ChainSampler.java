@@ -1,11 +1,11 @@
 package io.streamebm.samplers;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.EnergyFunction;
-import io.streamebm.core.FusedGradient;
-import io.streamebm.core.Inputs;
-import io.streamebm.core.Nd4jRuntime;
-import io.streamebm.core.RandomSource;
+import io.streamebm.energy.EnergyFunction;
+import io.streamebm.energy.fused.FusedGradient;
+import io.streamebm.internal.Inputs;
+import io.streamebm.internal.Nd4jRuntime;
+import io.streamebm.runtime.RandomSource;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;

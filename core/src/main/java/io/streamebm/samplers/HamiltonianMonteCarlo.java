@@ -1,7 +1,7 @@
 package io.streamebm.samplers;
 
-import io.streamebm.core.EnergyFunction;
-import io.streamebm.core.RandomSource;
+import io.streamebm.energy.EnergyFunction;
+import io.streamebm.runtime.RandomSource;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -1,8 +1,8 @@
 package io.streamebm.samplers;
 
-import io.streamebm.core.EnergyFunction;
-import io.streamebm.core.FusedLangevinKernel;
-import io.streamebm.core.RandomSource;
+import io.streamebm.energy.EnergyFunction;
+import io.streamebm.energy.fused.FusedLangevinKernel;
+import io.streamebm.runtime.RandomSource;
 import io.streamebm.schedules.Schedule;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
@@ -20,7 +20,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * step, and the random source (default seed {@value ChainSampler#DEFAULT_SEED}).
  *
  * <p>The loop is in place and allocation-free: the update is one Java pass over the chain buffer,
- * the gradient goes into a reused buffer for {@link io.streamebm.core.FusedGradient} energies, and
+ * the gradient goes into a reused buffer for {@link io.streamebm.energy.fused.FusedGradient} energies, and
  * energies implementing {@link FusedLangevinKernel} run the whole step in their own pass. Each step
  * draws its normals in one bulk call into a reused buffer, in C order, on every path, so fused and
  * unfused runs agree for a seed.

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamebm.autograd.Autograd;
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.RandomSource;
+import io.streamebm.runtime.RandomSource;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

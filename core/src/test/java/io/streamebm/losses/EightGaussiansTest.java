@@ -2,8 +2,8 @@ package io.streamebm.losses;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamebm.core.EnergyFunction;
-import io.streamebm.core.RandomSource;
+import io.streamebm.energy.EnergyFunction;
+import io.streamebm.runtime.RandomSource;
 import io.streamebm.datasets.DatasetStream;
 import io.streamebm.datasets.Datasets;
 import io.streamebm.distributions.Normal;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.RandomSource;
-import io.streamebm.core.RowBlocks;
+import io.streamebm.runtime.RandomSource;
+import io.streamebm.energy.fused.RowBlocks;
 import io.streamebm.distributions.Normal;
 import io.streamebm.energy.mlp.Activation;
 import io.streamebm.energy.mlp.MlpEnergy;
@@ -157,7 +157,7 @@ class FusedKernelTest {
         };
         double[] twoThreads = nceGradients.get();
         double[][] oneThread = new double[1][];
-        io.streamebm.core.KernelThreads.runAll(List.of(() -> { }, () -> oneThread[0] = nceGradients.get()));
+        io.streamebm.internal.KernelThreads.runAll(List.of(() -> { }, () -> oneThread[0] = nceGradients.get()));
         org.junit.jupiter.api.Assertions.assertArrayEquals(twoThreads, oneThread[0]);
     }
 

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.GaussianEnergy;
-import io.streamebm.core.RandomSource;
+import io.streamebm.energy.GaussianEnergy;
+import io.streamebm.runtime.RandomSource;
 import io.streamebm.distributions.Normal;
 import io.streamebm.optim.Adam;
 import io.streamebm.optim.TrainingStep;

@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamebm.autograd.FiniteDifferences;
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.EnergyFunction;
-import io.streamebm.core.GaussianEnergy;
-import io.streamebm.core.RandomSource;
-import io.streamebm.core.Stateful;
+import io.streamebm.energy.EnergyFunction;
+import io.streamebm.energy.GaussianEnergy;
+import io.streamebm.runtime.RandomSource;
+import io.streamebm.runtime.Stateful;
 import io.streamebm.distributions.Normal;
 import io.streamebm.energy.mlp.Activation;
 import io.streamebm.energy.mlp.MlpEnergy;

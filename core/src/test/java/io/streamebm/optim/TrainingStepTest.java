@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.BaseEnergyFunction;
-import io.streamebm.core.RandomSource;
+import io.streamebm.energy.BaseEnergyFunction;
+import io.streamebm.runtime.RandomSource;
 import io.streamebm.distributions.Normal;
 import io.streamebm.losses.ContrastiveDivergenceLoss;
 import io.streamebm.losses.NoiseContrastiveEstimationLoss;

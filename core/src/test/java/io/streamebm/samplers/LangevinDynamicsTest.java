@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.BaseEnergyFunction;
-import io.streamebm.core.EnergyFunction;
-import io.streamebm.core.GaussianEnergy;
-import io.streamebm.core.RandomSource;
+import io.streamebm.energy.BaseEnergyFunction;
+import io.streamebm.energy.EnergyFunction;
+import io.streamebm.energy.GaussianEnergy;
+import io.streamebm.runtime.RandomSource;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -99,9 +99,9 @@ class LangevinDynamicsTest {
 
     @Test
     void analyticFusedStepsEqualGenericSteps() {
-        EnergyFunction[] energies = {new io.streamebm.core.DoubleWellEnergy(), new io.streamebm.core.HarmonicEnergy(2),
-            new io.streamebm.core.RosenbrockEnergy(1, 5), new io.streamebm.core.RastriginEnergy(1),
-            new io.streamebm.core.AckleyEnergy()};
+        EnergyFunction[] energies = {new io.streamebm.energy.DoubleWellEnergy(), new io.streamebm.energy.HarmonicEnergy(2),
+            new io.streamebm.energy.RosenbrockEnergy(1, 5), new io.streamebm.energy.RastriginEnergy(1),
+            new io.streamebm.energy.AckleyEnergy()};
         for (EnergyFunction e : energies) {
             INDArray x0 = new RandomSource(4).gaussian(DataType.FLOAT, 40, 3);
             INDArray a = new LangevinDynamics(e, 0.01).withSeed(3).withClamp(-4, 4).sample(x0, 25);

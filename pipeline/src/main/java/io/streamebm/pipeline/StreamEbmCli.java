@@ -1,6 +1,6 @@
 package io.streamebm.pipeline;
 
-import io.streamebm.core.NativeBackendUnavailableException;
+import io.streamebm.runtime.NativeBackendUnavailableException;
 import io.streamebm.pipeline.cli.BrokerCommand;
 import io.streamebm.pipeline.cli.BuildVersion;
 import io.streamebm.pipeline.cli.DemoCommand;

@@ -1,6 +1,6 @@
 package io.streamebm.bench.core;
 
-import io.streamebm.core.RandomSource;
+import io.streamebm.runtime.RandomSource;
 import io.streamebm.energy.mlp.MlpEnergy;
 import java.util.concurrent.TimeUnit;
 import org.nd4j.linalg.api.buffer.DataType;

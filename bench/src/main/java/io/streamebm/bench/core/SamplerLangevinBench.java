@@ -1,7 +1,7 @@
 package io.streamebm.bench.core;
 
-import io.streamebm.core.GaussianEnergy;
-import io.streamebm.core.RandomSource;
+import io.streamebm.energy.GaussianEnergy;
+import io.streamebm.runtime.RandomSource;
 import io.streamebm.energy.mlp.MlpEnergy;
 import io.streamebm.samplers.LangevinDynamics;
 import java.util.concurrent.TimeUnit;

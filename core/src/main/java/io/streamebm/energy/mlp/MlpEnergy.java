@@ -1,14 +1,14 @@
 package io.streamebm.energy.mlp;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.BaseEnergyFunction;
-import io.streamebm.core.FusedEnergyTerms;
-import io.streamebm.core.FusedGradient;
-import io.streamebm.core.FusedInputGradientTerms;
-import io.streamebm.core.FusedResult.ParameterGradient;
-import io.streamebm.core.FusedScoreMatchingTerms;
-import io.streamebm.core.Parameters;
-import io.streamebm.core.RandomSource;
+import io.streamebm.energy.BaseEnergyFunction;
+import io.streamebm.energy.fused.FusedEnergyTerms;
+import io.streamebm.energy.fused.FusedGradient;
+import io.streamebm.energy.fused.FusedInputGradientTerms;
+import io.streamebm.energy.fused.FusedResult.ParameterGradient;
+import io.streamebm.energy.fused.FusedScoreMatchingTerms;
+import io.streamebm.energy.Parameters;
+import io.streamebm.runtime.RandomSource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

@@ -1,11 +1,11 @@
 package io.streamebm.energy.mlp;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.FusedEnergyTerms;
-import io.streamebm.core.FusedResult;
-import io.streamebm.core.HostArrays;
-import io.streamebm.core.RowBlocks;
-import io.streamebm.core.RowTerms;
+import io.streamebm.energy.fused.FusedEnergyTerms;
+import io.streamebm.energy.fused.FusedResult;
+import io.streamebm.internal.HostArrays;
+import io.streamebm.energy.fused.RowBlocks;
+import io.streamebm.energy.fused.RowTerms;
 import java.util.Map;
 import java.util.function.IntFunction;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -1,6 +1,6 @@
 package io.streamebm.energy.mlp;
 
-import io.streamebm.core.HostArrays;
+import io.streamebm.internal.HostArrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.XwPlusB;

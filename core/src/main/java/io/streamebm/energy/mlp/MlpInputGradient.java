@@ -1,6 +1,6 @@
 package io.streamebm.energy.mlp;
 
-import io.streamebm.core.KernelThreads;
+import io.streamebm.internal.KernelThreads;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +43,7 @@ final class MlpInputGradient {
         this.model = model;
     }
 
-    /** Writes ∇ₓE(x) into {@code out}; x in the model's type, see {@link io.streamebm.core.FusedGradient}. */
+    /** Writes ∇ₓE(x) into {@code out}; x in the model's type, see {@link io.streamebm.energy.fused.FusedGradient}. */
     void gradientInto(INDArray x, INDArray out) {
         long n = x.size(0);
         int[] bounds = KernelThreads.blockBounds(Math.toIntExact(n), MIN_ROWS_TO_SPLIT);

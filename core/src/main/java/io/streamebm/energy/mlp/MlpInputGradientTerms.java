@@ -1,10 +1,10 @@
 package io.streamebm.energy.mlp;
 
-import io.streamebm.core.FusedInputGradientTerms;
-import io.streamebm.core.FusedResult;
-import io.streamebm.core.HostArrays;
-import io.streamebm.core.RowBlocks;
-import io.streamebm.core.RowTerms;
+import io.streamebm.energy.fused.FusedInputGradientTerms;
+import io.streamebm.energy.fused.FusedResult;
+import io.streamebm.internal.HostArrays;
+import io.streamebm.energy.fused.RowBlocks;
+import io.streamebm.energy.fused.RowTerms;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -1,8 +1,8 @@
 package io.streamebm.energy.mlp;
 
-import io.streamebm.core.FusedResult;
-import io.streamebm.core.FusedScoreMatchingTerms;
-import io.streamebm.core.HostArrays;
+import io.streamebm.energy.fused.FusedResult;
+import io.streamebm.energy.fused.FusedScoreMatchingTerms;
+import io.streamebm.internal.HostArrays;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

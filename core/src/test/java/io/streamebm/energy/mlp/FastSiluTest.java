@@ -3,7 +3,7 @@ package io.streamebm.energy.mlp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamebm.core.RandomSource;
+import io.streamebm.runtime.RandomSource;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

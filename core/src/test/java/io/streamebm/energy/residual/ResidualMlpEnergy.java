@@ -1,10 +1,10 @@
 package io.streamebm.energy.residual;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.BaseEnergyFunction;
-import io.streamebm.core.FusedEnergyTerms;
-import io.streamebm.core.FusedInputGradientTerms;
-import io.streamebm.core.RandomSource;
+import io.streamebm.energy.BaseEnergyFunction;
+import io.streamebm.energy.fused.FusedEnergyTerms;
+import io.streamebm.energy.fused.FusedInputGradientTerms;
+import io.streamebm.runtime.RandomSource;
 import java.util.Optional;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

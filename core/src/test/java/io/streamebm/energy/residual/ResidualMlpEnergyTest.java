@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamebm.autograd.FiniteDifferences;
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.EnergyFunction;
-import io.streamebm.core.FusedResult;
-import io.streamebm.core.RandomSource;
-import io.streamebm.core.RowTerms;
+import io.streamebm.energy.EnergyFunction;
+import io.streamebm.energy.fused.FusedResult;
+import io.streamebm.runtime.RandomSource;
+import io.streamebm.energy.fused.RowTerms;
 import io.streamebm.distributions.Normal;
 import io.streamebm.losses.ContrastiveDivergenceLoss;
 import io.streamebm.losses.DenoisingScoreMatchingLoss;

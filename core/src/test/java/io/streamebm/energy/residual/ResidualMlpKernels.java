@@ -1,13 +1,13 @@
 package io.streamebm.energy.residual;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.FusedEnergyTerms;
-import io.streamebm.core.FusedInputGradientTerms;
-import io.streamebm.core.FusedResult;
-import io.streamebm.core.FusedResult.ParameterGradient;
-import io.streamebm.core.HostArrays;
-import io.streamebm.core.RowBlocks;
-import io.streamebm.core.RowTerms;
+import io.streamebm.energy.fused.FusedEnergyTerms;
+import io.streamebm.energy.fused.FusedInputGradientTerms;
+import io.streamebm.energy.fused.FusedResult;
+import io.streamebm.energy.fused.FusedResult.ParameterGradient;
+import io.streamebm.internal.HostArrays;
+import io.streamebm.energy.fused.RowBlocks;
+import io.streamebm.energy.fused.RowTerms;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;

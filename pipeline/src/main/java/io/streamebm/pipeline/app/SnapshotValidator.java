@@ -1,6 +1,6 @@
 package io.streamebm.pipeline.app;
 
-import io.streamebm.core.EnergyFunction;
+import io.streamebm.energy.EnergyFunction;
 import io.streamebm.pipeline.calibration.EnergyPercentiles;
 import io.streamebm.pipeline.checkpoint.Checkpoint;
 import io.streamebm.pipeline.checkpoint.CheckpointFormat;

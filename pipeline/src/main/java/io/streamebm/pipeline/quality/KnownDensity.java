@@ -1,6 +1,6 @@
 package io.streamebm.pipeline.quality;
 
-import io.streamebm.core.EnergyFunction;
+import io.streamebm.energy.EnergyFunction;
 import io.streamebm.datasets.DatasetStream;
 import io.streamebm.datasets.Datasets;
 import io.streamebm.eval.GridDensity;

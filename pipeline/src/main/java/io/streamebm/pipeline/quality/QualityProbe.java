@@ -1,7 +1,7 @@
 package io.streamebm.pipeline.quality;
 
-import io.streamebm.core.EnergyFunction;
-import io.streamebm.core.RandomSource;
+import io.streamebm.energy.EnergyFunction;
+import io.streamebm.runtime.RandomSource;
 import io.streamebm.eval.Mmd;
 import io.streamebm.samplers.LangevinDynamics;
 import io.streamebm.samplers.Sampler;

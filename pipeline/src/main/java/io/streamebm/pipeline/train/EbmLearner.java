@@ -1,8 +1,8 @@
 package io.streamebm.pipeline.train;
 
-import io.streamebm.core.EnergyFunction;
-import io.streamebm.core.RandomSource;
-import io.streamebm.core.Stateful;
+import io.streamebm.energy.EnergyFunction;
+import io.streamebm.runtime.RandomSource;
+import io.streamebm.runtime.Stateful;
 import io.streamebm.distributions.Normal;
 import io.streamebm.losses.ContrastiveDivergenceLoss;
 import io.streamebm.losses.DenoisingScoreMatchingLoss;

@@ -1,6 +1,6 @@
 package io.streamebm.pipeline.train;
 
-import io.streamebm.core.Stateful;
+import io.streamebm.runtime.Stateful;
 import io.streamebm.telemetry.StepRecord;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -1,8 +1,8 @@
 package io.streamebm.pipeline.train;
 
 import io.streamebm.autograd.Tensor;
-import io.streamebm.core.EnergyFunction;
-import io.streamebm.core.GaussianEnergy;
+import io.streamebm.energy.EnergyFunction;
+import io.streamebm.energy.GaussianEnergy;
 import io.streamebm.energy.mlp.Activation;
 import io.streamebm.energy.mlp.MlpEnergy;
 import io.streamebm.pipeline.config.Choices;

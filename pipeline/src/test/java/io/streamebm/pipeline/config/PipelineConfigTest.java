@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamebm.core.GaussianEnergy;
+import io.streamebm.energy.GaussianEnergy;
 import io.streamebm.energy.mlp.Activation;
 import io.streamebm.energy.mlp.MlpEnergy;
 import io.streamebm.losses.ContrastiveDivergenceLoss;

@@ -3,7 +3,7 @@ package io.streamebm.pipeline.quality;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamebm.core.RandomSource;
+import io.streamebm.runtime.RandomSource;
 import io.streamebm.datasets.DatasetStream;
 import io.streamebm.eval.Mmd;
 import io.streamebm.pipeline.config.PipelineConfig;

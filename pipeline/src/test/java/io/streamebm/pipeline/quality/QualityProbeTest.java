@@ -72,7 +72,7 @@ class QualityProbeTest {
     }
 
     private static DatasetStream gaussian3d(long seed) {
-        io.streamebm.core.RandomSource r = new io.streamebm.core.RandomSource(seed);
+        io.streamebm.runtime.RandomSource r = new io.streamebm.runtime.RandomSource(seed);
         return new DatasetStream() {
             @Override
             public int dimension() {
