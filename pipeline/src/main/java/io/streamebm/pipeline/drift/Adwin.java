@@ -124,7 +124,7 @@ public final class Adwin implements DriftDetector {
         for (int level = 0; count[level] > PER_LEVEL; level++) {
             int a = first[level];
             int b = (a + 1) % SLOTS;
-            double n = Math.pow(2, level);
+            double n = 1L << level;
             double d = sum[level][a] / n - sum[level][b] / n;
             int up = level + 1;
             int target = (first[up] + count[up]) % SLOTS;
@@ -187,40 +187,49 @@ public final class Adwin implements DriftDetector {
      * the widest margin, or 0 when none passes.
      */
     private int bestCut() {
-        // Totals of the whole window: count, sum, variance (merged bucket by bucket), range.
+        // Totals of the whole window: count, sum, range, and the sum of squared deviations, merged
+        // bucket by bucket around the oldest bucket's mean c (for precision when the values sit far
+        // from zero): M2 = sum of (m2 + size (mean_b - c)^2) - n (mean - c)^2.
+        int top = levels - 1;
+        double c = sum[top][first[top]] / (1L << top);
         double n = 0;
         double total = 0;
-        double totalM2 = 0;
+        double spread = 0;
         double lo = Double.POSITIVE_INFINITY;
         double hi = Double.NEGATIVE_INFINITY;
-        for (int level = levels - 1; level >= 0; level--) {
+        for (int level = top; level >= 0; level--) {
             double size = 1L << level;
+            double inverseSize = 1 / size;
             for (int j = 0; j < count[level]; j++) {
-                int s = (first[level] + j) % SLOTS;
-                if (n > 0) {
-                    double d = sum[level][s] / size - total / n;
-                    totalM2 += d * d * n * size / (n + size);
-                }
-                totalM2 += m2[level][s];
-                total += sum[level][s];
+                int slot = (first[level] + j) % SLOTS;
+                double d = sum[level][slot] * inverseSize - c;
+                spread += m2[level][slot] + size * d * d;
+                total += sum[level][slot];
                 n += size;
-                lo = Math.min(lo, min[level][s]);
-                hi = Math.max(hi, max[level][s]);
+                lo = Math.min(lo, min[level][slot]);
+                hi = Math.max(hi, max[level][slot]);
             }
         }
         double range = hi - lo;
         if (range <= 0) {
             return 0;
         }
-        double variance = totalM2 / n;
+        double shift = total / n - c;
+        double variance = Math.max(0, spread - n * shift * shift) / n;
         double log = Math.log(2 * n / delta);
-        // Splits from the oldest end: W0 = the buckets so far, W1 = the rest.
+        // The bound is sqrt(a / m) + b / m with 1 / m = n / (n0 n1). Multiplied through by n0 n1, a
+        // split passes when |num| > b n and (|num| - b n)^2 > a n n0 n1, where num = sum0 n1 - sum1 n0:
+        // no division and no square root per split, which is most of the cost of a check. The
+        // ratios that pick the best split are computed only for splits that pass.
+        double a = 2 * variance * log;
+        double b = 2 * range * log / 3;
         double n0 = 0;
         double sum0 = 0;
         int buckets = 0;
         int best = 0;
         double bestRatio = 1;
-        for (int level = levels - 1; level >= 0; level--) {
+        // Splits from the oldest end: W0 = the buckets so far, W1 = the rest.
+        for (int level = top; level >= 0; level--) {
             double size = 1L << level;
             for (int j = 0; j < count[level]; j++) {
                 n0 += size;
@@ -233,12 +242,15 @@ public final class Adwin implements DriftDetector {
                 if (n0 < MIN_PART) {
                     continue;
                 }
-                double m = 1 / (1 / n0 + 1 / n1);
-                double bound = Math.sqrt(2 * variance * log / m) + 2 * range * log / (3 * m);
-                double ratio = Math.abs(sum0 / n0 - (total - sum0) / n1) / bound;
-                if (ratio > bestRatio) {
-                    bestRatio = ratio;
-                    best = buckets;
+                double num = Math.abs(sum0 * n1 - (total - sum0) * n0);
+                double excess = num - b * n;
+                double product = n0 * n1;
+                if (excess > 0 && excess * excess > a * n * product) {
+                    double ratio = (num / product) / (Math.sqrt(a * n / product) + b * n / product);
+                    if (ratio > bestRatio) {
+                        bestRatio = ratio;
+                        best = buckets;
+                    }
                 }
             }
         }
