@@ -47,18 +47,26 @@ public final class ContrastiveDivergenceLoss extends RandomizedLoss {
         this.k = k;
     }
 
-    /** Sets the energy-regularisation weight α ≥ 0 (0 switches it off) and returns this loss. */
-    public ContrastiveDivergenceLoss setAlpha(double alpha) {
+    /**
+     * The same loss with energy-regularisation weight α ≥ 0 (0 switches it off), as a copy that shares
+     * the sampler; this loss is unchanged.
+     */
+    public ContrastiveDivergenceLoss withAlpha(double alpha) {
         LossSupport.checkNonNegative("alpha", alpha);
-        this.alpha = alpha;
-        return this;
+        return copy(alpha, dataNoise);
     }
 
-    /** Sets the standard deviation of Gaussian noise added to the data (0: none) and returns this loss. */
-    public ContrastiveDivergenceLoss setDataNoise(double std) {
+    /** The same loss adding Gaussian noise of standard deviation {@code std} to the data (0: none), as a copy. */
+    public ContrastiveDivergenceLoss withDataNoise(double std) {
         LossSupport.checkNonNegative("dataNoise", std);
-        this.dataNoise = std;
-        return this;
+        return copy(alpha, std);
+    }
+
+    private ContrastiveDivergenceLoss copy(double alpha, double dataNoise) {
+        ContrastiveDivergenceLoss copy = new ContrastiveDivergenceLoss(sampler, k);
+        copy.alpha = alpha;
+        copy.dataNoise = dataNoise;
+        return copy;
     }
 
     /** α. */

@@ -119,26 +119,38 @@ public final class PersistentContrastiveDivergenceLoss extends BaseLoss implemen
         Arrays.fill(chainEnergies, Double.NaN);
     }
 
-    /** Sets the energy-regularisation weight α ≥ 0 (default 0.001) and returns this loss. */
-    public PersistentContrastiveDivergenceLoss setAlpha(double alpha) {
+    /**
+     * The same loss with energy-regularisation weight α ≥ 0 (default 0.001). Like every {@code with…}
+     * method here it returns a copy that shares the sampler and carries this loss's chains, and leaves
+     * this loss unchanged.
+     */
+    public PersistentContrastiveDivergenceLoss withAlpha(double alpha) {
         LossSupport.checkNonNegative("alpha", alpha);
-        this.alpha = alpha;
-        return this;
+        return copy(alpha, reinitProbability, restartSource);
     }
 
-    /** Sets the probability in [0, 1] that a drawn chain restarts (default 0.05) and returns this loss. */
-    public PersistentContrastiveDivergenceLoss setReinitProbability(double p) {
+    /** The same loss where a drawn chain restarts with probability p in [0, 1] (default 0.05). */
+    public PersistentContrastiveDivergenceLoss withReinitProbability(double p) {
         if (!(p >= 0 && p <= 1)) {
             throw new IllegalArgumentException("reinitProbability must be in [0, 1], got " + p);
         }
-        this.reinitProbability = p;
-        return this;
+        return copy(alpha, p, restartSource);
     }
 
-    /** Sets where restarted chains begin (default {@link RestartSource#DATA}) and returns this loss. */
-    public PersistentContrastiveDivergenceLoss setRestartSource(RestartSource source) {
-        this.restartSource = Objects.requireNonNull(source, "source");
-        return this;
+    /** The same loss with restarted chains beginning at {@code source} (default {@link RestartSource#DATA}). */
+    public PersistentContrastiveDivergenceLoss withRestartSource(RestartSource source) {
+        return copy(alpha, reinitProbability, Objects.requireNonNull(source, "source"));
+    }
+
+    private PersistentContrastiveDivergenceLoss copy(double alpha, double p, RestartSource source) {
+        PersistentContrastiveDivergenceLoss copy = new PersistentContrastiveDivergenceLoss(sampler, nChains, k);
+        copy.alpha = alpha;
+        copy.reinitProbability = p;
+        copy.restartSource = source;
+        if (chains != null) {
+            copy.importState(exportState());
+        }
+        return copy;
     }
 
     /** α. */

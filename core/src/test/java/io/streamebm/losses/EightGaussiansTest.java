@@ -52,7 +52,7 @@ class EightGaussiansTest {
     static Loss lossFor(String name, MlpEnergy model) {
         switch (name) {
             case "cd":
-                return new ContrastiveDivergenceLoss(new LangevinDynamics(model, 0.002).withSeed(11), 20).setAlpha(0.01);
+                return new ContrastiveDivergenceLoss(new LangevinDynamics(model, 0.002).withSeed(11), 20).withAlpha(0.01);
             case "pcd":
                 return pcd(model);
             case "sm":
@@ -77,7 +77,7 @@ class EightGaussiansTest {
      */
     static PersistentContrastiveDivergenceLoss pcd(MlpEnergy model) {
         return new PersistentContrastiveDivergenceLoss(new LangevinDynamics(model, 0.001).withSeed(15), 1000, 10)
-                .setAlpha(0.1);
+                .withAlpha(0.1);
     }
 
     static void train(EnergyFunction model, Loss loss, int steps, int batch, double lr, long seed) {

@@ -86,9 +86,9 @@ class LossGradientCheckTest {
         INDArray negatives = new RandomSource(8).gaussian(DataType.DOUBLE, 16, 2).muli(1.3);
         switch (name) {
             case "cd":
-                return new ContrastiveDivergenceLoss(new FixedSampler(model, negatives), 3).setAlpha(0.1).setDataNoise(0.05);
+                return new ContrastiveDivergenceLoss(new FixedSampler(model, negatives), 3).withAlpha(0.1).withDataNoise(0.05);
             case "pcd":
-                return new PersistentContrastiveDivergenceLoss(new FixedSampler(model, negatives), 16, 3).setAlpha(0.1);
+                return new PersistentContrastiveDivergenceLoss(new FixedSampler(model, negatives), 16, 3).withAlpha(0.1);
             case "sm":
                 return new ScoreMatchingLoss();
             case "sm-hutchinson":

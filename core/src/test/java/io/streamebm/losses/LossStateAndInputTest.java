@@ -40,7 +40,7 @@ class LossStateAndInputTest {
 
     static PersistentContrastiveDivergenceLoss pcd(MlpEnergy model) {
         return new PersistentContrastiveDivergenceLoss(new LangevinDynamics(model, 0.01).withSeed(3), 100, 5)
-                .setReinitProbability(0.2);
+                .withReinitProbability(0.2);
     }
 
     static float[] flat(List<Tensor> ps) {
@@ -91,7 +91,7 @@ class LossStateAndInputTest {
         MlpEnergy m3 = mlp();
         m3.setFlatParameters(params);
         PersistentContrastiveDivergenceLoss l3 = new PersistentContrastiveDivergenceLoss(
-                new LangevinDynamics(m3, 0.01).withSeed(999), 100, 5).setReinitProbability(0.2);
+                new LangevinDynamics(m3, 0.01).withSeed(999), 100, 5).withReinitProbability(0.2);
         l3.importState(lossState);
         Adam o3 = new Adam(m3.parameters(), 1e-2);
         o3.importState(optState);

@@ -30,8 +30,8 @@ class PcdUniformRestartTest {
     void restartedChainsLandUniformlyInTheWidenedDataBox() {
         MlpEnergy model = LossStateAndInputTest.mlp();
         PersistentContrastiveDivergenceLoss loss = new PersistentContrastiveDivergenceLoss(frozen(model), 2000, 1)
-                .setReinitProbability(1.0)
-                .setRestartSource(PersistentContrastiveDivergenceLoss.RestartSource.UNIFORM);
+                .withReinitProbability(1.0)
+                .withRestartSource(PersistentContrastiveDivergenceLoss.RestartSource.UNIFORM);
         assertNull(loss.uniformRestartBox());
         // Data on [0, 10] x [-1, 1], at the corners only: the box spans the range, not the points.
         float[] d = new float[2000 * 2];
@@ -100,7 +100,7 @@ class PcdUniformRestartTest {
 
     private static PersistentContrastiveDivergenceLoss uniform(MlpEnergy model, long seed) {
         return new PersistentContrastiveDivergenceLoss(new LangevinDynamics(model, 0.01).withSeed(seed), 100, 5)
-                .setReinitProbability(0.2)
-                .setRestartSource(PersistentContrastiveDivergenceLoss.RestartSource.UNIFORM);
+                .withReinitProbability(0.2)
+                .withRestartSource(PersistentContrastiveDivergenceLoss.RestartSource.UNIFORM);
     }
 }

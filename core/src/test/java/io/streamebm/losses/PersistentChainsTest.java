@@ -23,7 +23,7 @@ class PersistentChainsTest {
     private static PersistentContrastiveDivergenceLoss pcd(PersistentContrastiveDivergenceLoss.RestartSource source) {
         MlpEnergy model = LossStateAndInputTest.mlp();
         return new PersistentContrastiveDivergenceLoss(new LangevinDynamics(model, 0.01).withSeed(5), 50, 2)
-                .setRestartSource(source);
+                .withRestartSource(source);
     }
 
     /** A loss of {@code source} after one update, its chains restarted from {@link #RECENT}. */

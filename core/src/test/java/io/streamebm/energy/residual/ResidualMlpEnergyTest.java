@@ -40,7 +40,7 @@ class ResidualMlpEnergyTest {
     static Loss loss(String name, EnergyFunction model, long seed) {
         switch (name) {
             case "cd":
-                return new ContrastiveDivergenceLoss(new LangevinDynamics(model, 0.01).withSeed(seed), 5).setAlpha(0.1);
+                return new ContrastiveDivergenceLoss(new LangevinDynamics(model, 0.01).withSeed(seed), 5).withAlpha(0.1);
             case "nce":
                 return new NoiseContrastiveEstimationLoss(new Normal(0, 2, DataType.DOUBLE), 4, new RandomSource(seed),
                         DataType.DOUBLE);

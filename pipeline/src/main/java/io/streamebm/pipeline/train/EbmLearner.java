@@ -93,11 +93,11 @@ public final class EbmLearner implements Learner {
         int k = c.integer("loss.k");
         RandomSource random = new RandomSource(seed + 2);
         return switch (c.choice("loss.type", LossType.class)) {
-            case CD -> new ContrastiveDivergenceLoss(sampler, k).setAlpha(c.number("loss.alpha"));
+            case CD -> new ContrastiveDivergenceLoss(sampler, k).withAlpha(c.number("loss.alpha"));
             case PCD -> new PersistentContrastiveDivergenceLoss(sampler, c.integer("loss.chains"), k)
-                    .setAlpha(c.number("loss.alpha"))
-                    .setReinitProbability(c.number("loss.reinit"))
-                    .setRestartSource(c.choice("loss.reinit-source", PersistentContrastiveDivergenceLoss.RestartSource.class));
+                    .withAlpha(c.number("loss.alpha"))
+                    .withReinitProbability(c.number("loss.reinit"))
+                    .withRestartSource(c.choice("loss.reinit-source", PersistentContrastiveDivergenceLoss.RestartSource.class));
             case SM -> new ScoreMatchingLoss();
             case SSM -> new SlicedScoreMatchingLoss(c.integer("loss.projections"),
                     SlicedScoreMatchingLoss.Projection.RADEMACHER, random);
