@@ -6,10 +6,12 @@
 FROM maven:3-eclipse-temurin-17 AS build
 WORKDIR /src
 # Module directories are copied one by one (not `COPY . .`) so that local target/ output and VCS
-# metadata do not end up in the build context's layers. bench/ is only needed for its pom: the
-# root pom lists it, and -pl pipeline -am does not build it.
+# metadata do not end up in the build context's layers. bench/ and examples/ are only needed for
+# their poms: the root pom lists them, and -pl pipeline -am does not build them.
 COPY pom.xml ./
+COPY telemetry ./telemetry
 COPY core ./core
+COPY examples/pom.xml ./examples/pom.xml
 COPY broker ./broker
 COPY connectors ./connectors
 COPY monitoring ./monitoring
