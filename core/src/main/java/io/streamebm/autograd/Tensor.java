@@ -23,6 +23,10 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *
  * <p>Float32 and float64 are supported; both operands of an operation must share a type.
  * Scalars have rank 0. Tensors are not thread-safe; a graph belongs to the thread that built it.
+ *
+ * <p>Why one file of about 800 lines: every differentiable operation is a method here, with its
+ * backward rule next to its forward, as in PyTorch's {@code Tensor}; users find the operations by
+ * completion on one type. Each method is short and independent, so the length costs no understanding.
  */
 public final class Tensor {
 

@@ -52,6 +52,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * {@link #KEY_DATA_BOX}) and {@code "random"}. Export, import and continue equals an
  * uninterrupted run bit for bit (given a sampler without hidden state of its own beyond its random
  * source).
+ *
+ * <p>About 400 lines because the chains are state: restarts (three sources), their checkpointed
+ * export and import, and the copies made by the {@code with…} options live with the loss that owns them.
  */
 public final class PersistentContrastiveDivergenceLoss extends BaseLoss implements Stateful, PersistentChains {
 

@@ -1,5 +1,7 @@
 package io.streamebm.pipeline.config;
 
+import static io.streamebm.pipeline.config.ValueChecks.*;
+
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -60,13 +62,6 @@ public final class PipelineConfig {
         }
     }
 
-    /**
-     * The one validator of true/false settings; {@link #bool} recognises those settings by it.
-     * Declared before {@link #KEYS}, whose initialiser uses it.
-     */
-    private static final Function<String, String> FLAG =
-            v -> v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false") ? null : "must be true or false";
-
     /** Every accepted key, with its default and meaning. */
     public static final List<Key> KEYS = List.of(
             Key.choice("model.type", "mlp", "energy model", ModelType.class),
@@ -101,7 +96,7 @@ public final class PipelineConfig {
             new Key("optimizer.momentum", "0.0", "SGD momentum", unitInterval()),
             new Key("optimizer.clip-norm", "10.0", "clip the gradient to this global norm, 0 to disable", nonNegative()),
             new Key("batch.max-size", "256", "largest micro-batch", positiveInt()),
-            new Key("batch.max-wait", "PT0.2S", "longest wait to fill a micro-batch (ISO-8601 or 200ms)", duration()),
+            new Key("batch.max-wait", "PT0.2S", "longest wait to fill a micro-batch (ISO-8601 or 200ms)", ValueChecks.duration()),
             new Key("seed", "42", "seed of every random source", anyLong()),
             new Key("kafka.bootstrap-servers", "", "Kafka bootstrap servers HOST:PORT[,...]", hostPorts()),
             new Key("kafka.topic", "ebm.samples", "input topic", nonEmpty()),
@@ -114,13 +109,13 @@ public final class PipelineConfig {
             new Key("snapshot.every-steps", "50", "steps between snapshots", positiveInt()),
             new Key("score.topic", "ebm.scores", "score output topic", nonEmpty()),
             new Key("score.max-version-jump", "1000000", "score: largest accepted step from the current snapshot version to a new one; a bigger jump is refused as forged", positiveInt()),
-            new Key("scoring.anomaly-percentile", "0.995", "score: a record whose energy ranks at or above this share of the recent training energies is an anomaly", number(d -> d > 0 && d <= 1, "a number in (0, 1]")),
+            new Key("scoring.anomaly-percentile", "0.995", "score: a record whose energy ranks at or above this share of the recent training energies is an anomaly", ValueChecks.number(d -> d > 0 && d <= 1, "a number in (0, 1]")),
             new Key("calibration.window-records", "100000", "training energies per calibration window; snapshots rank scores among the last one to two windows", positiveInt()),
             new Key("snapshot.signing-key-file", "", "file holding the HMAC-SHA256 key (at least 16 bytes) that signs snapshots (train) and must verify them (score); empty: unsigned. The environment variable STREAMEBM_SNAPSHOT_KEY can hold the key instead", any()),
-            new Key("shutdown.timeout", "PT30S", "after SIGTERM, the longest clean stop before the process halts with exit code 4", duration()),
+            new Key("shutdown.timeout", "PT30S", "after SIGTERM, the longest clean stop before the process halts with exit code 4", ValueChecks.duration()),
             new Key("checkpoint.dir", "checkpoints", "checkpoint directory", nonEmpty()),
             new Key("checkpoint.every-steps", "100", "steps between checkpoints", positiveInt()),
-            new Key("checkpoint.interval", "PT30S", "longest time between checkpoints", duration()),
+            new Key("checkpoint.interval", "PT30S", "longest time between checkpoints", ValueChecks.duration()),
             new Key("checkpoint.keep", "3", "checkpoints kept", positiveInt()),
             new Key("checkpoint.fresh-start", "false", "ignore existing checkpoints (train --fresh-start)", flag()),
             new Key("metrics.host", "127.0.0.1", "metrics bind address", nonEmpty()),
@@ -132,7 +127,7 @@ public final class PipelineConfig {
             new Key("drift.delta", "0.002", "ADWIN confidence of the drift detector on the energies of arriving records: smaller, fewer false alarms and later detection", openUnitInterval()),
             new Key("drift.max-window", "100000", "most recent records the drift detector compares (at least 64)", intAtLeast(64)),
             Key.choice("drift.reaction", "none", "what the trainer does on a drift, besides counting, logging and publishing it", DriftReaction.class),
-            new Key("drift.raise-lr-factor", "2.0", "learning-rate factor of the raise-lr reaction", number(d -> d > 1, "a number > 1")),
+            new Key("drift.raise-lr-factor", "2.0", "learning-rate factor of the raise-lr reaction", ValueChecks.number(d -> d > 1, "a number > 1")),
             new Key("drift.raise-lr-steps", "200", "updates the raised learning rate of the raise-lr reaction lasts", positiveInt()),
             new Key("drift.events-topic", "", "topic of the drift events (JSON); empty: <model.name>.events", topicName()),
             new Key("divergence.energy-bound", "10000", "largest |mean energy| before a rollback", positive()),
@@ -363,210 +358,6 @@ public final class PipelineConfig {
     public int[] ints(String key) {
         String s = string(key);
         return s.isEmpty() ? new int[0] : Arrays.stream(s.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
-    }
-
-    // ------------------------------------------------------------------ validators (null = valid)
-
-    private static Function<String, String> flag() {
-        return FLAG;
-    }
-
-    private static Function<String, String> any() {
-        return v -> null;
-    }
-
-    /** Empty (missing: the commands that need a cluster say so) or HOST:PORT[,HOST:PORT...]. */
-    private static Function<String, String> hostPorts() {
-        String rule = "must be HOST:PORT[,HOST:PORT...] with a port in [1, 65535]";
-        return v -> {
-            if (v.isEmpty()) {
-                return null;
-            }
-            for (String address : v.split(",", -1)) {
-                String a = address.trim();
-                int colon = a.lastIndexOf(':');
-                if (colon <= 0) {
-                    return rule;
-                }
-                try {
-                    int port = Integer.parseInt(a.substring(colon + 1));
-                    if (port < 1 || port > 65535) {
-                        return rule;
-                    }
-                } catch (NumberFormatException e) {
-                    return rule;
-                }
-            }
-            return null;
-        };
-    }
-
-    /** Empty, or a name Kafka accepts for a topic. */
-    private static Function<String, String> topicName() {
-        return v -> v.isEmpty() || (v.length() <= 249 && v.matches("[a-zA-Z0-9._-]+") && !v.equals(".") && !v.equals(".."))
-                ? null : "must be empty or a topic name of up to 249 letters, digits, '.', '_' and '-'";
-    }
-
-    private static Function<String, String> nonEmpty() {
-        return v -> v.isEmpty() ? "must not be empty" : null;
-    }
-
-    private static Function<String, String> positiveInt() {
-        return v -> {
-            try {
-                return Integer.parseInt(v) > 0 ? null : "must be a positive integer";
-            } catch (NumberFormatException e) {
-                return "must be a positive integer";
-            }
-        };
-    }
-
-    private static Function<String, String> nonNegativeInt() {
-        return s -> {
-            try {
-                return Integer.parseInt(s) >= 0 ? null : "must be an integer >= 0";
-            } catch (NumberFormatException e) {
-                return "must be an integer >= 0";
-            }
-        };
-    }
-
-    private static Function<String, String> intAtLeast(int min) {
-        return s -> {
-            try {
-                return Integer.parseInt(s) >= min ? null : "must be an integer >= " + min;
-            } catch (NumberFormatException e) {
-                return "must be an integer >= " + min;
-            }
-        };
-    }
-
-    private static Function<String, String> atLeastTwo() {
-        return s -> {
-            try {
-                return Integer.parseInt(s) >= 2 ? null : "must be an integer >= 2";
-            } catch (NumberFormatException e) {
-                return "must be an integer >= 2";
-            }
-        };
-    }
-
-    private static Function<String, String> port() {
-        return v -> {
-            try {
-                int p = Integer.parseInt(v);
-                return p >= 0 && p <= 65535 ? null : "must be a port in [0, 65535]";
-            } catch (NumberFormatException e) {
-                return "must be a port in [0, 65535]";
-            }
-        };
-    }
-
-    private static Function<String, String> anyLong() {
-        return v -> {
-            try {
-                Long.parseLong(v);
-                return null;
-            } catch (NumberFormatException e) {
-                return "must be an integer";
-            }
-        };
-    }
-
-    private static Function<String, String> number(java.util.function.DoublePredicate ok, String rule) {
-        return v -> {
-            try {
-                double d = Double.parseDouble(v);
-                return Double.isFinite(d) && ok.test(d) ? null : "must be " + rule;
-            } catch (NumberFormatException e) {
-                return "must be " + rule;
-            }
-        };
-    }
-
-    private static Function<String, String> positive() {
-        return number(d -> d > 0, "a number > 0");
-    }
-
-    private static Function<String, String> nonNegative() {
-        return number(d -> d >= 0, "a number >= 0");
-    }
-
-    private static Function<String, String> probability() {
-        return number(d -> d >= 0 && d <= 1, "a probability in [0, 1]");
-    }
-
-    private static Function<String, String> unitInterval() {
-        return number(d -> d >= 0 && d < 1, "a number in [0, 1)");
-    }
-
-    private static Function<String, String> openUnitInterval() {
-        return number(d -> d > 0 && d < 1, "a number in (0, 1)");
-    }
-
-    /** Largest MLP accepted: 50 million parameters (200 MB of float32, before optimizer state). */
-    public static final long MAX_MODEL_PARAMETERS = 50_000_000L;
-
-    /**
-     * Why an MLP of these widths cannot be built here, or null. Checked before anything allocates:
-     * a model of two 10^6-wide layers used to die in native code ({@code bad_alloc}) with exit 1.
-     */
-    private static String modelSizeProblem(String dim, String hidden) {
-        long in = Long.parseLong(dim);
-        long params = 0;
-        for (String w : hidden.split(",")) {
-            long out = Long.parseLong(w.trim());
-            params += in * out + out;
-            in = out;
-        }
-        params += in + 1;
-        return params <= MAX_MODEL_PARAMETERS ? null : String.format(Locale.ROOT,
-                "the MLP would have %,d parameters, more than the %,d this trainer accepts; use narrower layers",
-                params, MAX_MODEL_PARAMETERS);
-    }
-
-    private static Function<String, String> widths() {
-        return v -> {
-            try {
-                for (String s : v.split(",")) {
-                    if (Integer.parseInt(s.trim()) <= 0) {
-                        return "must be positive integers separated by commas, like 128,128";
-                    }
-                }
-                return null;
-            } catch (NumberFormatException e) {
-                return "must be positive integers separated by commas, like 128,128";
-            }
-        };
-    }
-
-    private static Function<String, String> duration() {
-        return v -> {
-            try {
-                Duration d = parseDuration(v);
-                return d.isNegative() || d.isZero() ? "must be a positive duration" : null;
-            } catch (RuntimeException e) {
-                return "must be a duration such as PT0.2S, 200ms, 5s or 1m";
-            }
-        };
-    }
-
-    /** Parses ISO-8601 ({@code PT0.2S}) or a number with a unit ({@code 200ms}, {@code 5s}, {@code 1m}). */
-    public static Duration parseDuration(String v) {
-        String s = v.trim().toLowerCase(Locale.ROOT);
-        if (s.startsWith("pt") || s.startsWith("p")) {
-            return Duration.parse(v.trim().toUpperCase(Locale.ROOT));
-        }
-        if (s.endsWith("ms")) {
-            return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2).trim()));
-        }
-        if (s.endsWith("s")) {
-            return Duration.ofMillis(Math.round(Double.parseDouble(s.substring(0, s.length() - 1).trim()) * 1000));
-        }
-        if (s.endsWith("m")) {
-            return Duration.ofSeconds(Long.parseLong(s.substring(0, s.length() - 1).trim()) * 60);
-        }
-        throw new IllegalArgumentException("not a duration: " + v);
     }
 
     /** Every setting, with the client secrets (passwords, JAAS configurations) shown as {@code [hidden]}. */
