@@ -47,8 +47,8 @@ public final class DriftMetrics implements MeterBinder {
 
     /** Visible for tests: a controllable monotonic clock. */
     DriftMetrics(String model, String loss, LongSupplier nanoClock) {
-        this.tags = Tags.of(TrainingMetrics.TAG_MODEL, requireLabel(model, "model"),
-                TrainingMetrics.TAG_LOSS, requireLabel(loss, "loss"));
+        this.tags = Tags.of(TrainingMetrics.TAG_MODEL, MeterLabels.require(model, "model"),
+                TrainingMetrics.TAG_LOSS, MeterLabels.require(loss, "loss"));
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
     }
 
@@ -84,14 +84,5 @@ public final class DriftMetrics implements MeterBinder {
     /** Seconds since the latest drift, NaN before the first. */
     public double secondsSinceLastDrift() {
         return anyDrift ? (nanoClock.getAsLong() - lastDriftNanos) / 1e9 : Double.NaN;
-    }
-
-    private static String requireLabel(String value, String what) {
-        Objects.requireNonNull(value, what);
-        String trimmed = value.strip();
-        if (trimmed.isEmpty()) {
-            throw new IllegalArgumentException(what + " must not be blank");
-        }
-        return trimmed;
     }
 }

@@ -138,8 +138,8 @@ public final class TrainingMetrics implements MeterBinder {
 
     /** Visible for tests: a controllable monotonic clock for the time of the last step. */
     TrainingMetrics(String model, String loss, LongSupplier nanoClock) {
-        this.model = requireLabel(model, "model");
-        this.loss = requireLabel(loss, "loss");
+        this.model = MeterLabels.require(model, "model");
+        this.loss = MeterLabels.require(loss, "loss");
         this.tags = Tags.of(TAG_MODEL, this.model, TAG_LOSS, this.loss);
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
     }
@@ -378,7 +378,7 @@ public final class TrainingMetrics implements MeterBinder {
 
     private AtomicLong labelled(Map<String, AtomicLong> counters, String label,
                                 RegisterLabelled register) {
-        String value = requireLabel(label, "label");
+        String value = MeterLabels.require(label, "label");
         AtomicLong existing = counters.get(value);
         if (existing != null) {
             return existing;
@@ -448,14 +448,5 @@ public final class TrainingMetrics implements MeterBinder {
                 .tags(tags)
                 .strongReference(true)
                 .register(registry);
-    }
-
-    private static String requireLabel(String value, String what) {
-        Objects.requireNonNull(value, what);
-        String trimmed = value.strip();
-        if (trimmed.isEmpty()) {
-            throw new IllegalArgumentException(what + " must not be blank");
-        }
-        return trimmed;
     }
 }

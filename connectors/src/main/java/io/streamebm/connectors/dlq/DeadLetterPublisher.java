@@ -1,5 +1,7 @@
 package io.streamebm.connectors.dlq;
 
+import io.streamebm.connectors.codec.JsonText;
+
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -186,7 +188,7 @@ public final class DeadLetterPublisher {
             headers++;
         }
         byte[] prefix = java.util.Arrays.copyOf(value, Math.min(value.length, REFERENCE_PREFIX_BYTES));
-        String json = "{\"topic\":\"" + jsonEscape(r.topic()) + "\",\"partition\":" + r.partition()
+        String json = "{\"topic\":" + JsonText.quote(r.topic()) + ",\"partition\":" + r.partition()
                 + ",\"offset\":" + r.offset() + ",\"valueBytes\":" + value.length
                 + ",\"keyBytes\":" + length(r.key()) + ",\"headers\":" + headers
                 + ",\"valueSha256\":\"" + HexFormat.of().formatHex(sha256(value))
@@ -200,20 +202,6 @@ public final class DeadLetterPublisher {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has SHA-256", e);
         }
-    }
-
-    private static String jsonEscape(String s) {
-        StringBuilder b = new StringBuilder(s.length());
-        for (char c : s.toCharArray()) {
-            if (c == '"' || c == '\\') {
-                b.append('\\').append(c);
-            } else if (c < 0x20) {
-                b.append(String.format("\\u%04x", (int) c));
-            } else {
-                b.append(c);
-            }
-        }
-        return b.toString();
     }
 
     private static byte[] bytes(String s) {

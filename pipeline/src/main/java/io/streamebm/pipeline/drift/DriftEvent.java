@@ -1,5 +1,7 @@
 package io.streamebm.pipeline.drift;
 
+import io.streamebm.connectors.codec.JsonText;
+
 import io.streamebm.pipeline.config.Choices;
 import java.time.Instant;
 import java.util.Locale;
@@ -42,8 +44,8 @@ public record DriftEvent(String model, long step, long records, Instant time, Dr
         return String.format(Locale.ROOT, "{\"event\":\"drift\",\"model\":%s,\"step\":%d,\"records\":%d,\"time\":\"%s\","
                 + "\"meanBefore\":%s,\"meanAfter\":%s,\"change\":%s,\"recordsBefore\":%d,\"recordsAfter\":%d,"
                 + "\"detector\":%s,\"reaction\":\"%s\"}",
-                quote(model), step, records, time, number(drift.meanBefore()), number(drift.meanAfter()),
-                number(drift.change()), drift.recordsBefore(), drift.recordsAfter(), quote(detector),
+                JsonText.quote(model), step, records, time, number(drift.meanBefore()), number(drift.meanAfter()),
+                number(drift.change()), drift.recordsBefore(), drift.recordsAfter(), JsonText.quote(detector),
                 Choices.nameOf(reaction));
     }
 
@@ -64,21 +66,4 @@ public record DriftEvent(String model, long step, long records, Instant time, Dr
     }
 
     /** A JSON string: model names are free text. */
-    private static String quote(String s) {
-        StringBuilder b = new StringBuilder(s.length() + 2).append('"');
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                default -> {
-                    if (c < 0x20) {
-                        b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
-            }
-        }
-        return b.append('"').toString();
-    }
 }
