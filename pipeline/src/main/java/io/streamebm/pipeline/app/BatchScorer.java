@@ -2,11 +2,10 @@ package io.streamebm.pipeline.app;
 
 import io.streamebm.connectors.DecodedSample;
 import io.streamebm.pipeline.calibration.EnergyPercentiles;
+import io.streamebm.pipeline.train.SampleRows;
 import java.util.ArrayList;
 import java.util.List;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The per-record path of {@code score}: the energies of a batch under a snapshot's model in one
@@ -32,11 +31,7 @@ public final class BatchScorer {
             return List.of();
         }
         int d = samples.get(0).values().length;
-        float[] flat = new float[samples.size() * d];
-        for (int i = 0; i < samples.size(); i++) {
-            System.arraycopy(samples.get(i).values(), 0, flat, i * d, d);
-        }
-        INDArray x = Nd4j.create(flat, new long[] {samples.size(), d}, DataType.FLOAT);
+        INDArray x = SampleRows.matrix(samples.stream().map(DecodedSample::values).toList(), d);
         double[] energies = snapshot.model().energyValues(x).toDoubleVector();
         EnergyPercentiles calibration = snapshot.calibration().orElse(null);
         List<String> json = new ArrayList<>(samples.size());
