@@ -10,6 +10,7 @@ import io.streamebm.connectors.dlq.DeadLetterCounts;
 import io.streamebm.connectors.dlq.DeadLetterPublisher;
 import io.streamebm.monitoring.Monitoring;
 import io.streamebm.monitoring.MonitoringOptions;
+import io.streamebm.pipeline.calibration.EnergyPercentiles;
 import io.streamebm.pipeline.checkpoint.FileCheckpointStore;
 import io.streamebm.pipeline.config.PipelineConfig;
 import io.streamebm.pipeline.quality.KnownDensity;
@@ -180,6 +181,7 @@ public final class TrainingJob implements AutoCloseable {
                 .learningRateFactor(c.number("divergence.lr-factor"))
                 .learningRateRecoverySteps(c.integer("divergence.lr-recovery-steps"))
                 .freshStart(c.bool("checkpoint.fresh-start"))
+                .calibrationWindowRecords(c.longValue("calibration.window-records"))
                 .build();
     }
 
@@ -206,8 +208,9 @@ public final class TrainingJob implements AutoCloseable {
         }
 
         @Override
-        public void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen) {
-            snapshots.publish(outputs, version, modelState, recordsSeen);
+        public void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen,
+                java.util.Optional<EnergyPercentiles> calibration) {
+            snapshots.publish(outputs, version, modelState, recordsSeen, calibration);
         }
 
         @Override

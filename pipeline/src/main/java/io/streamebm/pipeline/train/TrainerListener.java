@@ -1,7 +1,9 @@
 package io.streamebm.pipeline.train;
 
+import io.streamebm.pipeline.calibration.EnergyPercentiles;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -31,8 +33,11 @@ public interface TrainerListener {
      * @param version     the step the model has reached, which versions the snapshot
      * @param modelState  the model's parameters
      * @param recordsSeen the records the model has counted
+     * @param calibration the rank function of the recent training energies ({@link CalibrationPolicy}),
+     *                    empty before the first micro-batch
      */
-    default void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen) {
+    default void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen,
+            Optional<EnergyPercentiles> calibration) {
     }
 
     /** The trainer started from a checkpoint, or afresh ({@code step} 0). */

@@ -19,10 +19,12 @@ import java.util.Objects;
  * @param learningRateRecoverySteps applied updates without a rollback after which a lowered learning
  *                              rate returns to the configured one (default 200)
  * @param freshStart            ignore existing checkpoints (default false)
+ * @param calibrationWindowRecords records per window of the energies snapshots are calibrated with
+ *                              ({@link CalibrationPolicy}; default 100,000, as {@code calibration.window-records})
  */
 public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointEverySteps, Duration checkpointInterval,
         int snapshotEverySteps, int goodStateEverySteps, double energyBound, Reaction reaction,
-        double learningRateFactor, int learningRateRecoverySteps, boolean freshStart) {
+        double learningRateFactor, int learningRateRecoverySteps, boolean freshStart, long calibrationWindowRecords) {
 
     /**
      * What the trainer does after rolling back a diverged update (setting
@@ -74,6 +76,9 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
         if (learningRateRecoverySteps < 1) {
             throw new IllegalArgumentException("learningRateRecoverySteps must be >= 1, got " + learningRateRecoverySteps);
         }
+        if (calibrationWindowRecords < 1) {
+            throw new IllegalArgumentException("calibrationWindowRecords must be >= 1, got " + calibrationWindowRecords);
+        }
     }
 
     private static void requirePositive(String name, Duration d) {
@@ -100,6 +105,7 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
         private double learningRateFactor = 0.5;
         private int learningRateRecoverySteps = 200;
         private boolean freshStart;
+        private long calibrationWindowRecords = 100_000;
 
         private Builder() {
         }
@@ -170,10 +176,17 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
             return this;
         }
 
+        /** @see TrainerOptions#calibrationWindowRecords() */
+        public Builder calibrationWindowRecords(long v) {
+            calibrationWindowRecords = v;
+            return this;
+        }
+
         /** Validates and builds. */
         public TrainerOptions build() {
             return new TrainerOptions(maxBatchSize, maxWait, checkpointEverySteps, checkpointInterval,
-                    snapshotEverySteps, goodStateEverySteps, energyBound, reaction, learningRateFactor, learningRateRecoverySteps, freshStart);
+                    snapshotEverySteps, goodStateEverySteps, energyBound, reaction, learningRateFactor, learningRateRecoverySteps, freshStart,
+                    calibrationWindowRecords);
         }
     }
 }

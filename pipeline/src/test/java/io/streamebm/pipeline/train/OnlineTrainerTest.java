@@ -370,7 +370,8 @@ class OnlineTrainerTest {
         try (OnlineTrainer t = new OnlineTrainer(new SumLearner(), new FileCheckpointStore(dir, 3, (id, r) -> { }), o,
                 new TrainerListener() {
                     @Override
-                    public void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen) {
+                    public void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen,
+                            java.util.Optional<io.streamebm.pipeline.calibration.EnergyPercentiles> calibration) {
                         versions.add(version);
                         records.add(recordsSeen);
                     }
@@ -392,5 +393,29 @@ class OnlineTrainerTest {
                     .thenCancel()
                     .verify(Duration.ofSeconds(30));
         }
+    }
+
+    @Test
+    void snapshotsCarryTheCalibrationAndItSurvivesARestart() {
+        List<Long> calibrated = new ArrayList<>();
+        TrainerListener listener = new TrainerListener() {
+            @Override
+            public void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen,
+                    java.util.Optional<io.streamebm.pipeline.calibration.EnergyPercentiles> calibration) {
+                calibrated.add(calibration.orElseThrow().records());
+            }
+        };
+        TrainerOptions o = options().maxBatchSize(50).snapshotEverySteps(2).build();
+        try (OnlineTrainer t = new OnlineTrainer(new SumLearner(), new FileCheckpointStore(dir, 3, (id, r) -> { }), o,
+                listener)) {
+            t.train(input(4, 50, 0, new ArrayList<>())).blockLast();
+        }
+        assertEquals(List.of(100L, 200L), calibrated);
+        // The restarted trainer ranks against the 200 energies it saw before, plus the new ones.
+        try (OnlineTrainer t = new OnlineTrainer(new SumLearner(), new FileCheckpointStore(dir, 3, (id, r) -> { }), o,
+                listener)) {
+            t.train(input(2, 50, 200, new ArrayList<>())).blockLast();
+        }
+        assertEquals(List.of(100L, 200L, 300L), calibrated);
     }
 }
