@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -53,8 +54,8 @@ import reactor.core.scheduler.Schedulers;
  *
  * <p>The rest is policy, in types of its own that the trainer consults on its thread: whether an
  * update stands ({@link DivergenceGuard}), when to checkpoint ({@link CheckpointSchedule}), when
- * to publish the model ({@link SnapshotSchedule}) and what its scores are ranked against
- * ({@link CalibrationPolicy}).
+ * to publish the model ({@link SnapshotSchedule}), what its scores are ranked against
+ * ({@link CalibrationPolicy}) and whether the stream has changed ({@link DriftWatch}).
  */
 public final class OnlineTrainer implements AutoCloseable {
 
@@ -71,6 +72,7 @@ public final class OnlineTrainer implements AutoCloseable {
     private final CheckpointSchedule checkpoints;
     private final SnapshotSchedule snapshots;
     private final CalibrationPolicy calibration;
+    private final DriftWatch drift;
 
     // Written only on the trainer thread; volatile so that other threads may read progress.
     private volatile long step;
@@ -114,6 +116,7 @@ public final class OnlineTrainer implements AutoCloseable {
                 System.nanoTime());
         this.calibration = new CalibrationPolicy(options.calibrationWindowRecords());
         this.snapshots = new SnapshotSchedule(options.snapshotEverySteps(), learner, calibration, listener);
+        this.drift = new DriftWatch(options.drift(), learner, snapshots, listener);
     }
 
     /**
@@ -142,6 +145,7 @@ public final class OnlineTrainer implements AutoCloseable {
             checkpoints.restartedAt(step, System.nanoTime());
             guard.restored(trainerState);
             calibration.restored(sections);
+            drift.restored(trainerState);
             restored = true;
             listener.restored(step, recordsSeen, Map.copyOf(positions));
             return Map.copyOf(positions);
@@ -332,17 +336,25 @@ public final class OnlineTrainer implements AutoCloseable {
     }
 
     /**
-     * One update: the batch's energies under the model before it (for the calibration), the update
-     * made, counted (even when it is rolled back: its records were seen), settled.
+     * One update: the batch's energies under the model before it (for the calibration and the
+     * drift watch, in one forward pass), the update made, counted (even when it is rolled back: its
+     * records were seen), settled.
      */
     private StepRecord update(List<float[]> rows, long started, Map<String, Long> covered) {
         INDArray batch = SampleRows.matrix(rows, learner.dimension());
-        calibration.observe(learner.energies(batch).toDoubleVector());
+        double[] energies = learner.energies(drift.rowsToMeasure(batch)).toDoubleVector();
+        calibration.observe(Arrays.copyOf(energies, rows.size()));
+        if (drift.observe(step, recordsSeen + rows.size(), batch, energies)) {
+            guard.rebaseline();
+        }
         DivergenceGuard.Attempt attempt = guard.attempt(batch);
         step++;
         recordsSeen += rows.size();
         FaultPoints.reach("step");
         StepRecord.Outcome outcome = guard.settle(step, attempt);
+        if (outcome == StepRecord.Outcome.APPLIED && drift.applied()) {
+            guard.rebaseline();
+        }
         Map<String, Long> after = new HashMap<>(positions);
         covered.forEach((k, v) -> after.merge(k, v, Math::max));
         StepRecord settled = attempt.record().withStep(step).withOutcome(outcome).withSourcePositions(after);
@@ -382,6 +394,7 @@ public final class OnlineTrainer implements AutoCloseable {
                 committer.commit(Map.copyOf(positions));
                 Map<String, INDArray> state = new LinkedHashMap<>(learner.exportState());
                 state.putAll(guard.exportState());
+                state.putAll(drift.exportState());
                 store.save(new Checkpoint(step, recordsSeen, positions, meta, state, calibration.exportSections()));
             } catch (IOException | UncheckedIOException e) {
                 Duration retryIn = checkpoints.failed(System.nanoTime());

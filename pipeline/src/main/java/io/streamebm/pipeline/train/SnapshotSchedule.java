@@ -21,6 +21,7 @@ final class SnapshotSchedule {
     private final Learner learner;
     private final CalibrationPolicy calibration;
     private final TrainerListener listener;
+    private long lastPublished = -1;
 
     /**
      * @param everySteps steps between snapshots, at least 1
@@ -46,7 +47,23 @@ final class SnapshotSchedule {
      */
     void onStep(StepRecord record, long recordsSeen) {
         if (record.outcome() == StepRecord.Outcome.APPLIED && record.step() % everySteps == 0) {
-            listener.snapshotDue(record.step(), learner.modelState(), recordsSeen, calibration.percentiles());
+            publish(record.step(), recordsSeen);
         }
+    }
+
+    /**
+     * Publishes the model as it is now, outside the schedule (the pre-drift model of
+     * {@link DriftWatch}), unless this version is out already: the model after {@code version}
+     * steps is the same whoever asks for it.
+     *
+     * @param version     the steps the model has made
+     * @param recordsSeen the records those steps counted
+     */
+    void publish(long version, long recordsSeen) {
+        if (version == lastPublished) {
+            return;
+        }
+        lastPublished = version;
+        listener.snapshotDue(version, learner.modelState(), recordsSeen, calibration.percentiles());
     }
 }

@@ -1,8 +1,10 @@
 package io.streamebm.pipeline.train;
 
+import io.streamebm.pipeline.drift.DriftOptions;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * How the online trainer batches, checkpoints and guards. Immutable; build with {@link #builder()}.
@@ -21,10 +23,12 @@ import java.util.Objects;
  * @param freshStart            ignore existing checkpoints (default false)
  * @param calibrationWindowRecords records per window of the energies snapshots are calibrated with
  *                              ({@link CalibrationPolicy}; default 100,000, as {@code calibration.window-records})
+ * @param drift                 drift detection and reaction ({@link DriftWatch}); empty: none (the default)
  */
 public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointEverySteps, Duration checkpointInterval,
         int snapshotEverySteps, int goodStateEverySteps, double energyBound, Reaction reaction,
-        double learningRateFactor, int learningRateRecoverySteps, boolean freshStart, long calibrationWindowRecords) {
+        double learningRateFactor, int learningRateRecoverySteps, boolean freshStart, long calibrationWindowRecords,
+        Optional<DriftOptions> drift) {
 
     /**
      * What the trainer does after rolling back a diverged update (setting
@@ -79,6 +83,7 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
         if (calibrationWindowRecords < 1) {
             throw new IllegalArgumentException("calibrationWindowRecords must be >= 1, got " + calibrationWindowRecords);
         }
+        Objects.requireNonNull(drift, "drift");
     }
 
     private static void requirePositive(String name, Duration d) {
@@ -106,6 +111,7 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
         private int learningRateRecoverySteps = 200;
         private boolean freshStart;
         private long calibrationWindowRecords = 100_000;
+        private Optional<DriftOptions> drift = Optional.empty();
 
         private Builder() {
         }
@@ -182,11 +188,17 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
             return this;
         }
 
+        /** @see TrainerOptions#drift() */
+        public Builder drift(DriftOptions v) {
+            drift = Optional.of(v);
+            return this;
+        }
+
         /** Validates and builds. */
         public TrainerOptions build() {
             return new TrainerOptions(maxBatchSize, maxWait, checkpointEverySteps, checkpointInterval,
                     snapshotEverySteps, goodStateEverySteps, energyBound, reaction, learningRateFactor, learningRateRecoverySteps, freshStart,
-                    calibrationWindowRecords);
+                    calibrationWindowRecords, drift);
         }
     }
 }
