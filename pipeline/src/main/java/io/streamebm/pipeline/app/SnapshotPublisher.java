@@ -1,7 +1,6 @@
 package io.streamebm.pipeline.app;
 
-import io.streamebm.pipeline.checkpoint.Checkpoint;
-import io.streamebm.pipeline.checkpoint.CheckpointFormat;
+import io.streamebm.pipeline.calibration.EnergyPercentiles;
 import io.streamebm.pipeline.config.PipelineConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,7 +15,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Writes the trainer's model snapshots to {@code snapshot.topic}: each one in the checkpoint format
- * without positions, keyed by model name, signed when a signing key is configured, and sent into
+ * without positions ({@link ModelSnapshots#encode}, with the calibration of the moment), keyed by
+ * model name, signed when a signing key is configured, and sent into
  * the open output transaction so that it becomes visible with the offsets it was trained on.
  * Scorers follow this topic ({@link ModelSnapshots}).
  */
@@ -45,7 +45,8 @@ final class SnapshotPublisher {
      * Sends snapshot {@code version} into {@code outputs}' transaction, unless no snapshot topic is
      * configured or a committed transaction already holds this version.
      */
-    void publish(TransactionalOutputs outputs, long version, Map<String, INDArray> params, long recordsSeen) {
+    void publish(TransactionalOutputs outputs, long version, Map<String, INDArray> params, long recordsSeen,
+            Optional<EnergyPercentiles> calibration) {
         if (topic.isEmpty() || outputs.snapshotWritten(version)) {
             // After a crash, the replay reaches versions a committed transaction already holds.
             return;
@@ -55,7 +56,7 @@ final class SnapshotPublisher {
         meta.put("version", Long.toString(version));
         byte[] value;
         try {
-            value = CheckpointFormat.encode(new Checkpoint(version, recordsSeen, Map.of(), meta, params));
+            value = ModelSnapshots.encode(version, recordsSeen, meta, params, calibration);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot encode snapshot " + version, e);
         }

@@ -10,8 +10,12 @@ import io.streamebm.connectors.dlq.DeadLetterCounts;
 import io.streamebm.connectors.dlq.DeadLetterPublisher;
 import io.streamebm.monitoring.Monitoring;
 import io.streamebm.monitoring.MonitoringOptions;
+import io.streamebm.pipeline.calibration.EnergyPercentiles;
 import io.streamebm.pipeline.checkpoint.FileCheckpointStore;
 import io.streamebm.pipeline.config.PipelineConfig;
+import io.streamebm.pipeline.drift.Drift;
+import io.streamebm.pipeline.drift.DriftOptions;
+import io.streamebm.pipeline.drift.DriftReaction;
 import io.streamebm.pipeline.quality.KnownDensity;
 import io.streamebm.pipeline.quality.ProbedLearner;
 import io.streamebm.pipeline.quality.QualityProbe;
@@ -61,6 +65,7 @@ public final class TrainingJob implements AutoCloseable {
     private final Monitoring monitoring;
     private volatile TransactionalOutputs outputs;
     private final SnapshotPublisher snapshots;
+    private final DriftPublisher driftEvents;
     private final StepHistory history = new StepHistory(4096);
     private final BrokerWatch brokerWatch;
     private final java.util.List<QualityProbe.Measurement> quality = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -106,6 +111,7 @@ public final class TrainingJob implements AutoCloseable {
         this.brokerWatch = BrokerWatch.start(bootstrap, () -> monitoring.health().broker(),
                 message -> LOG.warn(message), out::println);
         out.println(startupLine(config, monitoring.server().baseUri() + "/metrics"));
+        this.driftEvents = new DriftPublisher(config);
         this.snapshots = new SnapshotPublisher(config, learner.architecture(), signer,
                 monitoring.training()::onModelVersion);
         FileCheckpointStore store = new FileCheckpointStore(Path.of(config.string("checkpoint.dir")),
@@ -180,6 +186,8 @@ public final class TrainingJob implements AutoCloseable {
                 .learningRateFactor(c.number("divergence.lr-factor"))
                 .learningRateRecoverySteps(c.integer("divergence.lr-recovery-steps"))
                 .freshStart(c.bool("checkpoint.fresh-start"))
+                .calibrationWindowRecords(c.longValue("calibration.window-records"))
+                .drift(DriftOptions.fromConfig(c))
                 .build();
     }
 
@@ -206,8 +214,15 @@ public final class TrainingJob implements AutoCloseable {
         }
 
         @Override
-        public void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen) {
-            snapshots.publish(outputs, version, modelState, recordsSeen);
+        public void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen,
+                java.util.Optional<EnergyPercentiles> calibration) {
+            snapshots.publish(outputs, version, modelState, recordsSeen, calibration);
+        }
+
+        @Override
+        public void drifted(long step, long recordsSeen, Drift drift, String detector, DriftReaction reaction) {
+            LOG.warn(driftEvents.publish(outputs, step, recordsSeen, drift, detector, reaction).logLine());
+            monitoring.drift().onDrift();
         }
 
         @Override

@@ -18,7 +18,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * The trainer's outputs (dead letters and model snapshots), written once: a transactional producer
+ * The trainer's outputs (dead letters, model snapshots and drift events), written once: a transactional producer
  * whose transaction commits the consumer group's offsets together with the outputs they cover, as
  * the first phase of every checkpoint ({@link OutputCommitter}).
  *
@@ -150,7 +150,7 @@ public final class TransactionalOutputs implements OutputCommitter, AutoCloseabl
         return version <= lastSnapshotVersion;
     }
 
-    /** Writes a dead letter into the open transaction. */
+    /** Writes an output (a dead letter, a drift event) into the open transaction. */
     public void send(ProducerRecord<byte[], byte[]> record) {
         failIfLost();
         producer.send(record, (md, e) -> {

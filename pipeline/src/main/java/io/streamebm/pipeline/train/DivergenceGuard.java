@@ -122,6 +122,14 @@ final class DivergenceGuard {
         return r.label();
     }
 
+    /**
+     * Another policy changed the learner on purpose (a drift reaction): its state is the new one to
+     * roll back to, so that a later rollback does not undo the change halfway.
+     */
+    void rebaseline() {
+        lastGood = learner.exportState();
+    }
+
     /** The guard's own state for the next checkpoint, under {@code trainer.} keys. */
     Map<String, INDArray> exportState() {
         return learningRate.exportState();

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -52,8 +53,9 @@ import reactor.core.scheduler.Schedulers;
  * counts exactly once whatever the group does: a member joining or leaving, a broker restart.
  *
  * <p>The rest is policy, in types of its own that the trainer consults on its thread: whether an
- * update stands ({@link DivergenceGuard}), when to checkpoint ({@link CheckpointSchedule}) and when
- * to publish the model ({@link SnapshotSchedule}).
+ * update stands ({@link DivergenceGuard}), when to checkpoint ({@link CheckpointSchedule}), when
+ * to publish the model ({@link SnapshotSchedule}), what its scores are ranked against
+ * ({@link CalibrationPolicy}) and whether the stream has changed ({@link DriftWatch}).
  */
 public final class OnlineTrainer implements AutoCloseable {
 
@@ -69,6 +71,8 @@ public final class OnlineTrainer implements AutoCloseable {
     private final DivergenceGuard guard;
     private final CheckpointSchedule checkpoints;
     private final SnapshotSchedule snapshots;
+    private final CalibrationPolicy calibration;
+    private final DriftWatch drift;
 
     // Written only on the trainer thread; volatile so that other threads may read progress.
     private volatile long step;
@@ -110,7 +114,9 @@ public final class OnlineTrainer implements AutoCloseable {
         this.guard = new DivergenceGuard(learner, options, listener);
         this.checkpoints = new CheckpointSchedule(options.checkpointEverySteps(), options.checkpointInterval(),
                 System.nanoTime());
-        this.snapshots = new SnapshotSchedule(options.snapshotEverySteps(), learner, listener);
+        this.calibration = new CalibrationPolicy(options.calibrationWindowRecords());
+        this.snapshots = new SnapshotSchedule(options.snapshotEverySteps(), learner, calibration, listener);
+        this.drift = new DriftWatch(options.drift(), learner, snapshots, listener);
     }
 
     /**
@@ -123,6 +129,7 @@ public final class OnlineTrainer implements AutoCloseable {
         return onThread(() -> {
             Optional<Checkpoint> latest = options.freshStart() ? Optional.empty() : loadLatest();
             Map<String, INDArray> trainerState = new HashMap<>();
+            Map<String, byte[]> sections = Map.of();
             if (latest.isPresent()) {
                 Checkpoint c = latest.get();
                 IncompatibleCheckpointException.requireSameModel(c, learner.architecture());
@@ -133,9 +140,12 @@ public final class OnlineTrainer implements AutoCloseable {
                 recordsSeen = c.recordsSeen();
                 positions.clear();
                 positions.putAll(c.offsets());
+                sections = c.sections();
             }
             checkpoints.restartedAt(step, System.nanoTime());
             guard.restored(trainerState);
+            calibration.restored(sections);
+            drift.restored(trainerState);
             restored = true;
             listener.restored(step, recordsSeen, Map.copyOf(positions));
             return Map.copyOf(positions);
@@ -325,13 +335,26 @@ public final class OnlineTrainer implements AutoCloseable {
         return sample.position() >= next;
     }
 
-    /** One update: made, counted (even when it is rolled back: its records were seen), settled. */
+    /**
+     * One update: the batch's energies under the model before it (for the calibration and the
+     * drift watch, in one forward pass), the update made, counted (even when it is rolled back: its
+     * records were seen), settled.
+     */
     private StepRecord update(List<float[]> rows, long started, Map<String, Long> covered) {
-        DivergenceGuard.Attempt attempt = guard.attempt(SampleRows.matrix(rows, learner.dimension()));
+        INDArray batch = SampleRows.matrix(rows, learner.dimension());
+        double[] energies = learner.energies(drift.rowsToMeasure(batch)).toDoubleVector();
+        calibration.observe(Arrays.copyOf(energies, rows.size()));
+        if (drift.observe(step, recordsSeen + rows.size(), batch, energies)) {
+            guard.rebaseline();
+        }
+        DivergenceGuard.Attempt attempt = guard.attempt(batch);
         step++;
         recordsSeen += rows.size();
         FaultPoints.reach("step");
         StepRecord.Outcome outcome = guard.settle(step, attempt);
+        if (outcome == StepRecord.Outcome.APPLIED && drift.applied()) {
+            guard.rebaseline();
+        }
         Map<String, Long> after = new HashMap<>(positions);
         covered.forEach((k, v) -> after.merge(k, v, Math::max));
         StepRecord settled = attempt.record().withStep(step).withOutcome(outcome).withSourcePositions(after);
@@ -371,7 +394,8 @@ public final class OnlineTrainer implements AutoCloseable {
                 committer.commit(Map.copyOf(positions));
                 Map<String, INDArray> state = new LinkedHashMap<>(learner.exportState());
                 state.putAll(guard.exportState());
-                store.save(new Checkpoint(step, recordsSeen, positions, meta, state));
+                state.putAll(drift.exportState());
+                store.save(new Checkpoint(step, recordsSeen, positions, meta, state, calibration.exportSections()));
             } catch (IOException | UncheckedIOException e) {
                 Duration retryIn = checkpoints.failed(System.nanoTime());
                 listener.checkpointFailed(step, e, checkpoints.failuresInARow(), retryIn);

@@ -6,7 +6,8 @@ import java.util.Objects;
 /**
  * When the trainer publishes the model: after every {@code everySteps}-th step whose update was
  * applied (a rolled-back step has nothing new to show). It hears every completed step on the
- * trainer thread and hands the model's parameters to {@link TrainerListener#snapshotDue}.
+ * trainer thread and hands the model's parameters, with the calibration of the moment
+ * ({@link CalibrationPolicy}), to {@link TrainerListener#snapshotDue}.
  *
  * <p>A snapshot's version is its step. Why: a restart replays the same input from the same
  * checkpoint and so reaches the same steps, which lets the outputs recognise the versions a
@@ -18,19 +19,23 @@ final class SnapshotSchedule {
 
     private final int everySteps;
     private final Learner learner;
+    private final CalibrationPolicy calibration;
     private final TrainerListener listener;
+    private long lastPublished = -1;
 
     /**
      * @param everySteps steps between snapshots, at least 1
-     * @param learner    whose model is published
-     * @param listener   receives each snapshot
+     * @param learner     whose model is published
+     * @param calibration whose percentiles each snapshot carries
+     * @param listener    receives each snapshot
      */
-    SnapshotSchedule(int everySteps, Learner learner, TrainerListener listener) {
+    SnapshotSchedule(int everySteps, Learner learner, CalibrationPolicy calibration, TrainerListener listener) {
         if (everySteps < 1) {
             throw new IllegalArgumentException("everySteps must be >= 1, got " + everySteps);
         }
         this.everySteps = everySteps;
         this.learner = Objects.requireNonNull(learner, "learner");
+        this.calibration = Objects.requireNonNull(calibration, "calibration");
         this.listener = Objects.requireNonNull(listener, "listener");
     }
 
@@ -42,7 +47,23 @@ final class SnapshotSchedule {
      */
     void onStep(StepRecord record, long recordsSeen) {
         if (record.outcome() == StepRecord.Outcome.APPLIED && record.step() % everySteps == 0) {
-            listener.snapshotDue(record.step(), learner.modelState(), recordsSeen);
+            publish(record.step(), recordsSeen);
         }
+    }
+
+    /**
+     * Publishes the model as it is now, outside the schedule (the pre-drift model of
+     * {@link DriftWatch}), unless this version is out already: the model after {@code version}
+     * steps is the same whoever asks for it.
+     *
+     * @param version     the steps the model has made
+     * @param recordsSeen the records those steps counted
+     */
+    void publish(long version, long recordsSeen) {
+        if (version == lastPublished) {
+            return;
+        }
+        lastPublished = version;
+        listener.snapshotDue(version, learner.modelState(), recordsSeen, calibration.percentiles());
     }
 }

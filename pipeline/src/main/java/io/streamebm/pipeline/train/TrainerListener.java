@@ -1,12 +1,16 @@
 package io.streamebm.pipeline.train;
 
+import io.streamebm.pipeline.calibration.EnergyPercentiles;
+import io.streamebm.pipeline.drift.Drift;
+import io.streamebm.pipeline.drift.DriftReaction;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Hears what an {@link OnlineTrainer} does besides emitting step records: checkpoints, rollbacks,
- * snapshots and restores. Called on the trainer thread; every method does nothing by default.
+ * snapshots, drifts and restores. Called on the trainer thread; every method does nothing by default.
  */
 public interface TrainerListener {
 
@@ -31,8 +35,23 @@ public interface TrainerListener {
      * @param version     the step the model has reached, which versions the snapshot
      * @param modelState  the model's parameters
      * @param recordsSeen the records the model has counted
+     * @param calibration the rank function of the recent training energies ({@link CalibrationPolicy}),
+     *                    empty before the first micro-batch
      */
-    default void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen) {
+    default void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen,
+            Optional<EnergyPercentiles> calibration) {
+    }
+
+    /**
+     * The input stream drifted ({@link DriftWatch}); the reaction follows this call.
+     *
+     * @param step        the updates made when it was found
+     * @param recordsSeen the records counted then, the batch that completed the drift included
+     * @param drift       the change in the records' relative energies
+     * @param detector    the detector and its parameters
+     * @param reaction    what the trainer does about it
+     */
+    default void drifted(long step, long recordsSeen, Drift drift, String detector, DriftReaction reaction) {
     }
 
     /** The trainer started from a checkpoint, or afresh ({@code step} 0). */

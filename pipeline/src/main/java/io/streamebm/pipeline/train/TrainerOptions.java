@@ -1,8 +1,10 @@
 package io.streamebm.pipeline.train;
 
+import io.streamebm.pipeline.drift.DriftOptions;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * How the online trainer batches, checkpoints and guards. Immutable; build with {@link #builder()}.
@@ -19,10 +21,14 @@ import java.util.Objects;
  * @param learningRateRecoverySteps applied updates without a rollback after which a lowered learning
  *                              rate returns to the configured one (default 200)
  * @param freshStart            ignore existing checkpoints (default false)
+ * @param calibrationWindowRecords records per window of the energies snapshots are calibrated with
+ *                              ({@link CalibrationPolicy}; default 100,000, as {@code calibration.window-records})
+ * @param drift                 drift detection and reaction ({@link DriftWatch}); empty: none (the default)
  */
 public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointEverySteps, Duration checkpointInterval,
         int snapshotEverySteps, int goodStateEverySteps, double energyBound, Reaction reaction,
-        double learningRateFactor, int learningRateRecoverySteps, boolean freshStart) {
+        double learningRateFactor, int learningRateRecoverySteps, boolean freshStart, long calibrationWindowRecords,
+        Optional<DriftOptions> drift) {
 
     /**
      * What the trainer does after rolling back a diverged update (setting
@@ -74,6 +80,10 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
         if (learningRateRecoverySteps < 1) {
             throw new IllegalArgumentException("learningRateRecoverySteps must be >= 1, got " + learningRateRecoverySteps);
         }
+        if (calibrationWindowRecords < 1) {
+            throw new IllegalArgumentException("calibrationWindowRecords must be >= 1, got " + calibrationWindowRecords);
+        }
+        Objects.requireNonNull(drift, "drift");
     }
 
     private static void requirePositive(String name, Duration d) {
@@ -100,6 +110,8 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
         private double learningRateFactor = 0.5;
         private int learningRateRecoverySteps = 200;
         private boolean freshStart;
+        private long calibrationWindowRecords = 100_000;
+        private Optional<DriftOptions> drift = Optional.empty();
 
         private Builder() {
         }
@@ -170,10 +182,23 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
             return this;
         }
 
+        /** @see TrainerOptions#calibrationWindowRecords() */
+        public Builder calibrationWindowRecords(long v) {
+            calibrationWindowRecords = v;
+            return this;
+        }
+
+        /** @see TrainerOptions#drift() */
+        public Builder drift(DriftOptions v) {
+            drift = Optional.of(v);
+            return this;
+        }
+
         /** Validates and builds. */
         public TrainerOptions build() {
             return new TrainerOptions(maxBatchSize, maxWait, checkpointEverySteps, checkpointInterval,
-                    snapshotEverySteps, goodStateEverySteps, energyBound, reaction, learningRateFactor, learningRateRecoverySteps, freshStart);
+                    snapshotEverySteps, goodStateEverySteps, energyBound, reaction, learningRateFactor, learningRateRecoverySteps, freshStart,
+                    calibrationWindowRecords, drift);
         }
     }
 }

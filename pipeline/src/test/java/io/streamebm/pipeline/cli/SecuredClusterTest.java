@@ -53,13 +53,13 @@ class SecuredClusterTest {
     static void startSecuredBroker() throws Exception {
         cluster = SecureTestBroker.start(shared.resolve("tls"), Map.of("trainer", TRAINER_PASSWORD,
                 "producer", PRODUCER_PASSWORD, "scorer", SCORER_PASSWORD, "nobody", "nobody-Pw-1"));
-        for (String topic : List.of(INPUT, INPUT + ".dlq", "ebm.models", "ebm.scores", "forbidden")) {
+        for (String topic : List.of(INPUT, INPUT + ".dlq", "ebm.models", "ebm.scores", "default.events", "forbidden")) {
             cluster.broker().createTopic(topic, 1);
         }
         // Just what each needs. The producer writes the input.
         cluster.allow("producer", ResourceType.TOPIC, INPUT, PatternType.LITERAL, AclOperation.WRITE,
                 AclOperation.DESCRIBE);
-        // The trainer reads the input in its group and writes dead letters and snapshots.
+        // The trainer reads the input in its group and writes dead letters, snapshots and drift events.
         cluster.allow("trainer", ResourceType.TOPIC, INPUT, PatternType.LITERAL, AclOperation.READ,
                 AclOperation.DESCRIBE);
         // READ to consume and to commit offsets inside its output transactions, DESCRIBE to read
@@ -69,7 +69,7 @@ class SecuredClusterTest {
         // Its output transactions: the transactional id is the member name plus "-outputs".
         cluster.allow("trainer", ResourceType.TRANSACTIONAL_ID, "*", PatternType.LITERAL, AclOperation.WRITE,
                 AclOperation.DESCRIBE);
-        for (String out : List.of(INPUT + ".dlq", "ebm.models")) {
+        for (String out : List.of(INPUT + ".dlq", "ebm.models", "default.events")) {
             cluster.allow("trainer", ResourceType.TOPIC, out, PatternType.LITERAL, AclOperation.WRITE,
                     AclOperation.DESCRIBE);
         }

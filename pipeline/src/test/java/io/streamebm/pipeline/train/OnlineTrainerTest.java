@@ -32,12 +32,15 @@ class OnlineTrainerTest {
         double[] sum = new double[2];
         double lrScale = 1;
         int reinits;
+        /** The learning-rate scale of each update, in order. */
+        final List<Double> rates = new ArrayList<>();
 
         @Override
         public StepRecord update(INDArray batch) {
             if (!Double.isFinite(batch.sumNumber().doubleValue())) {
                 throw new RejectedUpdateException("non-finite batch", null);
             }
+            rates.add(lrScale);
             for (int j = 0; j < 2; j++) {
                 sum[j] += batch.getColumn(j).sumNumber().doubleValue();
             }
@@ -370,7 +373,8 @@ class OnlineTrainerTest {
         try (OnlineTrainer t = new OnlineTrainer(new SumLearner(), new FileCheckpointStore(dir, 3, (id, r) -> { }), o,
                 new TrainerListener() {
                     @Override
-                    public void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen) {
+                    public void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen,
+                            java.util.Optional<io.streamebm.pipeline.calibration.EnergyPercentiles> calibration) {
                         versions.add(version);
                         records.add(recordsSeen);
                     }
@@ -392,5 +396,116 @@ class OnlineTrainerTest {
                     .thenCancel()
                     .verify(Duration.ofSeconds(30));
         }
+    }
+
+    @Test
+    void snapshotsCarryTheCalibrationAndItSurvivesARestart() {
+        List<Long> calibrated = new ArrayList<>();
+        TrainerListener listener = new TrainerListener() {
+            @Override
+            public void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen,
+                    java.util.Optional<io.streamebm.pipeline.calibration.EnergyPercentiles> calibration) {
+                calibrated.add(calibration.orElseThrow().records());
+            }
+        };
+        TrainerOptions o = options().maxBatchSize(50).snapshotEverySteps(2).build();
+        try (OnlineTrainer t = new OnlineTrainer(new SumLearner(), new FileCheckpointStore(dir, 3, (id, r) -> { }), o,
+                listener)) {
+            t.train(input(4, 50, 0, new ArrayList<>())).blockLast();
+        }
+        assertEquals(List.of(100L, 200L), calibrated);
+        // The restarted trainer ranks against the 200 energies it saw before, plus the new ones.
+        try (OnlineTrainer t = new OnlineTrainer(new SumLearner(), new FileCheckpointStore(dir, 3, (id, r) -> { }), o,
+                listener)) {
+            t.train(input(2, 50, 200, new ArrayList<>())).blockLast();
+        }
+        assertEquals(List.of(100L, 200L, 300L), calibrated);
+    }
+
+    /** 30,000 records in batches of 100: (1, 2) up to record 20,000, then (100, 200). */
+    private static Flux<InputBatch> switching() {
+        return Flux.range(0, 300).map(b -> {
+            List<InputBatch.Sample> samples = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                long at = b * 100L + i;
+                samples.add(new InputBatch.Sample("t-0", at, at < 20_000 ? new float[] {1f, 2f} : new float[] {100f, 200f}));
+            }
+            return new InputBatch(samples, Map.of("t-0", b * 100L + 100), () -> { });
+        });
+    }
+
+    /** Records each drift as "step records reaction" and each snapshot's version. */
+    private static final class DriftLog implements TrainerListener {
+        final List<Long> driftSteps = new ArrayList<>();
+        final List<String> drifts = new ArrayList<>();
+        final List<Long> snapshots = new ArrayList<>();
+
+        @Override
+        public void drifted(long step, long recordsSeen, io.streamebm.pipeline.drift.Drift drift, String detector,
+                io.streamebm.pipeline.drift.DriftReaction reaction) {
+            driftSteps.add(step);
+            drifts.add(step + " " + recordsSeen + " " + reaction + " " + drift.change());
+        }
+
+        @Override
+        public void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen,
+                java.util.Optional<io.streamebm.pipeline.calibration.EnergyPercentiles> calibration) {
+            snapshots.add(version);
+        }
+    }
+
+    private static TrainerOptions drifting(io.streamebm.pipeline.drift.DriftReaction reaction) {
+        return options().maxBatchSize(100).checkpointEverySteps(1000).snapshotEverySteps(1000)
+                .drift(new io.streamebm.pipeline.drift.DriftOptions(0.002, 100_000, reaction, 2.0, 3, "events")).build();
+    }
+
+    @Test
+    void aDriftIsReportedOnceAndRaisesTheLearningRateForItsSteps() {
+        SumLearner learner = new SumLearner();
+        DriftLog log = new DriftLog();
+        try (OnlineTrainer t = new OnlineTrainer(learner, new FileCheckpointStore(dir, 3, (id, r) -> { }),
+                drifting(io.streamebm.pipeline.drift.DriftReaction.RAISE_LR), log)) {
+            t.train(switching()).blockLast();
+        }
+        assertEquals(1, log.drifts.size(), log.drifts.toString());
+        int s = log.driftSteps.get(0).intValue();
+        // Found in the first batch of the new values (step 200), or at the latest in the next one.
+        assertTrue(s == 200 || s == 201, log.drifts.toString());
+        assertTrue(log.drifts.get(0).startsWith(s + " " + (s + 1) * 100 + " RAISE_LR "), log.drifts.toString());
+        assertEquals(List.of(1.0, 2.0, 2.0, 2.0, 1.0), learner.rates.subList(s - 1, s + 4),
+                "raised for the three updates after the drift, then back");
+    }
+
+    @Test
+    void aDriftPublishesThePreDriftModelUnderItsStep() {
+        DriftLog log = new DriftLog();
+        try (OnlineTrainer t = new OnlineTrainer(new SumLearner(), new FileCheckpointStore(dir, 3, (id, r) -> { }),
+                drifting(io.streamebm.pipeline.drift.DriftReaction.SNAPSHOT_PRE_DRIFT), log)) {
+            t.train(switching()).blockLast();
+        }
+        assertEquals(1, log.driftSteps.size(), log.drifts.toString());
+        assertEquals(log.driftSteps, log.snapshots, "one snapshot, the model before the drifted batch");
+    }
+
+    @Test
+    void aStationaryStreamRaisesNoDrift() {
+        DriftLog log = new DriftLog();
+        try (OnlineTrainer t = new OnlineTrainer(new SumLearner(), new FileCheckpointStore(dir, 3, (id, r) -> { }),
+                drifting(io.streamebm.pipeline.drift.DriftReaction.NONE), log)) {
+            t.train(input(300, 100, 0, new ArrayList<>())).blockLast();
+        }
+        assertEquals(List.of(), log.drifts);
+    }
+
+    @Test
+    void aDriftRestartsTheChainsAtTheArrivingBatch() {
+        SumLearner learner = new SumLearner();
+        DriftLog log = new DriftLog();
+        try (OnlineTrainer t = new OnlineTrainer(learner, new FileCheckpointStore(dir, 3, (id, r) -> { }),
+                drifting(io.streamebm.pipeline.drift.DriftReaction.REINIT_CHAINS), log)) {
+            t.train(switching()).blockLast();
+        }
+        assertEquals(1, log.drifts.size(), log.drifts.toString());
+        assertEquals(1, learner.reinits);
     }
 }

@@ -1,0 +1,73 @@
+package io.streamebm.pipeline.train;
+
+import io.streamebm.pipeline.calibration.EnergyPercentiles;
+import io.streamebm.pipeline.calibration.EnergySketch;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The trainer's calibration: the energies of the records it trains on, each measured under the
+ * model before the update that learns from it, kept in an {@link EnergySketch} of the recent
+ * windows. Every snapshot carries the sketch's {@link #percentiles()}, so that {@code score} ranks a
+ * record among energies of the same model's time.
+ *
+ * <p>Why pre-update energies: they are what a scorer sees, a model meeting records it has not
+ * trained on. The losses report only mean energies ({@code LossDiagnostics}), so the trainer asks
+ * the learner for the batch's energies once per micro-batch ({@link Learner#energies}) and shares
+ * them with the drift watch.
+ *
+ * <p>The sketch goes into every checkpoint as the section {@value #SECTION} and comes back on
+ * restart: a restarted trainer ranks against what it saw before instead of starting empty. Not
+ * thread-safe: the trainer thread owns it.
+ */
+final class CalibrationPolicy {
+
+    /** Name of the checkpoint section holding the sketch. */
+    static final String SECTION = "trainer.calibration";
+
+    private final long windowRecords;
+    private EnergySketch sketch;
+
+    /** @param windowRecords records per calibration window ({@code calibration.window-records}) */
+    CalibrationPolicy(long windowRecords) {
+        this.windowRecords = windowRecords;
+        this.sketch = new EnergySketch(windowRecords);
+    }
+
+    /** Adds the pre-update energies of one micro-batch. */
+    void observe(double[] energies) {
+        sketch.addAll(energies);
+    }
+
+    /** The rank function of the recent energies, empty before the first micro-batch. */
+    Optional<EnergyPercentiles> percentiles() {
+        return sketch.percentiles();
+    }
+
+    /**
+     * The trainer (re)started: the sketch of the checkpoint's section, or an empty one on a fresh
+     * start or after a checkpoint written before calibration existed.
+     *
+     * @throws UncheckedIOException when the section is there but unreadable (its digest was
+     *                              right, so it is not a torn write but a bug worth stopping for)
+     */
+    void restored(Map<String, byte[]> sections) {
+        byte[] bytes = sections.get(SECTION);
+        if (bytes == null) {
+            sketch = new EnergySketch(windowRecords);
+            return;
+        }
+        try {
+            sketch = EnergySketch.fromBytes(bytes, windowRecords);
+        } catch (IOException e) {
+            throw new UncheckedIOException("the checkpoint's calibration section is unreadable", e);
+        }
+    }
+
+    /** The checkpoint sections of this policy. */
+    Map<String, byte[]> exportSections() {
+        return Map.of(SECTION, sketch.toBytes());
+    }
+}

@@ -1,0 +1,127 @@
+package io.streamebm.pipeline.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.streamebm.broker.LocalKafkaBroker;
+import io.streamebm.connectors.KafkaSender;
+import io.streamebm.connectors.codec.JsonSampleCodec;
+import io.streamebm.datasets.Datasets;
+import io.streamebm.pipeline.TestBroker;
+import io.streamebm.pipeline.config.PipelineConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The trainer calibrates its snapshots: trained online from Kafka on eight Gaussians, its newest
+ * snapshot carries the percentiles of the recent training energies, and {@code score} then gives
+ * every held-out record of the same distribution a numeric percentile and an anomaly flag, with
+ * about the configured share (0.5% at 0.995) flagged.
+ */
+class TrainerCalibrationTest {
+
+    private static final int TRAINING = 60_000;
+    private static final int HELD_OUT = 40_000;
+    private static final Pattern SCORE = Pattern.compile(
+            "\"modelVersion\":(\\d+),\"percentile\":([^,]+),\"anomaly\":([a-z]+)}");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void scoresOfStationaryHeldOutDataFlagTheConfiguredShare() throws Exception {
+        LocalKafkaBroker broker = TestBroker.get();
+        String topic = TestBroker.uniqueTopic("calibrated");
+        String heldOut = topic + ".held-out";
+        String models = topic + ".models";
+        String scores = topic + ".scores";
+        broker.createTopic(topic, 2);
+        broker.createTopic(heldOut, 1);
+        broker.createTopic(models, 1);
+        broker.createTopic(scores, 1);
+        try (KafkaSender sender = KafkaParts.sender(broker.bootstrapServers(), "calibrated-producer")) {
+            new SyntheticProducer(sender, topic, JsonSampleCodec.INSTANCE, Datasets.eightGaussians(2.0, 0.1, 21)::next)
+                    .run(TRAINING, 0);
+            new SyntheticProducer(sender, heldOut, JsonSampleCodec.INSTANCE, Datasets.eightGaussians(2.0, 0.1, 22)::next)
+                    .run(HELD_OUT, 0);
+        }
+        Map<String, String> settings = new HashMap<>(Map.of(
+                "kafka.bootstrap-servers", broker.bootstrapServers(),
+                "kafka.topic", topic,
+                "kafka.group", topic + "-trainer",
+                "checkpoint.dir", dir.resolve("checkpoints").toString(),
+                "snapshot.topic", models,
+                "snapshot.every-steps", "100",
+                "score.topic", scores,
+                "metrics.port", "0",
+                "model.name", "calibrated"));
+        // The light model of EndToEndTrainingTest; a window of 10,000 keeps the sketch to the
+        // energies of a model close to the final one.
+        settings.putAll(Map.of(
+                "model.hidden", "64,64",
+                "loss.chains", "512",
+                "loss.reinit", "0.0",
+                "loss.alpha", "0.01",
+                "sampler.step-size", "0.001",
+                "optimizer.lr", "0.003",
+                "optimizer.beta1", "0.0",
+                "batch.max-size", "128",
+                "calibration.window-records", "10000",
+                "seed", "5"));
+        PipelineConfig config = PipelineConfig.parse(Map.of(), settings);
+        try (TrainingJob job = new TrainingJob(config, new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8))) {
+            assertEquals(TRAINING, job.run(TRAINING).recordsSeen());
+        }
+
+        Map<String, String> scoring = new HashMap<>(settings);
+        scoring.put("kafka.topic", heldOut);
+        scoring.put("kafka.group", heldOut + "-scorer");
+        PipelineConfig scorerConfig = PipelineConfig.parse(Map.of(), scoring);
+        try (ScoreJob scorer = new ScoreJob(scorerConfig, new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8))) {
+            scorer.run(HELD_OUT);
+        }
+        List<ConsumerRecord<byte[], byte[]>> scored = EndToEndTrainingTest.readAll(broker.bootstrapServers(), scores,
+                HELD_OUT);
+        assertTrue(scored.size() >= HELD_OUT, "scores: " + scored.size());
+        long newest = 0;
+        for (ConsumerRecord<byte[], byte[]> r : scored) {
+            newest = Math.max(newest, Long.parseLong(match(r).group(1)));
+        }
+        // The scorer may start on an older snapshot before it has read the newest: count the newest's scores.
+        int counted = 0;
+        int flagged = 0;
+        for (ConsumerRecord<byte[], byte[]> r : scored) {
+            Matcher m = match(r);
+            assertTrue(m.group(2).matches("[01]\\.[0-9]+(E-?[0-9]+)?|[01]"), "numeric percentile: " + m.group());
+            assertTrue(m.group(3).equals("true") || m.group(3).equals("false"), "boolean anomaly: " + m.group());
+            if (Long.parseLong(m.group(1)) == newest) {
+                counted++;
+                flagged += m.group(3).equals("true") ? 1 : 0;
+            }
+        }
+        assertTrue(counted >= HELD_OUT * 3 / 4, counted + " of " + scored.size() + " scored by version " + newest);
+        double share = flagged / (double) counted;
+        System.out.printf(java.util.Locale.ROOT, "calibration: flagged %d of %d held-out records (%.3f%%) by version %d%n",
+                flagged, counted, 100 * share, newest);
+        assertTrue(share >= 0.002 && share <= 0.008, "flagged " + flagged + " of " + counted + " = " + 100 * share + "%");
+    }
+
+    private static Matcher match(ConsumerRecord<byte[], byte[]> r) {
+        String json = new String(r.value(), StandardCharsets.UTF_8);
+        Matcher m = SCORE.matcher(json);
+        assertTrue(m.find(), json);
+        return m;
+    }
+}

@@ -1,0 +1,135 @@
+package io.streamebm.pipeline.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.streamebm.broker.LocalKafkaBroker;
+import io.streamebm.connectors.KafkaSender;
+import io.streamebm.connectors.codec.JsonSampleCodec;
+import io.streamebm.datasets.DatasetStream;
+import io.streamebm.datasets.Datasets;
+import io.streamebm.pipeline.TestBroker;
+import io.streamebm.pipeline.config.PipelineConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The trainer finds a change of its input stream: eight Gaussians for {@value #SWITCH} records,
+ * then the checkerboard, on one partition. The first {@value #SWITCH} records are a stationary run,
+ * in which no drift may be reported; the switch must be, within {@value #MAX_DELAY} records, as a
+ * JSON event on the events topic that a {@code read_committed} reader sees, and on
+ * {@code ebm_drift_events_total}.
+ */
+class TrainerDriftTest {
+
+    private static final int SWITCH = 200_000;
+    private static final int MAX_DELAY = 20_000;
+    private static final int RECORDS = SWITCH + 30_000;
+    private static final Pattern RECORDS_FIELD = Pattern.compile("\"records\":(\\d+)");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aSwitchOfTheStreamIsPublishedOnTheEventsTopicAndTheStationaryPartIsQuiet() throws Exception {
+        LocalKafkaBroker broker = TestBroker.get();
+        String topic = TestBroker.uniqueTopic("drifting");
+        String events = topic + ".events";
+        broker.createTopic(topic, 1);
+        broker.createTopic(events, 1);
+        DatasetStream before = Datasets.eightGaussians(2.0, 0.1, 31);
+        DatasetStream after = Datasets.checkerboard(4.0, 32);
+        AtomicLong produced = new AtomicLong();
+        try (KafkaSender sender = KafkaParts.sender(broker.bootstrapServers(), "drifting-producer")) {
+            new SyntheticProducer(sender, topic, JsonSampleCodec.INSTANCE,
+                    () -> produced.getAndIncrement() < SWITCH ? before.next() : after.next()).run(RECORDS, 0);
+        }
+        Map<String, String> settings = new HashMap<>(Map.of(
+                "kafka.bootstrap-servers", broker.bootstrapServers(),
+                "kafka.topic", topic,
+                "kafka.group", topic + "-trainer",
+                "checkpoint.dir", dir.resolve("checkpoints").toString(),
+                "metrics.port", "0",
+                "model.name", "drifting",
+                "drift.events-topic", events,
+                "drift.reaction", "reinit-chains"));
+        // The light model of EndToEndTrainingTest, so that 230,000 records train in CI time.
+        settings.putAll(Map.of(
+                "model.hidden", "64,64",
+                "loss.chains", "512",
+                "loss.reinit", "0.0",
+                "loss.alpha", "0.01",
+                "sampler.step-size", "0.001",
+                "optimizer.lr", "0.003",
+                "optimizer.beta1", "0.0",
+                "batch.max-size", "256",
+                "seed", "7"));
+        PipelineConfig config = PipelineConfig.parse(Map.of(), settings);
+        long drifts;
+        try (TrainingJob job = new TrainingJob(config, new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8))) {
+            assertEquals(RECORDS, job.run(RECORDS).recordsSeen());
+            drifts = job.monitoring().drift().drifts();
+        }
+
+        List<String> found = readCommitted(broker.bootstrapServers(), events);
+        System.out.println("drift events: " + found);
+        assertEquals(found.size(), drifts, "one count per published event");
+        assertFalse(found.isEmpty(), "no drift event for the switch at record " + SWITCH);
+        for (String e : found) {
+            assertTrue(e.startsWith("{\"event\":\"drift\",\"model\":\"drifting\""), e);
+            assertTrue(e.contains("\"reaction\":\"reinit-chains\""), e);
+            assertTrue(recordsOf(e) > SWITCH, "a drift in the stationary part: " + e);
+        }
+        long delay = recordsOf(found.get(0)) - SWITCH;
+        assertTrue(delay <= MAX_DELAY, "found " + delay + " records after the switch: " + found.get(0));
+    }
+
+    private static long recordsOf(String event) {
+        Matcher m = RECORDS_FIELD.matcher(event);
+        assertTrue(m.find(), event);
+        return Long.parseLong(m.group(1));
+    }
+
+    /** Every committed event of the topic, in order. */
+    private static List<String> readCommitted(String bootstrap, String topic) {
+        Map<String, Object> props = Map.of("bootstrap.servers", bootstrap, "group.id", topic + "-reader",
+                "auto.offset.reset", "earliest", "enable.auto.commit", false, "isolation.level", "read_committed");
+        List<String> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            // Assigned, not subscribed: no group join to wait for before the first records come.
+            List<TopicPartition> partitions = List.of(new TopicPartition(topic, 0));
+            c.assign(partitions);
+            c.seekToBeginning(partitions);
+            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            int idle = 0;
+            while (System.nanoTime() < deadline && idle < 4) {
+                int n = 0;
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
+                    out.add(new String(r.value(), StandardCharsets.UTF_8));
+                    n++;
+                }
+                idle = n == 0 ? idle + 1 : 0;
+            }
+        }
+        return out;
+    }
+}
