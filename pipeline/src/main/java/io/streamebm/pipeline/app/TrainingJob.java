@@ -174,7 +174,7 @@ public final class TrainingJob implements AutoCloseable {
 
     /** The trainer options a configuration implies. */
     static TrainerOptions trainerOptions(PipelineConfig c) {
-        return TrainerOptions.builder()
+        TrainerOptions.Builder options = TrainerOptions.builder()
                 .maxBatchSize(c.integer("batch.max-size"))
                 .maxWait(c.duration("batch.max-wait"))
                 .checkpointEverySteps(c.integer("checkpoint.every-steps"))
@@ -187,8 +187,11 @@ public final class TrainingJob implements AutoCloseable {
                 .learningRateRecoverySteps(c.integer("divergence.lr-recovery-steps"))
                 .freshStart(c.bool("checkpoint.fresh-start"))
                 .calibrationWindowRecords(c.longValue("calibration.window-records"))
-                .drift(DriftOptions.fromConfig(c))
-                .build();
+                .calibrationEveryBatches(c.integer("calibration.every-batches"));
+        if (c.bool("drift.enabled")) {
+            options.drift(DriftOptions.fromConfig(c));
+        }
+        return options.build();
     }
 
     private final class Listener implements TrainerListener {

@@ -110,7 +110,8 @@ public final class PipelineConfig {
             new Key("score.topic", "ebm.scores", "score output topic", nonEmpty()),
             new Key("score.max-version-jump", "1000000", "score: largest accepted step from the current snapshot version to a new one; a bigger jump is refused as forged", positiveInt()),
             new Key("scoring.anomaly-percentile", "0.995", "score: a record whose energy ranks at or above this share of the recent training energies is an anomaly", ValueChecks.number(d -> d > 0 && d <= 1, "a number in (0, 1]")),
-            new Key("calibration.window-records", "100000", "training energies per calibration window; snapshots rank scores among the last one to two windows", positiveInt()),
+            new Key("calibration.window-records", "20000", "measured training energies per calibration window; snapshots rank scores among the last one to two windows", positiveInt()),
+            new Key("calibration.every-batches", "25", "without drift.enabled, measure the energies of one micro-batch in this many for the calibration (each measurement costs about 40% of a training step)", positiveInt()),
             new Key("snapshot.signing-key-file", "", "file holding the HMAC-SHA256 key (at least 16 bytes) that signs snapshots (train) and must verify them (score); empty: unsigned. The environment variable STREAMEBM_SNAPSHOT_KEY can hold the key instead", any()),
             new Key("shutdown.timeout", "PT30S", "after SIGTERM, the longest clean stop before the process halts with exit code 4", ValueChecks.duration()),
             new Key("checkpoint.dir", "checkpoints", "checkpoint directory", nonEmpty()),
@@ -124,6 +125,7 @@ public final class PipelineConfig {
             new Key("quality.window", "256", "recent records (and model samples) the quality probe compares", atLeastTwo()),
             Key.choice("quality.reference", "none", "known true density of the stream for grid TV in the quality probe"
                     + " (eight-gaussians: std 0.1, as the demo streams it)", QualityReference.class),
+            new Key("drift.enabled", "false", "watch the arriving stream for drift; measures every micro-batch plus 1,024 reference rows, which costs 70-150% of a training step today", flag()),
             new Key("drift.delta", "0.002", "ADWIN confidence of the drift detector on the energies of arriving records: smaller, fewer false alarms and later detection", openUnitInterval()),
             new Key("drift.max-window", "100000", "most recent records the drift detector compares (at least 64)", intAtLeast(64)),
             Key.choice("drift.reaction", "none", "what the trainer does on a drift, besides counting, logging and publishing it", DriftReaction.class),

@@ -15,8 +15,8 @@ import java.util.Optional;
  *
  * <p>Why pre-update energies: they are what a scorer sees, a model meeting records it has not
  * trained on. The losses report only mean energies ({@code LossDiagnostics}), so the trainer asks
- * the learner for the batch's energies once per micro-batch ({@link Learner#energies}) and shares
- * them with the drift watch.
+ * the learner for a batch's energies ({@link Learner#energies}): every micro-batch when the drift
+ * watch needs them anyway (and shares them), otherwise one in {@code calibration.every-batches}.
  *
  * <p>The sketch goes into every checkpoint as the section {@value #SECTION} and comes back on
  * restart: a restarted trainer ranks against what it saw before instead of starting empty. Not
@@ -28,12 +28,28 @@ final class CalibrationPolicy {
     static final String SECTION = "trainer.calibration";
 
     private final long windowRecords;
+    private final int everyBatches;
     private EnergySketch sketch;
 
-    /** @param windowRecords records per calibration window ({@code calibration.window-records}) */
-    CalibrationPolicy(long windowRecords) {
+    /**
+     * @param windowRecords measured records per calibration window ({@code calibration.window-records})
+     * @param everyBatches  measure one micro-batch in this many when nothing else needs the energies
+     *                      ({@code calibration.every-batches})
+     */
+    CalibrationPolicy(long windowRecords, int everyBatches) {
         this.windowRecords = windowRecords;
+        this.everyBatches = everyBatches;
         this.sketch = new EnergySketch(windowRecords);
+    }
+
+    /**
+     * Whether the micro-batch after {@code step} updates should be measured for the calibration
+     * alone. The measurement is a forward pass, about 40 % of a training step; one batch in
+     * {@code everyBatches} (25 by default) keeps the calibration near 2 % of training, and fixed
+     * by the step, so the same seed measures the same batches.
+     */
+    boolean wants(long step) {
+        return step % everyBatches == 0;
     }
 
     /** Adds the pre-update energies of one micro-batch. */

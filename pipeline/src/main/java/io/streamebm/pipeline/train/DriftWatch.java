@@ -84,6 +84,11 @@ final class DriftWatch {
         this.detector = options.map(DriftOptions::detector).orElse(null);
     }
 
+    /** Whether drift detection is on ({@code drift.enabled}): then every batch is measured. */
+    boolean active() {
+        return options.isPresent();
+    }
+
     /**
      * The rows to measure before the update: the batch, followed by the reference rows when there
      * are any. The first {@code batch.rows()} energies are the batch's.

@@ -114,7 +114,7 @@ public final class OnlineTrainer implements AutoCloseable {
         this.guard = new DivergenceGuard(learner, options, listener);
         this.checkpoints = new CheckpointSchedule(options.checkpointEverySteps(), options.checkpointInterval(),
                 System.nanoTime());
-        this.calibration = new CalibrationPolicy(options.calibrationWindowRecords());
+        this.calibration = new CalibrationPolicy(options.calibrationWindowRecords(), options.calibrationEveryBatches());
         this.snapshots = new SnapshotSchedule(options.snapshotEverySteps(), learner, calibration, listener);
         this.drift = new DriftWatch(options.drift(), learner, snapshots, listener);
     }
@@ -336,16 +336,18 @@ public final class OnlineTrainer implements AutoCloseable {
     }
 
     /**
-     * One update: the batch's energies under the model before it (for the calibration and the
-     * drift watch, in one forward pass), the update made, counted (even when it is rolled back: its
+     * One update: the batch's energies under the model before it (for the drift watch, every
+     * batch, and the calibration, which shares them or measures one batch in N, in one forward pass), the update made, counted (even when it is rolled back: its
      * records were seen), settled.
      */
     private StepRecord update(List<float[]> rows, long started, Map<String, Long> covered) {
         INDArray batch = SampleRows.matrix(rows, learner.dimension());
-        double[] energies = learner.energies(drift.rowsToMeasure(batch)).toDoubleVector();
-        calibration.observe(Arrays.copyOf(energies, rows.size()));
-        if (drift.observe(step, recordsSeen + rows.size(), batch, energies)) {
-            guard.rebaseline();
+        if (drift.active() || calibration.wants(step)) {
+            double[] energies = learner.energies(drift.rowsToMeasure(batch)).toDoubleVector();
+            calibration.observe(Arrays.copyOf(energies, rows.size()));
+            if (drift.observe(step, recordsSeen + rows.size(), batch, energies)) {
+                guard.rebaseline();
+            }
         }
         DivergenceGuard.Attempt attempt = guard.attempt(batch);
         step++;

@@ -22,13 +22,16 @@ import java.util.Optional;
  *                              rate returns to the configured one (default 200)
  * @param freshStart            ignore existing checkpoints (default false)
  * @param calibrationWindowRecords records per window of the energies snapshots are calibrated with
- *                              ({@link CalibrationPolicy}; default 100,000, as {@code calibration.window-records})
+ *                              ({@link CalibrationPolicy}; default 20,000, as {@code calibration.window-records})
+ * @param calibrationEveryBatches without a drift watch, the calibration measures the energies of one
+ *                              micro-batch in this many (default 25, as {@code calibration.every-batches}):
+ *                              that forward pass costs about 40 % of a step, so one in 25 keeps it near 2 %
  * @param drift                 drift detection and reaction ({@link DriftWatch}); empty: none (the default)
  */
 public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointEverySteps, Duration checkpointInterval,
         int snapshotEverySteps, int goodStateEverySteps, double energyBound, Reaction reaction,
         double learningRateFactor, int learningRateRecoverySteps, boolean freshStart, long calibrationWindowRecords,
-        Optional<DriftOptions> drift) {
+        int calibrationEveryBatches, Optional<DriftOptions> drift) {
 
     /**
      * What the trainer does after rolling back a diverged update (setting
@@ -83,6 +86,9 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
         if (calibrationWindowRecords < 1) {
             throw new IllegalArgumentException("calibrationWindowRecords must be >= 1, got " + calibrationWindowRecords);
         }
+        if (calibrationEveryBatches < 1) {
+            throw new IllegalArgumentException("calibrationEveryBatches must be >= 1, got " + calibrationEveryBatches);
+        }
         Objects.requireNonNull(drift, "drift");
     }
 
@@ -110,7 +116,8 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
         private double learningRateFactor = 0.5;
         private int learningRateRecoverySteps = 200;
         private boolean freshStart;
-        private long calibrationWindowRecords = 100_000;
+        private long calibrationWindowRecords = 20_000;
+        private int calibrationEveryBatches = 25;
         private Optional<DriftOptions> drift = Optional.empty();
 
         private Builder() {
@@ -188,6 +195,12 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
             return this;
         }
 
+        /** @see TrainerOptions#calibrationEveryBatches() */
+        public Builder calibrationEveryBatches(int v) {
+            calibrationEveryBatches = v;
+            return this;
+        }
+
         /** @see TrainerOptions#drift() */
         public Builder drift(DriftOptions v) {
             drift = Optional.of(v);
@@ -198,7 +211,7 @@ public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointE
         public TrainerOptions build() {
             return new TrainerOptions(maxBatchSize, maxWait, checkpointEverySteps, checkpointInterval,
                     snapshotEverySteps, goodStateEverySteps, energyBound, reaction, learningRateFactor, learningRateRecoverySteps, freshStart,
-                    calibrationWindowRecords, drift);
+                    calibrationWindowRecords, calibrationEveryBatches, drift);
         }
     }
 }

@@ -66,7 +66,8 @@ class TrainerCalibrationTest {
                 "metrics.port", "0",
                 "model.name", "calibrated"));
         // The light model of EndToEndTrainingTest; a window of 10,000 keeps the sketch to the
-        // energies of a model close to the final one.
+        // energies of a model close to the final one. Every batch is measured: this test checks
+        // what the sketch makes of the energies, OnlineTrainerTest checks which batches are measured.
         settings.putAll(Map.of(
                 "model.hidden", "64,64",
                 "loss.chains", "512",
@@ -78,6 +79,7 @@ class TrainerCalibrationTest {
                 "batch.max-size", "128",
                 "calibration.window-records", "10000",
                 "seed", "5"));
+        settings.put("calibration.every-batches", "1");
         PipelineConfig config = PipelineConfig.parse(Map.of(), settings);
         try (TrainingJob job = new TrainingJob(config, new PrintStream(new ByteArrayOutputStream(), true,
                 StandardCharsets.UTF_8))) {

@@ -68,6 +68,7 @@ class TrainerDriftTest {
                 "checkpoint.dir", dir.resolve("checkpoints").toString(),
                 "metrics.port", "0",
                 "model.name", "drifting",
+                "drift.enabled", "true",
                 "drift.events-topic", events,
                 "drift.reaction", "reinit-chains"));
         // The light model of EndToEndTrainingTest, so that 230,000 records train in CI time.

@@ -72,6 +72,9 @@ class DriftEventTest {
             org.junit.jupiter.api.Assertions.assertTrue(m.contains(expected), expected + " in:\n" + m);
         }
         assertEquals(0.995, PipelineConfig.defaults().number("scoring.anomaly-percentile"));
-        assertEquals(100_000, PipelineConfig.defaults().longValue("calibration.window-records"));
+        assertEquals(20_000, PipelineConfig.defaults().longValue("calibration.window-records"));
+        assertEquals(25, PipelineConfig.defaults().integer("calibration.every-batches"));
+        org.junit.jupiter.api.Assertions.assertFalse(PipelineConfig.defaults().bool("drift.enabled"),
+                "drift detection costs a forward pass per batch: opt-in");
     }
 }

@@ -408,7 +408,7 @@ class OnlineTrainerTest {
                 calibrated.add(calibration.orElseThrow().records());
             }
         };
-        TrainerOptions o = options().maxBatchSize(50).snapshotEverySteps(2).build();
+        TrainerOptions o = options().maxBatchSize(50).snapshotEverySteps(2).calibrationEveryBatches(1).build();
         try (OnlineTrainer t = new OnlineTrainer(new SumLearner(), new FileCheckpointStore(dir, 3, (id, r) -> { }), o,
                 listener)) {
             t.train(input(4, 50, 0, new ArrayList<>())).blockLast();
@@ -420,6 +420,25 @@ class OnlineTrainerTest {
             t.train(input(2, 50, 200, new ArrayList<>())).blockLast();
         }
         assertEquals(List.of(100L, 200L, 300L), calibrated);
+    }
+
+    @Test
+    void withoutADriftWatchTheCalibrationMeasuresOneBatchInN() {
+        List<Long> calibrated = new ArrayList<>();
+        TrainerListener listener = new TrainerListener() {
+            @Override
+            public void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen,
+                    java.util.Optional<io.streamebm.pipeline.calibration.EnergyPercentiles> calibration) {
+                calibrated.add(calibration.orElseThrow().records());
+            }
+        };
+        // Eight batches of 50, one in four measured (the batches after steps 0 and 4): 100 energies.
+        TrainerOptions o = options().maxBatchSize(50).snapshotEverySteps(8).calibrationEveryBatches(4).build();
+        try (OnlineTrainer t = new OnlineTrainer(new SumLearner(), new FileCheckpointStore(dir, 3, (id, r) -> { }), o,
+                listener)) {
+            t.train(input(8, 50, 0, new ArrayList<>())).blockLast();
+        }
+        assertEquals(List.of(100L), calibrated);
     }
 
     /** 30,000 records in batches of 100: (1, 2) up to record 20,000, then (100, 200). */
