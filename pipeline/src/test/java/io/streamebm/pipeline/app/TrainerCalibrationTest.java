@@ -45,7 +45,7 @@ class TrainerCalibrationTest {
         String heldOut = topic + ".held-out";
         String models = topic + ".models";
         String scores = topic + ".scores";
-        broker.createTopic(topic, 2);
+        broker.createTopic(topic, 1);
         broker.createTopic(heldOut, 1);
         broker.createTopic(models, 1);
         broker.createTopic(scores, 1);
@@ -65,8 +65,9 @@ class TrainerCalibrationTest {
                 "score.topic", scores,
                 "metrics.port", "0",
                 "model.name", "calibrated"));
-        // The light model of EndToEndTrainingTest; a window of 10,000 keeps the sketch to the
-        // energies of a model close to the final one.
+        // The light model of EndToEndTrainingTest, still learning at the end: a window of 5,000
+        // keeps the sketch to energies of models close to the snapshot's (measured: 0.63% flagged;
+        // with 10,000 and two partitions, 0.75%). One partition: the same order every run.
         settings.putAll(Map.of(
                 "model.hidden", "64,64",
                 "loss.chains", "512",
@@ -76,7 +77,7 @@ class TrainerCalibrationTest {
                 "optimizer.lr", "0.003",
                 "optimizer.beta1", "0.0",
                 "batch.max-size", "128",
-                "calibration.window-records", "10000",
+                "calibration.window-records", "5000",
                 "seed", "5"));
         PipelineConfig config = PipelineConfig.parse(Map.of(), settings);
         try (TrainingJob job = new TrainingJob(config, new PrintStream(new ByteArrayOutputStream(), true,
