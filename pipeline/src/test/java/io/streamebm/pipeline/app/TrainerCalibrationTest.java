@@ -45,7 +45,7 @@ class TrainerCalibrationTest {
         String heldOut = topic + ".held-out";
         String models = topic + ".models";
         String scores = topic + ".scores";
-        broker.createTopic(topic, 2);
+        broker.createTopic(topic, 1);
         broker.createTopic(heldOut, 1);
         broker.createTopic(models, 1);
         broker.createTopic(scores, 1);
@@ -65,9 +65,11 @@ class TrainerCalibrationTest {
                 "score.topic", scores,
                 "metrics.port", "0",
                 "model.name", "calibrated"));
-        // The light model of EndToEndTrainingTest; a window of 10,000 keeps the sketch to the
-        // energies of a model close to the final one. Every batch is measured: this test checks
-        // what the sketch makes of the energies, OnlineTrainerTest checks which batches are measured.
+        // The light model of EndToEndTrainingTest, still learning at the end: a window of 5,000
+        // keeps the sketch to energies of models close to the snapshot's (measured: 0.63% flagged;
+        // with 10,000 and two partitions, 0.75%). One partition: the same order every run.
+        // Every batch is measured: this test checks what the sketch makes of the energies,
+        // OnlineTrainerTest checks which batches are measured.
         settings.putAll(Map.of(
                 "model.hidden", "64,64",
                 "loss.chains", "512",
@@ -77,7 +79,7 @@ class TrainerCalibrationTest {
                 "optimizer.lr", "0.003",
                 "optimizer.beta1", "0.0",
                 "batch.max-size", "128",
-                "calibration.window-records", "10000",
+                "calibration.window-records", "5000",
                 "seed", "5"));
         settings.put("calibration.every-batches", "1");
         PipelineConfig config = PipelineConfig.parse(Map.of(), settings);
