@@ -400,45 +400,41 @@ class OnlineTrainerTest {
 
     @Test
     void snapshotsCarryTheCalibrationAndItSurvivesARestart() {
-        List<Long> calibrated = new ArrayList<>();
-        TrainerListener listener = new TrainerListener() {
-            @Override
-            public void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen,
-                    java.util.Optional<io.streamebm.pipeline.calibration.EnergyPercentiles> calibration) {
-                calibrated.add(calibration.orElseThrow().records());
-            }
-        };
+        CalibrationLog log = new CalibrationLog();
         TrainerOptions o = options().maxBatchSize(50).snapshotEverySteps(2).calibrationEveryBatches(1).build();
-        try (OnlineTrainer t = new OnlineTrainer(new SumLearner(), new FileCheckpointStore(dir, 3, (id, r) -> { }), o,
-                listener)) {
-            t.train(input(4, 50, 0, new ArrayList<>())).blockLast();
-        }
-        assertEquals(List.of(100L, 200L), calibrated);
+        trainOnSums(o, log, 4, 0);
+        assertEquals(List.of(100L, 200L), log.records);
         // The restarted trainer ranks against the 200 energies it saw before, plus the new ones.
-        try (OnlineTrainer t = new OnlineTrainer(new SumLearner(), new FileCheckpointStore(dir, 3, (id, r) -> { }), o,
-                listener)) {
-            t.train(input(2, 50, 200, new ArrayList<>())).blockLast();
-        }
-        assertEquals(List.of(100L, 200L, 300L), calibrated);
+        trainOnSums(o, log, 2, 200);
+        assertEquals(List.of(100L, 200L, 300L), log.records);
     }
 
     @Test
     void withoutADriftWatchTheCalibrationMeasuresOneBatchInN() {
-        List<Long> calibrated = new ArrayList<>();
-        TrainerListener listener = new TrainerListener() {
-            @Override
-            public void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen,
-                    java.util.Optional<io.streamebm.pipeline.calibration.EnergyPercentiles> calibration) {
-                calibrated.add(calibration.orElseThrow().records());
-            }
-        };
+        CalibrationLog log = new CalibrationLog();
         // Eight batches of 50, one in four measured (the batches after steps 0 and 4): 100 energies.
         TrainerOptions o = options().maxBatchSize(50).snapshotEverySteps(8).calibrationEveryBatches(4).build();
+        trainOnSums(o, log, 8, 0);
+        assertEquals(List.of(100L), log.records);
+    }
+
+    /** Trains a {@link SumLearner} on {@code batches} batches of 50 from {@code first}, with checkpoints in {@link #dir}. */
+    private void trainOnSums(TrainerOptions o, TrainerListener listener, int batches, long first) {
         try (OnlineTrainer t = new OnlineTrainer(new SumLearner(), new FileCheckpointStore(dir, 3, (id, r) -> { }), o,
                 listener)) {
-            t.train(input(8, 50, 0, new ArrayList<>())).blockLast();
+            t.train(input(batches, 50, first, new ArrayList<>())).blockLast();
         }
-        assertEquals(List.of(100L), calibrated);
+    }
+
+    /** Records how many energies each snapshot's calibration was built from. */
+    private static final class CalibrationLog implements TrainerListener {
+        final List<Long> records = new ArrayList<>();
+
+        @Override
+        public void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen,
+                java.util.Optional<io.streamebm.pipeline.calibration.EnergyPercentiles> calibration) {
+            records.add(calibration.orElseThrow().records());
+        }
     }
 
     /** 30,000 records in batches of 100: (1, 2) up to record 20,000, then (100, 200). */
