@@ -37,6 +37,7 @@ public final class Monitoring implements AutoCloseable {
     private final MonitoringRegistry registry;
     private final TrainingMetrics training;
     private final DriftMetrics drift;
+    private final GroupMetrics group;
     private final KafkaBrokerProbe probe;
     private final TrainingHealth health;
     private final MetricsServer server;
@@ -44,12 +45,13 @@ public final class Monitoring implements AutoCloseable {
     private final List<KafkaClientMetrics> kafkaBindings = new ArrayList<>();
 
     private Monitoring(MonitoringOptions options, MonitoringRegistry registry, TrainingMetrics training,
-                       DriftMetrics drift, KafkaBrokerProbe probe, TrainingHealth health, MetricsServer server,
+                       DriftMetrics drift, GroupMetrics group, KafkaBrokerProbe probe, TrainingHealth health, MetricsServer server,
                        ScheduledExecutorService kafkaScheduler) {
         this.options = options;
         this.registry = registry;
         this.training = training;
         this.drift = drift;
+        this.group = group;
         this.probe = probe;
         this.health = health;
         this.server = server;
@@ -87,6 +89,8 @@ public final class Monitoring implements AutoCloseable {
         // series on a run that has never drifted.
         DriftMetrics drift = new DriftMetrics(model, loss);
         drift.bindTo(registry.prometheus());
+        GroupMetrics group = new GroupMetrics(model, loss);
+        group.bindTo(registry.prometheus());
         KafkaBrokerProbe probe;
         try {
             probe = KafkaBrokerProbe.start(bootstrapServers, kafkaClientProperties, options.brokerCheckInterval(),
@@ -109,7 +113,7 @@ public final class Monitoring implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        return new Monitoring(options, registry, training, drift, probe, health, server, kafkaScheduler);
+        return new Monitoring(options, registry, training, drift, group, probe, health, server, kafkaScheduler);
     }
 
     /** @return the training meters; the trainer calls their {@code on…} methods */
@@ -120,6 +124,11 @@ public final class Monitoring implements AutoCloseable {
     /** @return the drift meters; the trainer calls {@link DriftMetrics#onDrift()} on each drift */
     public DriftMetrics drift() {
         return drift;
+    }
+
+    /** @return the meters of the model the group trains together (records counted, members, params traffic) */
+    public GroupMetrics group() {
+        return group;
     }
 
     /** @return the Prometheus registry, for meters of other components */

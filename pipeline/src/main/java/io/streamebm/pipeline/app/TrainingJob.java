@@ -66,6 +66,8 @@ public final class TrainingJob implements AutoCloseable {
     private volatile TransactionalOutputs outputs;
     private final SnapshotPublisher snapshots;
     private final DriftPublisher driftEvents;
+    /** This member's side of the group's model with scale-out, else null. */
+    private final GroupSync groupSync;
     private final StepHistory history = new StepHistory(4096);
     private final BrokerWatch brokerWatch;
     private final java.util.List<QualityProbe.Measurement> quality = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -114,6 +116,10 @@ public final class TrainingJob implements AutoCloseable {
         this.driftEvents = new DriftPublisher(config);
         this.snapshots = new SnapshotPublisher(config, learner.architecture(), signer,
                 monitoring.training()::onModelVersion);
+        this.groupSync = config.bool("scale-out.enabled")
+                ? new GroupSync(config, KafkaParts.memberName(config), learner.architecture(), snapshots, () -> outputs,
+                        monitoring.group())
+                : null;
         FileCheckpointStore store = new FileCheckpointStore(Path.of(config.string("checkpoint.dir")),
                 config.integer("checkpoint.keep"),
                 (id, reason) -> out.println("checkpoint " + id + " skipped: " + reason + "; trying the previous one"));
@@ -126,7 +132,7 @@ public final class TrainingJob implements AutoCloseable {
                     if (o != null) {
                         o.commit(positions);
                     }
-                });
+                }, groupSync == null ? io.streamebm.pipeline.train.SharedModel.NONE : groupSync);
     }
 
     /** What the job is connected to, in one line, so that a wrong address is obvious at start-up. */
@@ -177,7 +183,8 @@ public final class TrainingJob implements AutoCloseable {
         TrainerOptions.Builder options = TrainerOptions.builder()
                 .maxBatchSize(c.integer("batch.max-size"))
                 .maxWait(c.duration("batch.max-wait"))
-                .checkpointEverySteps(c.integer("checkpoint.every-steps"))
+                // With scale-out each checkpoint is a sync: it publishes the member's contribution.
+                .checkpointEverySteps(c.integer(c.bool("scale-out.enabled") ? "scale-out.sync-every-steps" : "checkpoint.every-steps"))
                 .checkpointInterval(c.duration("checkpoint.interval"))
                 .snapshotEverySteps(c.integer("snapshot.every-steps"))
                 .goodStateEverySteps(c.integer("divergence.good-state-every"))
@@ -198,6 +205,9 @@ public final class TrainingJob implements AutoCloseable {
         @Override
         public void checkpointed(long step, Duration took) {
             monitoring.training().onCheckpoint(took);
+            if (groupSync == null) {
+                monitoring.group().onGroupModel(trainer.recordsSeen(), 1); // alone, the group's model is this one
+            }
         }
 
         @Override
@@ -219,7 +229,9 @@ public final class TrainingJob implements AutoCloseable {
         @Override
         public void snapshotDue(long version, Map<String, INDArray> modelState, long recordsSeen,
                 java.util.Optional<EnergyPercentiles> calibration) {
-            snapshots.publish(outputs, version, modelState, recordsSeen, calibration);
+            if (groupSync == null) { // with scale-out, the group's snapshots come from GroupSync
+                snapshots.publish(outputs, version, modelState, recordsSeen, calibration);
+            }
         }
 
         @Override
@@ -310,6 +322,10 @@ public final class TrainingJob implements AutoCloseable {
         receiver.closed().block(Duration.ofSeconds(30));
         long endNanos = System.nanoTime();
         progress.print();
+        if (groupSync != null) {
+            out.printf("group model: %d records counted by %d members, %d of them by this member%n",
+                    groupSync.groupRecordsCounted(), groupSync.groupMembers(), trainer.recordsSeen());
+        }
         long firstAt = firstNanos.get() == 0 ? endNanos : firstNanos.get();
         return new Summary(trainer.step(), trainer.recordsSeen(), history.snapshot(),
                 Duration.ofNanos(firstAt - startedNanos), Duration.ofNanos(endNanos - firstAt));
@@ -326,8 +342,13 @@ public final class TrainingJob implements AutoCloseable {
         String member = KafkaParts.memberName(config);
         while (!stopped.get()) {
             try {
+                Map<String, Object> producer = new java.util.HashMap<>(config.clientProperties(PipelineConfig.PRODUCER_PREFIX));
+                if (groupSync != null) {
+                    // A contribution is as large as the model (68 KB for 2-128-128-1, 4 MB for a million parameters).
+                    producer.putIfAbsent("max.request.size", ParamsTopic.MAX_RECORD_BYTES);
+                }
                 return TransactionalOutputs.open(config.string("kafka.bootstrap-servers"), config.string("kafka.group"),
-                        member + "-outputs", config.clientProperties(PipelineConfig.PRODUCER_PREFIX),
+                        member + "-outputs", producer,
                         KafkaParts.adminProperties(config), timeout);
             } catch (TransactionalOutputs.OutputsLostException e) {
                 if (refusedByTheCluster(e)) {
@@ -401,5 +422,8 @@ public final class TrainingJob implements AutoCloseable {
         }
         monitoring.close();
         trainer.close();
+        if (groupSync != null) {
+            groupSync.close();
+        }
     }
 }

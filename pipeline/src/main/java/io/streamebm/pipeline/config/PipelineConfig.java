@@ -132,6 +132,11 @@ public final class PipelineConfig {
             new Key("drift.raise-lr-factor", "2.0", "learning-rate factor of the raise-lr reaction", ValueChecks.number(d -> d > 1, "a number > 1")),
             new Key("drift.raise-lr-steps", "200", "updates the raised learning rate of the raise-lr reaction lasts", positiveInt()),
             new Key("drift.events-topic", "", "topic of the drift events (JSON); empty: <model.name>.events", topicName()),
+            new Key("scale-out.enabled", "false", "train one model with every member of kafka.group that enables it: each trains on its partitions and,"
+                    + " at each sync, publishes the sum of its own updates to the params topic and adds the others' (README, Scale-out)", flag()),
+            new Key("scale-out.sync-every-steps", "10", "scale-out: updates between syncs; each sync is also a checkpoint and commits the member's offsets with its contribution"
+                    + " (checkpoint.every-steps does not apply)", positiveInt()),
+            new Key("scale-out.params-topic", "", "scale-out: compacted topic of the members' contributions, keyed by member; empty: <model.name>.params", topicName()),
             new Key("divergence.energy-bound", "10000", "largest |mean energy| before a rollback", positive()),
             new Key("divergence.good-state-every", "10", "updates between copies of the state a rollback returns to", positiveInt()),
             Key.choice("divergence.reaction", "both", "after a rollback", TrainerOptions.Reaction.class),
@@ -181,6 +186,14 @@ public final class PipelineConfig {
             }
         }
         problems.addAll(KafkaClientSettings.problems(merged));
+        if (problems.isEmpty() && Boolean.parseBoolean(merged.get("scale-out.enabled").trim().toLowerCase(Locale.ROOT))
+                && Choices.find(DriftReaction.class, merged.get("drift.reaction").trim()).orElseThrow()
+                        == DriftReaction.SNAPSHOT_PRE_DRIFT) {
+            // One snapshot stream per group, versioned by the group's records: one member cannot
+            // publish its own pre-drift model under a version of its own.
+            problems.add("drift.reaction = '" + merged.get("drift.reaction").trim() + "' with scale-out.enabled = true:"
+                    + " a group publishes one snapshot stream; use none, reinit-chains or raise-lr");
+        }
         if (problems.isEmpty()) {
             String size = modelSizeProblem(merged.get("model.dim").trim(), merged.get("model.hidden").trim());
             if (size != null) {

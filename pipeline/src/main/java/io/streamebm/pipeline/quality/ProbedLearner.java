@@ -65,6 +65,11 @@ public final class ProbedLearner implements Learner {
     }
 
     @Override
+    public void loadModelState(Map<String, INDArray> parameters) {
+        delegate.loadModelState(parameters);
+    }
+
+    @Override
     public Map<String, INDArray> exportState() {
         return delegate.exportState();
     }

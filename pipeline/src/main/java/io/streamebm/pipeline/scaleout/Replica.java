@@ -65,6 +65,17 @@ public final class Replica {
     }
 
     /**
+     * Records that this member published snapshot {@code version} of the group's model, so that
+     * its next contribution tells the group (the next snapshot must be newer, whoever publishes it).
+     *
+     * @return the contribution to publish
+     */
+    public Contribution publishedSnapshot(long version) {
+        own = new Contribution(member, own.records(), Math.max(own.snapshotVersion(), version), own.updates());
+        return own;
+    }
+
+    /**
      * The replica's parameters once it takes in what the others published since its last merge:
      * {@code current} plus the change of the group's model, so that its own unpublished updates
      * stay. Remembers the group's model for the next sync.

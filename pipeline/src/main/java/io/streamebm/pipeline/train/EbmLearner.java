@@ -161,6 +161,11 @@ public final class EbmLearner implements Learner {
         return Models.parameters(model);
     }
 
+    @Override
+    public void loadModelState(Map<String, INDArray> parameters) {
+        Models.load(model, parameters);
+    }
+
     /** The learning rate of the next update. */
     public double learningRate() {
         return optimizer.learningRate();

@@ -49,4 +49,10 @@ public interface Learner extends Stateful {
 
     /** The model's parameters and their metadata, for snapshots and scoring. */
     Map<String, INDArray> modelState();
+
+    /**
+     * Replaces the model's parameters with {@code parameters}, named as {@link #modelState()} names
+     * them; the optimizer and the loss keep their state (scale-out: the group's merged model).
+     */
+    void loadModelState(Map<String, INDArray> parameters);
 }

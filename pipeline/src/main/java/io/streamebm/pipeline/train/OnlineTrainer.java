@@ -73,6 +73,7 @@ public final class OnlineTrainer implements AutoCloseable {
     private final SnapshotSchedule snapshots;
     private final CalibrationPolicy calibration;
     private final DriftWatch drift;
+    private final SharedModel shared;
 
     // Written only on the trainer thread; volatile so that other threads may read progress.
     private volatile long step;
@@ -105,6 +106,20 @@ public final class OnlineTrainer implements AutoCloseable {
      */
     public OnlineTrainer(Learner learner, CheckpointStore store, TrainerOptions options, TrainerListener listener,
             OutputCommitter committer) {
+        this(learner, store, options, listener, committer, SharedModel.NONE);
+    }
+
+    /**
+     * @param learner   the model side; only this trainer calls it from now on
+     * @param store     where checkpoints go (with a shared model: a cache of this member's own state)
+     * @param options   batching, checkpoint, snapshot and guard settings
+     * @param listener  hears checkpoints, divergences and snapshots
+     * @param committer commits the outputs written since the last checkpoint, first phase of each checkpoint
+     * @param shared    the model this trainer shares with its group, or {@link SharedModel#NONE}
+     */
+    public OnlineTrainer(Learner learner, CheckpointStore store, TrainerOptions options, TrainerListener listener,
+            OutputCommitter committer, SharedModel shared) {
+        this.shared = Objects.requireNonNull(shared, "shared");
         this.committer = Objects.requireNonNull(committer, "committer");
         this.learner = Objects.requireNonNull(learner, "learner");
         this.store = Objects.requireNonNull(store, "store");
@@ -141,6 +156,10 @@ public final class OnlineTrainer implements AutoCloseable {
                 positions.clear();
                 positions.putAll(c.offsets());
                 sections = c.sections();
+            }
+            recordsSeen = shared.join(learner, recordsSeen);
+            if (shared.shared()) {
+                positions.clear(); // the group's committed offsets say where each source resumes
             }
             checkpoints.restartedAt(step, System.nanoTime());
             guard.restored(trainerState);
@@ -206,14 +225,24 @@ public final class OnlineTrainer implements AutoCloseable {
     public void release(Collection<String> sources) {
         onThread(() -> {
             released.addAll(sources);
-            checkpointIfNeeded();
+            boolean durable = checkpointIfNeeded();
+            if (shared.shared()) {
+                if (!durable) {
+                    // The replica holds updates from these sources' records, which the next owner
+                    // reads again from the group's offsets: going on would count them twice.
+                    throw new IllegalStateException("the checkpoint that publishes what was learned from " + sources
+                            + " failed; stopping so that their records are counted once, by their next owner");
+                }
+                positions.keySet().removeAll(sources);
+                shared.left(sources);
+            }
             return null;
         });
     }
 
     /**
      * Sources arrive at this trainer. Returns the model's next position for each source it has
-     * counted records of; the caller seeks there, so nothing the model holds is read twice and
+     * counted records of (none with a {@link SharedModel}: the group's offsets apply); the caller seeks there, so nothing the model holds is read twice and
      * nothing it lacks is skipped. Sources it has never seen are absent (the group's committed
      * offset or the reset policy applies). Blocks; call it from the consumer's rebalance callback.
      *
@@ -223,6 +252,12 @@ public final class OnlineTrainer implements AutoCloseable {
     public Map<String, Long> resume(Collection<String> sources) {
         return onThread(() -> {
             released.removeAll(sources);
+            if (shared.shared()) {
+                // Their previous owners' updates join the replica before their records do.
+                positions.keySet().removeAll(sources);
+                shared.arrived(learner, sources);
+                guard.rebaseline();
+            }
             Map<String, Long> out = new HashMap<>();
             for (String s : sources) {
                 Long p = positions.get(s);
@@ -392,6 +427,11 @@ public final class OnlineTrainer implements AutoCloseable {
             long t0 = System.nanoTime();
             Map<String, String> meta = new LinkedHashMap<>(learner.architecture());
             try {
+                // With a shared model, this member's updates join the outputs' transaction first.
+                if (shared.shared()) {
+                    shared.sync(learner, recordsSeen, calibration.percentiles());
+                    guard.rebaseline(); // a rollback must not undo the merge
+                }
                 // Phase one: the outputs become visible with the positions they cover (throws on failure).
                 committer.commit(Map.copyOf(positions));
                 Map<String, INDArray> state = new LinkedHashMap<>(learner.exportState());

@@ -58,6 +58,11 @@ final class PoisonOnce implements Learner {
     }
 
     @Override
+    public void loadModelState(Map<String, INDArray> parameters) {
+        inner.loadModelState(parameters);
+    }
+
+    @Override
     public Map<String, INDArray> exportState() {
         return inner.exportState();
     }

@@ -80,6 +80,11 @@ class OnlineTrainerTest {
         }
 
         @Override
+        public void loadModelState(Map<String, INDArray> parameters) {
+            importState(parameters);
+        }
+
+        @Override
         public Map<String, INDArray> exportState() {
             return Map.of("sum", Nd4j.createFromArray(sum.clone()));
         }

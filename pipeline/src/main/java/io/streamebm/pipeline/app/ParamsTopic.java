@@ -1,0 +1,242 @@
+package io.streamebm.pipeline.app;
+
+import io.streamebm.pipeline.checkpoint.Checkpoint;
+import io.streamebm.pipeline.checkpoint.CheckpointFormat;
+import io.streamebm.pipeline.scaleout.Contribution;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The compacted topic where the members of a group publish their {@link Contribution}s, keyed by
+ * member: its creation, the record format, and a {@code read_committed} reader that follows it
+ * from the beginning. Contributions go out through the member's output transaction (the caller
+ * sends {@link #record}), so a reader sees one only together with the offsets it covers.
+ *
+ * <p>Record value: the checkpoint format ({@link CheckpointFormat}, SHA-256 trailer) with the
+ * contribution's records as {@code recordsSeen}, its summed updates as arrays, and in the metadata
+ * the member, its newest snapshot version and the model's architecture and seed, which every
+ * member must share. A record that does not decode, or comes from another model, is logged and
+ * skipped: it cannot stop the group.
+ *
+ * <p>Only the trainer thread uses it.
+ */
+final class ParamsTopic implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ParamsTopic.class);
+
+    /** Content type header of contribution records. */
+    static final String CONTENT_TYPE = "application/x-streamebm-contribution";
+    /** Largest contribution record: four million float parameters (the producer and the topic allow it). */
+    static final int MAX_RECORD_BYTES = 16 * 1024 * 1024;
+
+    private static final String MEMBER = "member";
+    private static final String SNAPSHOT_VERSION = "snapshot.version";
+
+    /** A contribution read from the topic, with the model it claims to belong to. */
+    record Read(Contribution contribution, Map<String, String> model) {
+    }
+
+    private final String topic;
+    private final Map<String, String> model;
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final List<TopicPartition> partitions;
+
+    /**
+     * @param model the architecture and seed every contribution must carry
+     */
+    private ParamsTopic(String topic, Map<String, String> model, KafkaConsumer<byte[], byte[]> consumer,
+            List<TopicPartition> partitions) {
+        this.topic = topic;
+        this.model = Map.copyOf(model);
+        this.consumer = consumer;
+        this.partitions = partitions;
+    }
+
+    /**
+     * Creates the topic if it is missing (compacted, one partition) and opens a reader at its beginning.
+     *
+     * @param consumerProps pass-through consumer properties (TLS, SASL)
+     * @param adminProps    the admin client's share of them
+     * @param model         architecture and seed of this member's model
+     */
+    static ParamsTopic open(String bootstrap, String topic, String member, Map<String, ?> consumerProps,
+            Map<String, ?> adminProps, Map<String, String> model, Duration timeout) {
+        Map<String, Object> a = new HashMap<>(adminProps);
+        a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (Admin admin = Admin.create(a)) {
+            NewTopic t = new NewTopic(topic, Optional.of(1), Optional.empty()).configs(Map.of(
+                    "cleanup.policy", "compact",
+                    "max.message.bytes", Integer.toString(MAX_RECORD_BYTES)));
+            try {
+                admin.createTopics(List.of(t)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw new UncheckedIOException(new IOException("cannot create the params topic " + topic + ": "
+                            + e.getCause(), e.getCause()));
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating the params topic " + topic, e);
+        } catch (TimeoutException e) {
+            throw new UncheckedIOException(new IOException("timed out creating the params topic " + topic, e));
+        }
+        Map<String, Object> p = new HashMap<>();
+        consumerProps.forEach((k, v) -> {
+            if (!k.equals(ConsumerConfig.GROUP_ID_CONFIG) && !k.equals(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG)) {
+                p.put(k, v);
+            }
+        });
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "streamebm-params-" + member);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, MAX_RECORD_BYTES);
+        p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, MAX_RECORD_BYTES);
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        try {
+            List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
+            List<TopicPartition> parts = infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
+            consumer.assign(parts);
+            consumer.seekToBeginning(parts);
+            return new ParamsTopic(topic, model, consumer, parts);
+        } catch (RuntimeException e) {
+            consumer.close(Duration.ZERO);
+            throw e;
+        }
+    }
+
+    /**
+     * Every readable contribution committed since the last call, in topic order, up to the end the
+     * topic had when this was called, each with the model it claims ({@link #sameModel}).
+     *
+     * @param bytesRead hears the size of every record read
+     * @throws UncheckedIOException when the end is not reached within {@code timeout}
+     */
+    List<Read> readToEnd(Duration timeout, java.util.function.LongConsumer bytesRead) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<Read> out = new ArrayList<>();
+        try {
+            // read_committed: the end is the last stable offset, so an open transaction is not waited for.
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
+            while (!reached(end)) {
+                if (System.nanoTime() > deadline) {
+                    throw new UncheckedIOException(new IOException("the params topic " + topic
+                            + " was not read to its end " + end + " within " + timeout));
+                }
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                    bytesRead.accept(r.serializedValueSize());
+                    decode(r).ifPresent(out::add);
+                }
+            }
+        } catch (org.apache.kafka.common.KafkaException e) {
+            throw new UncheckedIOException(new IOException("cannot read the params topic " + topic + ": " + e, e));
+        }
+        return out;
+    }
+
+    private boolean reached(Map<TopicPartition, Long> end) {
+        for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {
+            if (consumer.position(e.getKey()) < e.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private Optional<Read> decode(ConsumerRecord<byte[], byte[]> r) {
+        if (r.value() == null) {
+            return Optional.empty(); // a tombstone: an operator removed a member's contribution
+        }
+        try {
+            return Optional.of(parse(r.value()));
+        } catch (IOException | IllegalArgumentException e) {
+            LOG.error("contribution at {}-{}@{} is unreadable ({}); skipped", topic, r.partition(), r.offset(),
+                    e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** Whether {@code read} belongs to this member's model (architecture and seed). */
+    boolean sameModel(Read read) {
+        return read.model().equals(model);
+    }
+
+    /** This member's architecture and seed. */
+    Map<String, String> model() {
+        return model;
+    }
+
+    /** Parses a record value written by {@link #record}. */
+    static Read parse(byte[] value) throws IOException {
+        Checkpoint c = CheckpointFormat.decode(value);
+        Map<String, String> meta = new LinkedHashMap<>(c.metadata());
+        String member = meta.remove(MEMBER);
+        String version = meta.remove(SNAPSHOT_VERSION);
+        if (member == null || version == null) {
+            throw new IOException("metadata lacks " + MEMBER + " or " + SNAPSHOT_VERSION);
+        }
+        long snapshotVersion;
+        try {
+            snapshotVersion = Long.parseLong(version);
+        } catch (NumberFormatException e) {
+            throw new IOException(SNAPSHOT_VERSION + " = '" + version + "' is not a number");
+        }
+        for (var a : c.arrays().entrySet()) {
+            if (!Double.isFinite(a.getValue().sumNumber().doubleValue())) {
+                throw new IOException(a.getKey() + " holds non-finite values");
+            }
+        }
+        return new Read(new Contribution(member, c.recordsSeen(), snapshotVersion, c.arrays()), meta);
+    }
+
+    /** The record that publishes {@code c}, to send into the member's output transaction. */
+    ProducerRecord<byte[], byte[]> record(Contribution c) {
+        Map<String, String> meta = new LinkedHashMap<>(model);
+        meta.put(MEMBER, c.member());
+        meta.put(SNAPSHOT_VERSION, Long.toString(c.snapshotVersion()));
+        byte[] value;
+        try {
+            value = CheckpointFormat.encode(new Checkpoint(0, c.records(), Map.of(), meta, c.updates()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot encode the contribution of " + c.member(), e);
+        }
+        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, c.member().getBytes(StandardCharsets.UTF_8), value);
+        record.headers().add("content-type", CONTENT_TYPE.getBytes(StandardCharsets.UTF_8));
+        return record;
+    }
+
+    /** The topic's name. */
+    String topic() {
+        return topic;
+    }
+
+    @Override
+    public void close() {
+        consumer.close(Duration.ofSeconds(5));
+    }
+}

@@ -1,0 +1,77 @@
+package io.streamebm.pipeline.train;
+
+import io.streamebm.pipeline.calibration.EnergyPercentiles;
+import java.util.Collection;
+import java.util.Optional;
+
+/**
+ * The model a trainer shares with the other members of its consumer group (scale-out), consulted
+ * by {@link OnlineTrainer} on its thread. {@link #NONE}, one process training alone, changes
+ * nothing.
+ *
+ * <p>When the model is shared, the group's committed offsets are the positions of record, not the
+ * trainer's own: a partition may have been trained by another member since this one last held it.
+ * So the trainer forgets the positions of sources it releases, and lets the consumer start new
+ * ones at the group's committed offsets. Those offsets are committed in the same transaction as
+ * the contribution that learned the records below them ({@link #sync}), so the group's model and
+ * its offsets never disagree.
+ */
+public interface SharedModel {
+
+    /** One process training alone: every call does nothing. */
+    SharedModel NONE = new SharedModel() {
+        @Override
+        public boolean shared() {
+            return false;
+        }
+
+        @Override
+        public long join(Learner learner, long restoredRecords) {
+            return restoredRecords;
+        }
+
+        @Override
+        public void arrived(Learner learner, Collection<String> sources) {
+        }
+
+        @Override
+        public void left(Collection<String> sources) {
+        }
+
+        @Override
+        public void sync(Learner learner, long recordsSeen, Optional<EnergyPercentiles> calibration) {
+        }
+    };
+
+    /** Whether other members share the model (positions then come from the group's offsets). */
+    boolean shared();
+
+    /**
+     * After the trainer restored its own checkpoint (a cache at most): loads the group's newest
+     * model into {@code learner} and returns the records this member has contributed, which the
+     * trainer counts from.
+     *
+     * @param restoredRecords the records the local checkpoint counted
+     */
+    long join(Learner learner, long restoredRecords);
+
+    /**
+     * Sources arrive at this member: takes in what the other members published, their previous
+     * owners' last contributions included, before the first of their records is trained.
+     */
+    void arrived(Learner learner, Collection<String> sources);
+
+    /** Sources leave this member, after the checkpoint that made their records durable. */
+    void left(Collection<String> sources);
+
+    /**
+     * Part of every checkpoint, before the outputs' transaction commits: publishes this member's
+     * updates since its last sync into that transaction and merges the others' into
+     * {@code learner}. A failure to read the others throws {@link java.io.UncheckedIOException}
+     * before anything changed, and the checkpoint is retried.
+     *
+     * @param recordsSeen the records this member has counted
+     * @param calibration the rank function a snapshot of the group's model carries
+     */
+    void sync(Learner learner, long recordsSeen, Optional<EnergyPercentiles> calibration);
+}
