@@ -48,6 +48,7 @@ class MetricsDocTest {
         m.declareRecordReasons(DecodeReason.tags());
         m.declareDivergenceReactions(List.of("both"));
         new DriftMetrics("m", "pcd").bindTo(r);
+        new GroupMetrics("m", "pcd").bindTo(r);
         return PromQl.samples(r.scrape()).keySet();
     }
 
