@@ -151,7 +151,7 @@ class ScaleOutTest {
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> readCommitted(String bootstrap, String topic) {
-        try (KafkaConsumer<byte[], byte[]> c = consumer(bootstrap)) {
+        try (KafkaConsumer<byte[], byte[]> c = GroupCount.readCommitted(bootstrap)) {
             List<TopicPartition> parts = c.partitionsFor(topic).stream()
                     .map(i -> new TopicPartition(topic, i.partition())).toList();
             c.assign(parts);
@@ -166,65 +166,4 @@ class ScaleOutTest {
         }
     }
 
-    private static KafkaConsumer<byte[], byte[]> consumer(String bootstrap) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 << 20);
-        return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    }
-
-    /**
-     * The records the group's model has counted, read as any client could: the newest
-     * contribution of each member on the params topic, {@code read_committed}, summed.
-     */
-    private static final class GroupCount implements AutoCloseable {
-        private final KafkaConsumer<byte[], byte[]> consumer;
-        private final String topic;
-        private final Map<String, Long> newest = new HashMap<>();
-        private boolean assigned;
-
-        GroupCount(String bootstrap, String topic) {
-            this.consumer = consumer(bootstrap);
-            this.topic = topic;
-        }
-
-        long read() throws Exception {
-            if (!assigned) {
-                List<TopicPartition> parts = consumer.partitionsFor(topic).stream()
-                        .map(i -> new TopicPartition(topic, i.partition())).toList();
-                if (parts.isEmpty()) {
-                    return 0;
-                }
-                consumer.assign(parts);
-                consumer.seekToBeginning(parts);
-                assigned = true;
-            }
-            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                var c = ParamsTopic.parse(r.value()).contribution();
-                newest.put(c.member(), c.records());
-            }
-            return newest.values().stream().mapToLong(Long::longValue).sum();
-        }
-
-        /** Waits until the group has counted {@code atLeast}; fails if it ever counts more than {@code produced}. */
-        void awaitAtLeast(long atLeast, long produced) throws Exception {
-            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-            long n = 0;
-            while (System.nanoTime() < deadline) {
-                n = read();
-                assertTrue(n <= produced, "the group's model counts " + n + " records of " + produced + " produced");
-                if (n >= atLeast) {
-                    return;
-                }
-            }
-            fail("the group's model counted " + n + " records, not " + atLeast + ", within 3 minutes; members " + newest);
-        }
-
-        @Override
-        public void close() {
-            consumer.close();
-        }
-    }
 }

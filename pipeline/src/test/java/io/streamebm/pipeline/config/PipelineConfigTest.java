@@ -163,6 +163,16 @@ class PipelineConfigTest {
     }
 
     @Test
+    void scaleOutRefusesAPreDriftSnapshotOfOneMemberNamingBothKeys() {
+        ConfigException e = assertThrows(ConfigException.class, () -> PipelineConfig.parse(Map.of(),
+                Map.of("scale-out.enabled", "true", "drift.reaction", "snapshot-pre-drift")));
+        assertTrue(e.getMessage().contains("drift.reaction = 'snapshot-pre-drift' with scale-out.enabled = true"),
+                e.getMessage());
+        PipelineConfig.parse(Map.of(), Map.of("scale-out.enabled", "true", "drift.reaction", "raise-lr"));
+        PipelineConfig.parse(Map.of(), Map.of("drift.reaction", "snapshot-pre-drift"));
+    }
+
+    @Test
     void aModelTooLargeToAllocateIsAConfigurationError() {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> PipelineConfig.parse(Map.of(), Map.of("model.hidden", "1000000,1000000")));
