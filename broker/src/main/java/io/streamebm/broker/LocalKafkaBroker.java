@@ -9,21 +9,29 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
 import org.apache.kafka.server.common.MetadataVersion;
@@ -140,7 +148,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
 
     /**
      * Creates a topic with replication factor 1, or does nothing if it already exists, and returns once every
-     * partition has a leader.
+     * partition takes writes (see {@link #createTopic(Admin, String, int, Map)}).
      *
      * @param name       topic name
      * @param partitions number of partitions, at least 1
@@ -151,61 +159,106 @@ public final class LocalKafkaBroker implements AutoCloseable {
 
     /**
      * Creates a topic with replication factor 1 and the given topic configuration (for example
-     * {@code cleanup.policy=compact}), or does nothing if it already exists.
+     * {@code cleanup.policy=compact}), or does nothing if it already exists, and returns once every partition
+     * takes writes (see {@link #createTopic(Admin, String, int, Map)}).
      *
      * @param name       topic name
      * @param partitions number of partitions, at least 1
      * @param configs    topic configuration
      */
     public void createTopic(String name, int partitions, Map<String, String> configs) {
+        try (Admin admin = admin()) {
+            createTopic(admin, name, partitions, configs);
+        }
+    }
+
+    /**
+     * Creates a topic with replication factor 1 through {@code admin}, or does nothing if it already exists, and
+     * returns once the leader of every partition serves it: a producer may write at once. For a broker this
+     * object does not run, such as a {@code LocalKafkaBroker} process of its own.
+     *
+     * <p>Why not return when the controller acknowledges the topic, or when a leader is listed: the broker
+     * publishes a new topic to its metadata cache (what {@code describeTopics} and a producer's metadata request
+     * read) before its replica manager has created the partition's log and become its leader. A write in between
+     * fails with the retriable {@code NOT_LEADER_OR_FOLLOWER}, and an idempotent producer whose next batch to
+     * that partition lands just after it (the broker takes any first sequence number from a producer it has no
+     * state for) can never place the first one: it retries it, each time refused as
+     * {@code OutOfOrderSequenceException}, until {@code delivery.timeout.ms} expires it, and its records are lost
+     * (KAFKA-15591; Kafka 4.5 brokers refuse such a first batch on a partition never written to). A {@code ListOffsets} request passes the same leader check as a write, so this method
+     * returns once one has been answered for every partition (the admin client retries it meanwhile).
+     *
+     * @param admin      an admin client of the broker; not closed
+     * @param name       topic name
+     * @param partitions number of partitions, at least 1
+     * @param configs    topic configuration
+     * @throws IllegalStateException if the topic cannot be created, or some partition is not served within 60 s
+     */
+    public static void createTopic(Admin admin, String name, int partitions, Map<String, String> configs) {
         if (partitions < 1) {
             throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
         }
-        try (Admin admin = admin()) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        try {
             try {
                 admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
-                        .all().get(30, TimeUnit.SECONDS);
+                        .all().get(remainingMillis(deadline), TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof TopicExistsException)) {
                     throw new IllegalStateException("cannot create topic " + name, e.getCause());
                 }
             }
-            awaitLeaders(admin, name);
+            TopicDescription description = awaitLeaders(admin, name, deadline);
+            awaitServed(admin, description, deadline);
         } catch (ExecutionException e) {
-            throw new IllegalStateException("cannot describe topic " + name, e.getCause());
+            throw new IllegalStateException("cannot await the partitions of topic " + name, e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topic " + name, e);
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new IllegalStateException("timed out creating topic " + name, e);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("topic " + name + " does not take writes on every partition after 60 s", e);
         }
     }
 
-    /**
-     * The controller acknowledges a new topic before the broker leads its partitions. A producer that writes at
-     * once gets a retriable error on its first batch, and an idempotent producer whose later batches were
-     * accepted meanwhile can never place that first one (OutOfOrderSequenceException): records are lost.
-     */
-    private static void awaitLeaders(Admin admin, String name)
-            throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    /** Waits until the broker's metadata lists the topic with a leader for every partition, and returns it. */
+    private static TopicDescription awaitLeaders(Admin admin, String name, long deadline)
+            throws InterruptedException, ExecutionException, TimeoutException {
         while (true) {
             try {
-                var description = admin.describeTopics(List.of(name)).allTopicNames().get(30, TimeUnit.SECONDS).get(name);
+                TopicDescription description = admin.describeTopics(List.of(name)).allTopicNames()
+                        .get(remainingMillis(deadline), TimeUnit.MILLISECONDS).get(name);
                 if (description.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
-                    return;
+                    return description;
                 }
             } catch (ExecutionException e) {
                 // Right after creation the broker's metadata may not list the topic yet: ask again.
-                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
                     throw e;
                 }
             }
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("topic " + name + " has partitions without a leader after 30 s");
+                throw new TimeoutException("topic " + name + " has partitions without a leader");
             }
             Thread.sleep(20);
         }
+    }
+
+    /**
+     * Waits until the leader of every partition answers a {@code ListOffsets} request, which it refuses (and the
+     * admin client retries) until its replica manager leads the partition, exactly as it would refuse a write.
+     */
+    private static void awaitServed(Admin admin, TopicDescription description, long deadline)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        for (TopicPartitionInfo p : description.partitions()) {
+            latest.put(new TopicPartition(description.name(), p.partition()), OffsetSpec.latest());
+        }
+        long millis = remainingMillis(deadline);
+        admin.listOffsets(latest, new ListOffsetsOptions().timeoutMs((int) millis))
+                .all().get(millis, TimeUnit.MILLISECONDS);
+    }
+
+    private static long remainingMillis(long deadlineNanos) {
+        return Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
     }
 
     /**
@@ -216,6 +269,10 @@ public final class LocalKafkaBroker implements AutoCloseable {
     public Admin admin() {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        // createTopic waits for a new topic's partitions by letting the admin client retry until their leader
+        // serves them, which takes milliseconds on this broker: the default first back-off (100 ms) would be
+        // most of each createTopic.
+        p.put(AdminClientConfig.RETRY_BACKOFF_MS_CONFIG, 10);
         return Admin.create(p);
     }
 

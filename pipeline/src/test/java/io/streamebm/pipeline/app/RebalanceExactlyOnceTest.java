@@ -28,7 +28,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -104,7 +103,8 @@ class RebalanceExactlyOnceTest {
         String bootstrap = "127.0.0.1:" + port;
         String topic = "restart";
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get(60, TimeUnit.SECONDS);
+            // Not just createTopics: the idempotent producer below writes at once, before every partition may be led.
+            LocalKafkaBroker.createTopic(admin, topic, 3, Map.of());
         }
         try {
             CompletableFuture<Void> produced = CompletableFuture.runAsync(() -> produce(bootstrap, topic, RECORDS, 500));
