@@ -6,6 +6,7 @@ import io.streamebm.pipeline.calibration.EnergyPercentiles;
 import io.streamebm.pipeline.config.PipelineConfig;
 import io.streamebm.pipeline.scaleout.Contribution;
 import io.streamebm.pipeline.scaleout.GroupModel;
+import io.streamebm.pipeline.scaleout.MergeRule;
 import io.streamebm.pipeline.scaleout.Replica;
 import io.streamebm.pipeline.train.Learner;
 import io.streamebm.pipeline.train.Models;
@@ -33,9 +34,9 @@ import org.slf4j.LoggerFactory;
  * ({@link GroupModel}).
  *
  * <p>At each sync (every {@code scale-out.sync-every-steps} updates; each one is a checkpoint) the
- * member reads the topic to its end, publishes the sum of its own updates with the records they
- * counted into its open output transaction, adds what the others published to its replica
- * ({@link Replica}), and, if it owns partition 0 of the input topic, publishes a snapshot of the
+ * member reads the topic to its end, publishes its updates since its last sync, weighted by
+ * {@code scale-out.merge} ({@link MergeRule}), with the records they counted, into its open output
+ * transaction, sets its replica to the group's model ({@link Replica}), and, if it owns partition 0 of the input topic, publishes a snapshot of the
  * group's model. The trainer then commits the transaction with the member's offsets. So a
  * contribution is visible exactly when the offsets of its records are committed: a SIGKILL loses
  * only updates whose records the group reads again.
@@ -61,6 +62,8 @@ final class GroupSync implements SharedModel, AutoCloseable {
     private final Supplier<TransactionalOutputs> outputs;
     private final GroupMetrics metrics;
     private final int syncsPerSnapshot;
+    private final MergeRule merge;
+    private final Duration activeWithin;
     private final Set<String> owned = new HashSet<>();
     private ParamsTopic params;
     private GroupModel group;
@@ -87,6 +90,8 @@ final class GroupSync implements SharedModel, AutoCloseable {
         this.metrics = metrics;
         int every = config.integer("scale-out.sync-every-steps");
         this.syncsPerSnapshot = Math.max(1, (config.integer("snapshot.every-steps") + every - 1) / every);
+        this.merge = config.choice("scale-out.merge", MergeRule.class);
+        this.activeWithin = config.duration("scale-out.active-within");
     }
 
     /** The params topic a configuration names: {@code scale-out.params-topic}, else {@code <model.name>.params}. */
@@ -152,7 +157,9 @@ final class GroupSync implements SharedModel, AutoCloseable {
         Map<String, INDArray> current = learner.modelState();
         Contribution own = replica.contribution();
         if (newRecords > 0) {
-            own = replica.publish(current, newRecords, 0);
+            long now = System.currentTimeMillis();
+            double weight = merge.weight(newRecords, group.othersLatestRecords(member, now - activeWithin.toMillis()));
+            own = replica.publish(current, newRecords, weight, now);
             group.offer(own);
         }
         Map<String, INDArray> merged = replica.merge(current, group);

@@ -55,6 +55,8 @@ final class ParamsTopic implements AutoCloseable {
 
     private static final String MEMBER = "member";
     private static final String SNAPSHOT_VERSION = "snapshot.version";
+    private static final String LAST_RECORDS = "last.records";
+    private static final String PUBLISHED_AT = "published.at.millis";
 
     /** A contribution read from the topic, with the model it claims to belong to. */
     record Read(Contribution contribution, Map<String, String> model) {
@@ -196,22 +198,31 @@ final class ParamsTopic implements AutoCloseable {
         Checkpoint c = CheckpointFormat.decode(value);
         Map<String, String> meta = new LinkedHashMap<>(c.metadata());
         String member = meta.remove(MEMBER);
-        String version = meta.remove(SNAPSHOT_VERSION);
-        if (member == null || version == null) {
-            throw new IOException("metadata lacks " + MEMBER + " or " + SNAPSHOT_VERSION);
+        if (member == null) {
+            throw new IOException("metadata lacks " + MEMBER);
         }
-        long snapshotVersion;
-        try {
-            snapshotVersion = Long.parseLong(version);
-        } catch (NumberFormatException e) {
-            throw new IOException(SNAPSHOT_VERSION + " = '" + version + "' is not a number");
-        }
+        long snapshotVersion = number(meta, SNAPSHOT_VERSION);
+        long lastRecords = number(meta, LAST_RECORDS);
+        long publishedAt = number(meta, PUBLISHED_AT);
         for (var a : c.arrays().entrySet()) {
             if (!Double.isFinite(a.getValue().sumNumber().doubleValue())) {
                 throw new IOException(a.getKey() + " holds non-finite values");
             }
         }
-        return new Read(new Contribution(member, c.recordsSeen(), snapshotVersion, c.arrays()), meta);
+        return new Read(new Contribution(member, c.recordsSeen(), snapshotVersion, c.arrays(), lastRecords, publishedAt),
+                meta);
+    }
+
+    private static long number(Map<String, String> meta, String key) throws IOException {
+        String v = meta.remove(key);
+        if (v == null) {
+            throw new IOException("metadata lacks " + key);
+        }
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new IOException(key + " = '" + v + "' is not a number");
+        }
     }
 
     /** The record that publishes {@code c}, to send into the member's output transaction. */
@@ -219,6 +230,8 @@ final class ParamsTopic implements AutoCloseable {
         Map<String, String> meta = new LinkedHashMap<>(model);
         meta.put(MEMBER, c.member());
         meta.put(SNAPSHOT_VERSION, Long.toString(c.snapshotVersion()));
+        meta.put(LAST_RECORDS, Long.toString(c.lastRecords()));
+        meta.put(PUBLISHED_AT, Long.toString(c.publishedAtMillis()));
         byte[] value;
         try {
             value = CheckpointFormat.encode(new Checkpoint(0, c.records(), Map.of(), meta, c.updates()));

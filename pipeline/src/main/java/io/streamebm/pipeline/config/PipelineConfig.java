@@ -133,9 +133,13 @@ public final class PipelineConfig {
             new Key("drift.raise-lr-steps", "200", "updates the raised learning rate of the raise-lr reaction lasts", positiveInt()),
             new Key("drift.events-topic", "", "topic of the drift events (JSON); empty: <model.name>.events", topicName()),
             new Key("scale-out.enabled", "false", "train one model with every member of kafka.group that enables it: each trains on its partitions and,"
-                    + " at each sync, publishes the sum of its own updates to the params topic and adds the others' (README, Scale-out)", flag()),
+                    + " at each sync, publishes its own updates to the params topic and takes in the others' (README, Scale-out)", flag()),
             new Key("scale-out.sync-every-steps", "10", "scale-out: updates between syncs; each sync is also a checkpoint and commits the member's offsets with its contribution"
                     + " (checkpoint.every-steps does not apply)", positiveInt()),
+            Key.choice("scale-out.merge", "average", "scale-out: how a member's update enters the group's model. average: weighted by the member's share of"
+                    + " the records the active members trained in their latest syncs (local SGD); sum: at full weight", io.streamebm.pipeline.scaleout.MergeRule.class),
+            new Key("scale-out.active-within", "PT30S", "scale-out: a member that has not published for this long no longer weighs in the average"
+                    + " (its contribution stays in the model)", ValueChecks.duration()),
             new Key("scale-out.params-topic", "", "scale-out: compacted topic of the members' contributions, keyed by member; empty: <model.name>.params", topicName()),
             new Key("divergence.energy-bound", "10000", "largest |mean energy| before a rollback", positive()),
             new Key("divergence.good-state-every", "10", "updates between copies of the state a rollback returns to", positiveInt()),

@@ -11,18 +11,26 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * parameter updates the member applied itself (never the ones it took in from others), and the
  * records those updates counted.
  *
- * <p>Why sums and not the members' parameters: the group's model is the initial model plus every
- * contribution ({@link GroupModel}), so each record's update is in it exactly once, whichever
- * member made it and whether or not that member is still alive. An average of parameters would
- * scale every update down by the number of members (measured in {@code bench/RESULTS.md}).
+ * <p>Why sums of updates and not the members' parameters: the group's model is the initial model
+ * plus every contribution ({@link GroupModel}), so the updates of every record are in it once,
+ * whichever member made them and whether or not that member is still alive. Each update enters
+ * the sum with the weight its member gave it when it published ({@link Replica#publish}): its share
+ * of the records the active members trained in their latest syncs, which makes the group's model
+ * the records-weighted average of the members' models (local SGD), or 1 (a plain sum).
  *
- * @param member          the member's stable name (the record key)
- * @param records         records the member's updates have counted, all incarnations together
- * @param snapshotVersion the newest snapshot version the member has published (0: none); the next
- *                        snapshot of the group must be newer
- * @param updates         the summed updates, by parameter name ({@code model.param.<i>})
+ * @param member            the member's stable name (the record key)
+ * @param records           records the member's updates have counted, all incarnations together
+ * @param snapshotVersion   the newest snapshot version the member has published (0: none); the
+ *                          next snapshot of the group must be newer
+ * @param updates           the weighted sum of the member's own updates, by parameter name
+ *                          ({@code model.param.<i>})
+ * @param lastRecords       records counted by the newest publication alone (its share of the
+ *                          others' weights)
+ * @param publishedAtMillis when the newest publication was made (epoch milliseconds; whether the
+ *                          member is still active)
  */
-public record Contribution(String member, long records, long snapshotVersion, Map<String, INDArray> updates) {
+public record Contribution(String member, long records, long snapshotVersion, Map<String, INDArray> updates,
+        long lastRecords, long publishedAtMillis) {
 
     /** Checks the fields and keeps the updates in name order, read-only. */
     public Contribution {
@@ -30,9 +38,9 @@ public record Contribution(String member, long records, long snapshotVersion, Ma
         if (member.isEmpty()) {
             throw new IllegalArgumentException("member must not be empty");
         }
-        if (records < 0 || snapshotVersion < 0) {
-            throw new IllegalArgumentException("records and snapshotVersion must be >= 0, got " + records + " and "
-                    + snapshotVersion);
+        if (records < 0 || snapshotVersion < 0 || lastRecords < 0 || lastRecords > records) {
+            throw new IllegalArgumentException("records, snapshotVersion and lastRecords must be >= 0, lastRecords at most"
+                    + " records; got " + records + ", " + snapshotVersion + " and " + lastRecords);
         }
         updates = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(updates, "updates")));
     }
@@ -41,6 +49,6 @@ public record Contribution(String member, long records, long snapshotVersion, Ma
     public static Contribution none(String member, Map<String, INDArray> like) {
         Map<String, INDArray> zeros = new LinkedHashMap<>();
         like.forEach((name, a) -> zeros.put(name, a.like().assign(0)));
-        return new Contribution(member, 0, 0, zeros);
+        return new Contribution(member, 0, 0, zeros, 0, 0);
     }
 }

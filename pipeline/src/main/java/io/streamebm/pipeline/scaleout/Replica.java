@@ -6,13 +6,14 @@ import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * One member's side of training a {@link GroupModel}: it remembers the group's parameters as it
- * last took them in, so that it can tell its own updates since then from everybody else's.
+ * One member's side of training a {@link GroupModel}: it remembers where its replica stood when it
+ * last published or took in the group's model, so that it can tell its own updates since then
+ * from everybody else's.
  *
  * <p>Between syncs the member trains its replica on its own partitions. At a sync,
- * {@link #publish} moves its updates since the last publish into its contribution, and
- * {@link #merge} adds what the others published meanwhile; the member's own unpublished updates
- * stay in its replica either way. The optimizer's moments and the persistent chains are the
+ * {@link #publish} moves its updates since the last publish, weighted, into its contribution, and
+ * {@link #merge} then sets the replica to the group's model: the initial model plus every
+ * contribution, its own weighted updates included, plus whatever it trained after publishing. The optimizer's moments and the persistent chains are the
  * member's own and are not touched: they follow their member's data, and the next steps adapt them
  * to the merged parameters.
  *
@@ -22,8 +23,11 @@ public final class Replica {
 
     private final String member;
     private Contribution own;
-    /** The group's parameters as this member last took them in, its own publications included. */
-    private Map<String, INDArray> known;
+    /**
+     * Where the replica stood when it last published or merged: its updates since then are
+     * {@code current - base}, not yet published.
+     */
+    private Map<String, INDArray> base;
 
     /**
      * Joins {@code group} as {@code member}, continuing that member's contribution if it published
@@ -31,13 +35,13 @@ public final class Replica {
      */
     public Replica(String member, GroupModel group) {
         this.member = Objects.requireNonNull(member, "member");
-        this.known = group.parameters();
-        this.own = group.of(member).orElseGet(() -> Contribution.none(member, known));
+        this.base = group.parameters();
+        this.own = group.of(member).orElseGet(() -> Contribution.none(member, base));
     }
 
-    /** The group's parameters as this member last took them in (copies). */
+    /** The group's parameters as this member last took them in (copies): where its replica starts after joining. */
     public Map<String, INDArray> known() {
-        return GroupModel.copy(known);
+        return GroupModel.copy(base);
     }
 
     /** This member's contribution as last published. */
@@ -46,21 +50,28 @@ public final class Replica {
     }
 
     /**
-     * Moves the replica's updates since the last publish into this member's contribution.
+     * Moves the replica's updates since the last publish into this member's contribution, weighted
+     * by {@code weight}; the replica keeps the weighted update too once it {@link #merge}s.
      *
      * @param current         the replica's parameters now
      * @param newRecords      records counted since the last publish
-     * @param snapshotVersion the newest snapshot version this member has published
+     * @param weight          the share of this update in the group's model: 1 for a plain sum;
+     *                        for the records-weighted average, {@code newRecords} over the records
+     *                        of the active members' latest syncs, this one included
+     * @param nowMillis       the time of publication
      * @return the contribution to publish (and to offer to the group model)
      */
-    public Contribution publish(Map<String, INDArray> current, long newRecords, long snapshotVersion) {
+    public Contribution publish(Map<String, INDArray> current, long newRecords, double weight, long nowMillis) {
         if (newRecords < 0) {
             throw new IllegalArgumentException("newRecords must be >= 0, got " + newRecords);
         }
+        if (!(weight > 0 && weight <= 1)) {
+            throw new IllegalArgumentException("weight must be in (0, 1], got " + weight);
+        }
         Map<String, INDArray> sum = new LinkedHashMap<>();
-        own.updates().forEach((name, a) -> sum.put(name, a.add(current.get(name).sub(known.get(name)))));
-        own = new Contribution(member, own.records() + newRecords, Math.max(own.snapshotVersion(), snapshotVersion), sum);
-        known = GroupModel.copy(current);
+        own.updates().forEach((name, a) -> sum.put(name, a.add(current.get(name).sub(base.get(name)).muli(weight))));
+        own = new Contribution(member, own.records() + newRecords, own.snapshotVersion(), sum, newRecords, nowMillis);
+        base = GroupModel.copy(current);
         return own;
     }
 
@@ -71,20 +82,22 @@ public final class Replica {
      * @return the contribution to publish
      */
     public Contribution publishedSnapshot(long version) {
-        own = new Contribution(member, own.records(), Math.max(own.snapshotVersion(), version), own.updates());
+        own = new Contribution(member, own.records(), Math.max(own.snapshotVersion(), version), own.updates(),
+                own.lastRecords(), own.publishedAtMillis());
         return own;
     }
 
     /**
-     * The replica's parameters once it takes in what the others published since its last merge:
-     * {@code current} plus the change of the group's model, so that its own unpublished updates
-     * stay. Remembers the group's model for the next sync.
+     * The replica's parameters once it takes in the group's model: the group's model plus this
+     * member's updates not yet published (none right after {@link #publish}, so the replica then
+     * is the group's model, its own update weighted like everybody's). Remembers the group's
+     * model for the next sync.
      */
     public Map<String, INDArray> merge(Map<String, INDArray> current, GroupModel group) {
         Map<String, INDArray> now = group.parameters();
         Map<String, INDArray> out = new LinkedHashMap<>();
-        current.forEach((name, a) -> out.put(name, a.add(now.get(name).sub(known.get(name)))));
-        known = now;
+        current.forEach((name, a) -> out.put(name, now.get(name).add(a.sub(base.get(name)))));
+        base = now;
         return out;
     }
 }

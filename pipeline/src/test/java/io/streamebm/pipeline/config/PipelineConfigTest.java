@@ -136,7 +136,7 @@ class PipelineConfigTest {
         List<String> typed = PipelineConfig.KEYS.stream().filter(k -> k.choices() != null).map(PipelineConfig.Key::name)
                 .toList();
         assertEquals(List.of("model.type", "model.activation", "loss.type", "loss.reinit-source", "sampler.type",
-                "optimizer.type", "kafka.format", "quality.reference", "drift.reaction",
+                "optimizer.type", "kafka.format", "quality.reference", "drift.reaction", "scale-out.merge",
                 "divergence.reaction"), typed);
         assertEquals("must be true or false", assertThrows(ConfigException.class,
                 () -> config("checkpoint.fresh-start", "yes")).problems().get(0).replaceAll(".*: ", ""));

@@ -32,13 +32,13 @@ class ReplicaTest {
         Replica b = new Replica("b", seenByB);
         Map<String, INDArray> ta = step(a.known(), 1, 0);          // a learns +1 on x
         Map<String, INDArray> tb = step(b.known(), 0, 2);          // b learns +2 on y
-        Contribution ca = a.publish(ta, 10, 0);
+        Contribution ca = a.publish(ta, 10, 1.0, 1);
         seenByA.offer(ca);
         seenByB.offer(ca);
         tb = step(tb, 0, 1);                                        // b goes on, unpublished: y = 3
         tb = b.merge(tb, seenByB);                                  // b takes in a's +1, keeps its own
         assertArrayEquals(new float[] {1, 3}, w(tb), 1e-6f);
-        Contribution cb = b.publish(tb, 30, 0);
+        Contribution cb = b.publish(tb, 30, 1.0, 2);
         seenByA.offer(cb);
         seenByB.offer(cb);
         ta = step(ta, 0.5f, 0);                                     // a's unpublished +0.5
@@ -53,11 +53,12 @@ class ReplicaTest {
     void aRestartedMemberContinuesItsContributionAndLosesOnlyWhatItNeverPublished() {
         GroupModel group = new GroupModel(params(0));
         Replica a = new Replica("a", group);
-        group.offer(a.publish(step(a.known(), 2), 5, 7));
+        group.offer(a.publish(step(a.known(), 2), 5, 1.0, 1));
+        group.offer(a.publishedSnapshot(7));
         // SIGKILL: a's next +1 was never published; its records are read again by whoever owns them.
         Replica restarted = new Replica("a", group);
         assertArrayEquals(new float[] {2}, w(restarted.known()), 1e-6f);
-        Contribution again = restarted.publish(step(restarted.known(), 1), 3, 0);
+        Contribution again = restarted.publish(step(restarted.known(), 1), 3, 1.0, 2);
         assertEquals(8, again.records());
         assertEquals(7, again.snapshotVersion());
         group.offer(again);
@@ -67,10 +68,36 @@ class ReplicaTest {
     }
 
     @Test
+    void averagingWeighsEachUpdateByItsShareOfTheRecordsOfTheActiveMembers() {
+        GroupModel group = new GroupModel(params(0));
+        Replica a = new Replica("a", group);
+        Replica b = new Replica("b", group);
+        Replica c = new Replica("c", group);
+        MergeRule average = MergeRule.AVERAGE;
+        // c published long ago: it no longer weighs in, but its contribution stays in the model.
+        group.offer(c.publish(step(c.known(), 8), 100, average.weight(100, 0), 0));
+        Map<String, INDArray> ta = step(a.known(), 3);
+        Map<String, INDArray> tb = step(b.known(), 6);
+        long activeSince = 1_000;
+        assertEquals(0, group.othersLatestRecords("a", activeSince));
+        group.offer(a.publish(ta, 10, average.weight(10, group.othersLatestRecords("a", activeSince)), 2_000));
+        assertEquals(10, group.othersLatestRecords("b", activeSince));
+        double wb = average.weight(30, group.othersLatestRecords("b", activeSince));
+        assertEquals(0.75, wb, 1e-12);
+        group.offer(b.publish(tb, 30, wb, 2_100));
+        // 8 (c, alone then) + 3 (a, alone among the active) + 0.75 * 6 (b, 30 of 40 records).
+        assertArrayEquals(new float[] {15.5f}, w(group.parameters()), 1e-5f);
+        assertArrayEquals(new float[] {15.5f}, w(b.merge(tb, group)), 1e-5f, "a replica that just published is the group's model");
+        assertArrayEquals(new float[] {16.5f}, w(a.merge(step(ta, 1), group)), 1e-5f, "unpublished updates stay");
+        assertEquals(140, group.recordsCounted());
+        assertEquals(1.0, MergeRule.SUM.weight(30, 10));
+    }
+
+    @Test
     void aContributionOfAnotherModelIsRefusedNamingTheParameter() {
         GroupModel group = new GroupModel(params(0, 0));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> group.offer(new Contribution("x", 1, 0, params(1, 2, 3))));
+                () -> group.offer(new Contribution("x", 1, 0, params(1, 2, 3), 1, 0)));
         assertEquals(true, e.getMessage().contains("model.param.0"), e.getMessage());
     }
 }

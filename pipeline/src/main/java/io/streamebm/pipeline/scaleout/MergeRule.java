@@ -1,0 +1,30 @@
+package io.streamebm.pipeline.scaleout;
+
+/**
+ * How a member's update enters the group's model at a sync ({@code scale-out.merge}), spelled
+ * {@code average} and {@code sum} in configuration.
+ */
+public enum MergeRule {
+    /**
+     * The records-weighted average of the members' models (local SGD): an update is weighted by its
+     * member's share of the records the active members trained in their latest syncs, 1 alone.
+     */
+    AVERAGE,
+    /**
+     * The plain sum: every update at full weight, as if the members' steps were made one after the
+     * other. Faster per record when the members are few, unstable with PCD beyond two members at
+     * the default learning rate (bench/RESULTS.md).
+     */
+    SUM;
+
+    /**
+     * The weight of an update of {@code ownRecords} records when the other active members' latest
+     * syncs trained {@code othersRecords}.
+     */
+    public double weight(long ownRecords, long othersRecords) {
+        if (this == SUM || ownRecords + othersRecords == 0) {
+            return 1.0;
+        }
+        return (double) ownRecords / (ownRecords + othersRecords);
+    }
+}
