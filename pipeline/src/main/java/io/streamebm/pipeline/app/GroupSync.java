@@ -53,6 +53,7 @@ final class GroupSync implements SharedModel, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GroupSync.class);
     /** How long a read of the params topic may take before the sync is retried. */
     private static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
+    private static final long IDLE_SYNC_NANOS = 1_000_000_000L;
 
     private final PipelineConfig config;
     private final String member;
@@ -61,7 +62,8 @@ final class GroupSync implements SharedModel, AutoCloseable {
     private final SnapshotPublisher snapshots;
     private final Supplier<TransactionalOutputs> outputs;
     private final GroupMetrics metrics;
-    private final int syncsPerSnapshot;
+    /** Group records between snapshots: the cadence of one trainer, snapshot.every-steps full micro-batches. */
+    private final long snapshotEveryRecords;
     private final MergeRule merge;
     private final Duration activeWithin;
     private final Set<String> owned = new HashSet<>();
@@ -69,7 +71,7 @@ final class GroupSync implements SharedModel, AutoCloseable {
     private GroupModel group;
     private Replica replica;
     private long publishedRecords;
-    private int syncsSinceSnapshot;
+    private long lastSyncNanos = System.nanoTime();
 
     /**
      * @param member       this member's stable name, the key of its contributions
@@ -88,10 +90,26 @@ final class GroupSync implements SharedModel, AutoCloseable {
         this.snapshots = snapshots;
         this.outputs = outputs;
         this.metrics = metrics;
-        int every = config.integer("scale-out.sync-every-steps");
-        this.syncsPerSnapshot = Math.max(1, (config.integer("snapshot.every-steps") + every - 1) / every);
+        this.snapshotEveryRecords = (long) config.integer("snapshot.every-steps") * config.integer("batch.max-size");
         this.merge = config.choice("scale-out.merge", MergeRule.class);
         this.activeWithin = config.duration("scale-out.active-within");
+    }
+
+    /**
+     * This member's share of the work when {@code scale-out.members} = N > 1: micro-batches of
+     * {@code batch.max-size / N} and {@code loss.chains / N} persistent chains (rounded up). Why:
+     * averaging N members' steps moves the model about as far as one step does, so the group must
+     * take as many steps per record as one trainer; each step then costs about 1/N as much, which
+     * is where the speed-up comes from. Otherwise {@code config} itself.
+     */
+    static PipelineConfig memberShare(PipelineConfig config) {
+        int n = config.integer("scale-out.members");
+        if (!config.bool("scale-out.enabled") || n == 1) {
+            return config;
+        }
+        return config.with(Map.of(
+                "batch.max-size", Integer.toString(Math.max(1, (config.integer("batch.max-size") + n - 1) / n)),
+                "loss.chains", Integer.toString(Math.max(1, (config.integer("loss.chains") + n - 1) / n))));
     }
 
     /** The params topic a configuration names: {@code scale-out.params-topic}, else {@code <model.name>.params}. */
@@ -148,8 +166,15 @@ final class GroupSync implements SharedModel, AutoCloseable {
         owned.removeAll(sources);
     }
 
+    /** The snapshot publisher syncs at least once a second, trained or not, to follow the group. */
+    @Override
+    public boolean syncWanted() {
+        return owned.contains(leaderSource) && System.nanoTime() - lastSyncNanos >= IDLE_SYNC_NANOS;
+    }
+
     @Override
     public void sync(Learner learner, long recordsSeen, Optional<EnergyPercentiles> calibration) {
+        lastSyncNanos = System.nanoTime();
         // Read first: a failure here changes nothing, and the checkpoint is retried.
         List<ParamsTopic.Read> news = params.readToEnd(READ_TIMEOUT, metrics::onRead);
         takeIn(news);
@@ -163,14 +188,14 @@ final class GroupSync implements SharedModel, AutoCloseable {
             group.offer(own);
         }
         Map<String, INDArray> merged = replica.merge(current, group);
-        boolean snapshot = owned.contains(leaderSource) && ++syncsSinceSnapshot >= syncsPerSnapshot
-                && group.recordsCounted() > group.newestSnapshotVersion();
+        // Versions are records counted, so the newest version says how many records ago the last one was.
+        boolean snapshot = owned.contains(leaderSource)
+                && group.recordsCounted() - group.newestSnapshotVersion() >= snapshotEveryRecords;
         if (snapshot) {
             long version = group.recordsCounted();
             snapshots.publish(outputs.get(), version, merged, version, calibration);
             own = replica.publishedSnapshot(version);
             group.offer(own);
-            syncsSinceSnapshot = 0;
         }
         if (newRecords > 0 || snapshot) {
             ProducerRecord<byte[], byte[]> record = params.record(own);

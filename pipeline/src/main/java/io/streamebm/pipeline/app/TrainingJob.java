@@ -89,6 +89,7 @@ public final class TrainingJob implements AutoCloseable {
      */
     public TrainingJob(PipelineConfig config, PrintStream out,
             java.util.function.UnaryOperator<io.streamebm.pipeline.train.Learner> decorate) {
+        config = GroupSync.memberShare(config);
         this.config = config;
         this.out = out;
         String bootstrap = config.string("kafka.bootstrap-servers");
@@ -141,7 +142,11 @@ public final class TrainingJob implements AutoCloseable {
                 + ", topic " + c.string("kafka.topic")
                 + ", group " + c.string("kafka.group")
                 + "; checkpoints in " + Path.of(c.string("checkpoint.dir")).toAbsolutePath().normalize()
-                + "; metrics at " + metricsUrl;
+                + "; metrics at " + metricsUrl
+                + (c.bool("scale-out.enabled") ? "; scale-out as member " + KafkaParts.memberName(c) + " over "
+                        + GroupSync.paramsTopic(c) + " (" + c.string("scale-out.merge") + " every "
+                        + c.integer("scale-out.sync-every-steps") + " updates; micro-batches of " + c.integer("batch.max-size")
+                        + ", " + c.integer("loss.chains") + " chains)" : "");
     }
 
     /** {@code driven} with the quality probe of {@code l} attached, or {@code driven} itself when probing is off. */

@@ -136,6 +136,9 @@ public final class PipelineConfig {
                     + " at each sync, publishes its own updates to the params topic and takes in the others' (README, Scale-out)", flag()),
             new Key("scale-out.sync-every-steps", "10", "scale-out: updates between syncs; each sync is also a checkpoint and commits the member's offsets with its contribution"
                     + " (checkpoint.every-steps does not apply)", positiveInt()),
+            new Key("scale-out.members", "1", "scale-out: how many members you run. Each trains micro-batches of batch.max-size / N and keeps"
+                    + " loss.chains / N persistent chains, so that the averaged group takes the steps one trainer would take on the whole stream"
+                    + " (without it, N members need about N times the records: bench/RESULTS.md)", positiveInt()),
             Key.choice("scale-out.merge", "average", "scale-out: how a member's update enters the group's model. average: weighted by the member's share of"
                     + " the records the active members trained in their latest syncs (local SGD); sum: at full weight", io.streamebm.pipeline.scaleout.MergeRule.class),
             new Key("scale-out.active-within", "PT30S", "scale-out: a member that has not published for this long no longer weighs in the average"

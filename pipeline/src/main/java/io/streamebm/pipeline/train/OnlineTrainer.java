@@ -200,7 +200,8 @@ public final class OnlineTrainer implements AutoCloseable {
         if (!restored) {
             restore();
         }
-        long tick = checkpoints.tick().toMillis();
+        // With a shared model the timer also lets an idle snapshot publisher follow the group.
+        long tick = shared.shared() ? Math.min(1000, checkpoints.tick().toMillis()) : checkpoints.tick().toMillis();
         return Flux.using(
                 // The timer checkpoints on time even when no data arrives; it runs on the trainer thread.
                 () -> thread.schedulePeriodically(this::checkpointIfDue, tick, tick, TimeUnit.MILLISECONDS),
@@ -401,9 +402,24 @@ public final class OnlineTrainer implements AutoCloseable {
     }
 
     private void checkpointIfDue() {
-        if (checkpoints.due(step, !pendingAcks.isEmpty(), System.nanoTime())) {
+        if (checkpoints.due(step, !pendingAcks.isEmpty(), System.nanoTime()) || shared.syncWanted()) {
             checkpointIfNeeded();
         }
+    }
+
+    /**
+     * A sync with nothing new of this member's own: it takes in the others' updates and, when this
+     * member publishes the group's snapshots, lets the group's progress reach the snapshot topic
+     * while this member's partitions are quiet. No checkpoint file: nothing of this member changed.
+     */
+    private void idleSync() {
+        try {
+            shared.sync(learner, recordsSeen, calibration.percentiles());
+        } catch (UncheckedIOException e) {
+            return; // the params topic could not be read: nothing changed, the next tick tries again
+        }
+        guard.rebaseline();
+        committer.commit(Map.copyOf(positions));
     }
 
     /** The checkpoint at the end of the input: a failure here ends the run with the error. */
@@ -421,6 +437,9 @@ public final class OnlineTrainer implements AutoCloseable {
      */
     private boolean checkpointIfNeeded() {
         if (checkpoints.covers(step) && pendingAcks.isEmpty()) {
+            if (shared.syncWanted()) {
+                idleSync();
+            }
             return true;
         }
         if (!checkpoints.covers(step) || !positions.isEmpty()) {

@@ -41,6 +41,11 @@ public interface SharedModel {
         @Override
         public void sync(Learner learner, long recordsSeen, Optional<EnergyPercentiles> calibration) {
         }
+
+        @Override
+        public boolean syncWanted() {
+            return false;
+        }
     };
 
     /** Whether other members share the model (positions then come from the group's offsets). */
@@ -74,4 +79,11 @@ public interface SharedModel {
      * @param calibration the rank function a snapshot of the group's model carries
      */
     void sync(Learner learner, long recordsSeen, Optional<EnergyPercentiles> calibration);
+
+    /**
+     * Whether a sync is wanted now even if this member has trained nothing new since its last one:
+     * the member that publishes the group's snapshots must follow the group while its own
+     * partitions are quiet.
+     */
+    boolean syncWanted();
 }
