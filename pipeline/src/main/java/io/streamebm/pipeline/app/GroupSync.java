@@ -65,7 +65,8 @@ final class GroupSync implements SharedModel, AutoCloseable {
     /** Group records between snapshots: the cadence of one trainer, snapshot.every-steps full micro-batches. */
     private final long snapshotEveryRecords;
     private final MergeRule merge;
-    private final Duration activeWithin;
+    /** The others' records counted as of this member's last publish: what they trained since is the rest. */
+    private Map<String, Long> othersAtLastPublish = Map.of();
     private final Set<String> owned = new HashSet<>();
     private ParamsTopic params;
     private GroupModel group;
@@ -92,7 +93,6 @@ final class GroupSync implements SharedModel, AutoCloseable {
         this.metrics = metrics;
         this.snapshotEveryRecords = (long) config.integer("snapshot.every-steps") * config.integer("batch.max-size");
         this.merge = config.choice("scale-out.merge", MergeRule.class);
-        this.activeWithin = config.duration("scale-out.active-within");
     }
 
     /**
@@ -141,6 +141,8 @@ final class GroupSync implements SharedModel, AutoCloseable {
             group.offer(r.contribution());
         }
         replica = new Replica(member, group);
+        othersAtLastPublish = new java.util.HashMap<>(group.recordsByMember());
+        othersAtLastPublish.remove(member);
         learner.loadModelState(replica.known());
         publishedRecords = replica.contribution().records();
         metrics.onGroupModel(group.recordsCounted(), group.members());
@@ -182,9 +184,8 @@ final class GroupSync implements SharedModel, AutoCloseable {
         Map<String, INDArray> current = learner.modelState();
         Contribution own = replica.contribution();
         if (newRecords > 0) {
-            long now = System.currentTimeMillis();
-            double weight = merge.weight(newRecords, group.othersLatestRecords(member, now - activeWithin.toMillis()));
-            own = replica.publish(current, newRecords, weight, now);
+            double weight = merge.weight(newRecords, othersSinceLastPublish());
+            own = replica.publish(current, newRecords, weight, System.currentTimeMillis());
             group.offer(own);
         }
         Map<String, INDArray> merged = replica.merge(current, group);
@@ -205,6 +206,22 @@ final class GroupSync implements SharedModel, AutoCloseable {
         learner.loadModelState(merged);
         publishedRecords = recordsSeen;
         metrics.onGroupModel(group.recordsCounted(), group.members());
+    }
+
+    /**
+     * The records the other members trained between this member's last publish and now: their
+     * share when this member weighs its own update. A member that stopped adds nothing, so it
+     * stops diluting the others at once. Remembers the counts for the next publish.
+     */
+    private long othersSinceLastPublish() {
+        Map<String, Long> now = new java.util.HashMap<>(group.recordsByMember());
+        now.remove(member);
+        long since = 0;
+        for (Map.Entry<String, Long> e : now.entrySet()) {
+            since += e.getValue() - othersAtLastPublish.getOrDefault(e.getKey(), 0L);
+        }
+        othersAtLastPublish = now;
+        return since;
     }
 
     /** Offers the other members' contributions; this member's own state is the one in memory. */

@@ -140,9 +140,7 @@ public final class PipelineConfig {
                     + " loss.chains / N persistent chains, so that the averaged group takes the steps one trainer would take on the whole stream"
                     + " (without it, N members need about N times the records: bench/RESULTS.md)", positiveInt()),
             Key.choice("scale-out.merge", "average", "scale-out: how a member's update enters the group's model. average: weighted by the member's share of"
-                    + " the records the active members trained in their latest syncs (local SGD); sum: at full weight", io.streamebm.pipeline.scaleout.MergeRule.class),
-            new Key("scale-out.active-within", "PT30S", "scale-out: a member that has not published for this long no longer weighs in the average"
-                    + " (its contribution stays in the model)", ValueChecks.duration()),
+                    + " the records the group trained since its previous publication (local SGD); sum: at full weight", io.streamebm.pipeline.scaleout.MergeRule.class),
             new Key("scale-out.params-topic", "", "scale-out: compacted topic of the members' contributions, keyed by member; empty: <model.name>.params", topicName()),
             new Key("divergence.energy-bound", "10000", "largest |mean energy| before a rollback", positive()),
             new Key("divergence.good-state-every", "10", "updates between copies of the state a rollback returns to", positiveInt()),

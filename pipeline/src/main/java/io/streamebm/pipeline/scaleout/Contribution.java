@@ -15,7 +15,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * plus every contribution ({@link GroupModel}), so the updates of every record are in it once,
  * whichever member made them and whether or not that member is still alive. Each update enters
  * the sum with the weight its member gave it when it published ({@link Replica#publish}): its share
- * of the records the active members trained in their latest syncs, which makes the group's model
+ * of the records the group trained since the member's previous publication, which makes the group's model
  * the records-weighted average of the members' models (local SGD), or 1 (a plain sum).
  *
  * @param member            the member's stable name (the record key)

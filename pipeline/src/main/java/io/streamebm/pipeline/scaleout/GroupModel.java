@@ -69,16 +69,11 @@ public final class GroupModel {
         return newest.values().stream().mapToLong(Contribution::snapshotVersion).max().orElse(0);
     }
 
-    /**
-     * The records of the newest publications of the members other than {@code member} that
-     * published at or after {@code activeSinceMillis}: the others' share when {@code member}
-     * weighs its own update. A member that has not published since then is not training now.
-     */
-    public long othersLatestRecords(String member, long activeSinceMillis) {
-        return newest.values().stream()
-                .filter(c -> !c.member().equals(member) && c.publishedAtMillis() >= activeSinceMillis)
-                .mapToLong(Contribution::lastRecords)
-                .sum();
+    /** The records each member's newest contribution counts, by member. */
+    public Map<String, Long> recordsByMember() {
+        Map<String, Long> out = new TreeMap<>();
+        newest.forEach((member, c) -> out.put(member, c.records()));
+        return out;
     }
 
     /** The newest contribution of {@code member}, if it published one. */

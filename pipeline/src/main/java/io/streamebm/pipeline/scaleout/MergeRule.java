@@ -7,7 +7,8 @@ package io.streamebm.pipeline.scaleout;
 public enum MergeRule {
     /**
      * The records-weighted average of the members' models (local SGD): an update is weighted by its
-     * member's share of the records the active members trained in their latest syncs, 1 alone.
+     * member's share of the records the group trained since the member's previous publication, 1
+     * alone.
      */
     AVERAGE,
     /**
@@ -18,8 +19,8 @@ public enum MergeRule {
     SUM;
 
     /**
-     * The weight of an update of {@code ownRecords} records when the other active members' latest
-     * syncs trained {@code othersRecords}.
+     * The weight of an update of {@code ownRecords} records when the other members trained
+     * {@code othersRecords} meanwhile.
      */
     public double weight(long ownRecords, long othersRecords) {
         if (this == SUM || ownRecords + othersRecords == 0) {

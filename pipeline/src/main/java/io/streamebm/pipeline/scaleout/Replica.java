@@ -13,8 +13,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Between syncs the member trains its replica on its own partitions. At a sync,
  * {@link #publish} moves its updates since the last publish, weighted, into its contribution, and
  * {@link #merge} then sets the replica to the group's model: the initial model plus every
- * contribution, its own weighted updates included, plus whatever it trained after publishing. The optimizer's moments and the persistent chains are the
- * member's own and are not touched: they follow their member's data, and the next steps adapt them
+ * contribution, its own weighted updates included, plus whatever it trained after publishing.
+ * The optimizer's moments and the persistent chains are the member's own and are not touched: they follow their member's data, and the next steps adapt them
  * to the merged parameters.
  *
  * <p>Not thread-safe: the trainer thread owns it.
@@ -57,7 +57,7 @@ public final class Replica {
      * @param newRecords      records counted since the last publish
      * @param weight          the share of this update in the group's model: 1 for a plain sum;
      *                        for the records-weighted average, {@code newRecords} over the records
-     *                        of the active members' latest syncs, this one included
+     *                        the group trained since this member's previous publication, these included
      * @param nowMillis       the time of publication
      * @return the contribution to publish (and to offer to the group model)
      */

@@ -68,28 +68,21 @@ class ReplicaTest {
     }
 
     @Test
-    void averagingWeighsEachUpdateByItsShareOfTheRecordsOfTheActiveMembers() {
+    void averagingWeighsEachUpdateByItsShareOfTheRecordsTrainedMeanwhile() {
         GroupModel group = new GroupModel(params(0));
         Replica a = new Replica("a", group);
         Replica b = new Replica("b", group);
-        Replica c = new Replica("c", group);
         MergeRule average = MergeRule.AVERAGE;
-        // c published long ago: it no longer weighs in, but its contribution stays in the model.
-        group.offer(c.publish(step(c.known(), 8), 100, average.weight(100, 0), 0));
         Map<String, INDArray> ta = step(a.known(), 3);
         Map<String, INDArray> tb = step(b.known(), 6);
-        long activeSince = 1_000;
-        assertEquals(0, group.othersLatestRecords("a", activeSince));
-        group.offer(a.publish(ta, 10, average.weight(10, group.othersLatestRecords("a", activeSince)), 2_000));
-        assertEquals(10, group.othersLatestRecords("b", activeSince));
-        double wb = average.weight(30, group.othersLatestRecords("b", activeSince));
+        group.offer(a.publish(ta, 10, average.weight(10, 0), 1));     // alone so far: weight 1
+        double wb = average.weight(30, 10);                             // a trained 10 meanwhile
         assertEquals(0.75, wb, 1e-12);
-        group.offer(b.publish(tb, 30, wb, 2_100));
-        // 8 (c, alone then) + 3 (a, alone among the active) + 0.75 * 6 (b, 30 of 40 records).
-        assertArrayEquals(new float[] {15.5f}, w(group.parameters()), 1e-5f);
-        assertArrayEquals(new float[] {15.5f}, w(b.merge(tb, group)), 1e-5f, "a replica that just published is the group's model");
-        assertArrayEquals(new float[] {16.5f}, w(a.merge(step(ta, 1), group)), 1e-5f, "unpublished updates stay");
-        assertEquals(140, group.recordsCounted());
+        group.offer(b.publish(tb, 30, wb, 2));
+        assertArrayEquals(new float[] {7.5f}, w(group.parameters()), 1e-5f);
+        assertArrayEquals(new float[] {7.5f}, w(b.merge(tb, group)), 1e-5f, "a replica that just published is the group's model");
+        assertArrayEquals(new float[] {8.5f}, w(a.merge(step(ta, 1), group)), 1e-5f, "unpublished updates stay");
+        assertEquals(Map.of("a", 10L, "b", 30L), group.recordsByMember());
         assertEquals(1.0, MergeRule.SUM.weight(30, 10));
     }
 
