@@ -28,13 +28,14 @@ import java.util.concurrent.TimeUnit;
  * {@code train} defaults. Reports, per N, the records per second of the group (from the first
  * update of any member until the members together have counted every record) and the bytes per
  * second each member wrote to and read from the params topic. N = 0 is one trainer with scale-out
- * off, the baseline.
+ * off, the baseline. Members run with {@code scale-out.members=N}: micro-batches of 256 / N and
+ * 1,000 / N chains each, the setting that keeps the group's statistical efficiency.
  *
  * <p>Run with one kernel thread, so that one member is one core's work:
  * <pre>
  *   OMP_NUM_THREADS=1 java -Dstreamebm.kernel.threads=1 -Xmx3g -cp bench/target/benchmarks.jar \
  *       io.streamebm.bench.scaleout.ScaleOutThroughputHarness [--records 200000] [--members 0,1,2] \
- *       [--hidden 128,128] [--sync-every 10]
+ *       [--hidden 128,128] [--sync-every 10] [--share N (scale-out.members, default: the members)]
  * </pre>
  */
 public final class ScaleOutThroughputHarness {
@@ -48,12 +49,14 @@ public final class ScaleOutThroughputHarness {
         List<Integer> sizes = List.of(0, 1, 2);
         String hidden = "128,128";
         String syncEvery = "10";
+        int share = 0;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--records" -> records = Long.parseLong(args[++i]);
                 case "--members" -> sizes = java.util.Arrays.stream(args[++i].split(",")).map(Integer::parseInt).toList();
                 case "--hidden" -> hidden = args[++i];
                 case "--sync-every" -> syncEvery = args[++i];
+                case "--share" -> share = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -71,7 +74,7 @@ public final class ScaleOutThroughputHarness {
                     new SyntheticProducer(sender, topic, Float32SampleCodec.INSTANCE,
                             Datasets.stream("eight-gaussians", 4)::next).run(records, 0);
                 }
-                Result r = run(broker, topic, n, records, hidden, syncEvery, work.resolve(topic));
+                Result r = run(broker, topic, n, records, hidden, syncEvery, share, work.resolve(topic));
                 if (n <= 1 && Double.isNaN(alone)) {
                     alone = r.recordsPerSecond();
                 }
@@ -87,7 +90,7 @@ public final class ScaleOutThroughputHarness {
     }
 
     private static Result run(LocalKafkaBroker broker, String topic, int n, long records, String hidden,
-            String syncEvery, Path dir) throws Exception {
+            String syncEvery, int share, Path dir) throws Exception {
         int members = Math.max(1, n);
         List<TrainingJob> jobs = new ArrayList<>();
         ExecutorService threads = Executors.newFixedThreadPool(members);
@@ -106,6 +109,9 @@ public final class ScaleOutThroughputHarness {
                         "scale-out.enabled", Boolean.toString(n > 0),
                         "scale-out.sync-every-steps", syncEvery));
                 s.put("model.name", topic);
+                s.put("snapshot.topic", ""); // the params topic alone: a 512x512 snapshot exceeds the broker's 1 MB default
+                // Each member's share of the micro-batch and the chains, as the README recommends.
+                s.put("scale-out.members", Integer.toString(share > 0 ? share : members));
                 TrainingJob job = new TrainingJob(PipelineConfig.parse(Map.of(), s),
                         new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
                 jobs.add(job);

@@ -73,6 +73,8 @@ final class GroupSync implements SharedModel, AutoCloseable {
     private Replica replica;
     private long publishedRecords;
     private long lastSyncNanos = System.nanoTime();
+    private long lastSyncStep;
+    private final int syncEverySteps;
 
     /**
      * @param member       this member's stable name, the key of its contributions
@@ -93,6 +95,7 @@ final class GroupSync implements SharedModel, AutoCloseable {
         this.metrics = metrics;
         this.snapshotEveryRecords = (long) config.integer("snapshot.every-steps") * config.integer("batch.max-size");
         this.merge = config.choice("scale-out.merge", MergeRule.class);
+        this.syncEverySteps = config.integer("scale-out.sync-every-steps");
     }
 
     /**
@@ -168,15 +171,17 @@ final class GroupSync implements SharedModel, AutoCloseable {
         owned.removeAll(sources);
     }
 
-    /** The snapshot publisher syncs at least once a second, trained or not, to follow the group. */
+    /** Every scale-out.sync-every-steps; the snapshot publisher also once a second, trained or not, to follow the group. */
     @Override
-    public boolean syncWanted() {
-        return owned.contains(leaderSource) && System.nanoTime() - lastSyncNanos >= IDLE_SYNC_NANOS;
+    public boolean syncWanted(long step) {
+        return step - lastSyncStep >= syncEverySteps
+                || (owned.contains(leaderSource) && System.nanoTime() - lastSyncNanos >= IDLE_SYNC_NANOS);
     }
 
     @Override
-    public void sync(Learner learner, long recordsSeen, Optional<EnergyPercentiles> calibration) {
+    public void sync(Learner learner, long step, long recordsSeen, Optional<EnergyPercentiles> calibration) {
         lastSyncNanos = System.nanoTime();
+        lastSyncStep = step;
         // Read first: a failure here changes nothing, and the checkpoint is retried.
         List<ParamsTopic.Read> news = params.readToEnd(READ_TIMEOUT, metrics::onRead);
         takeIn(news);
@@ -242,6 +247,15 @@ final class GroupSync implements SharedModel, AutoCloseable {
                 LOG.error("contribution of member {} on {} skipped: {}", c.member(), params.topic(), e.getMessage());
             }
         }
+    }
+
+    /**
+     * Reads the params topic to its end, so that {@link #groupRecordsCounted()} tells the group's
+     * count now rather than at this member's last sync (for its final line).
+     */
+    void readNewest() {
+        takeIn(params.readToEnd(READ_TIMEOUT, metrics::onRead));
+        metrics.onGroupModel(group.recordsCounted(), group.members());
     }
 
     /** The records the group's model has counted, as this member last read the params topic. */

@@ -188,8 +188,7 @@ public final class TrainingJob implements AutoCloseable {
         TrainerOptions.Builder options = TrainerOptions.builder()
                 .maxBatchSize(c.integer("batch.max-size"))
                 .maxWait(c.duration("batch.max-wait"))
-                // With scale-out each checkpoint is a sync: it publishes the member's contribution.
-                .checkpointEverySteps(c.integer(c.bool("scale-out.enabled") ? "scale-out.sync-every-steps" : "checkpoint.every-steps"))
+                .checkpointEverySteps(c.integer("checkpoint.every-steps"))
                 .checkpointInterval(c.duration("checkpoint.interval"))
                 .snapshotEverySteps(c.integer("snapshot.every-steps"))
                 .goodStateEverySteps(c.integer("divergence.good-state-every"))
@@ -328,6 +327,14 @@ public final class TrainingJob implements AutoCloseable {
         long endNanos = System.nanoTime();
         progress.print();
         if (groupSync != null) {
+            try {
+                trainer.onThread(() -> {
+                    groupSync.readNewest();
+                    return null;
+                });
+            } catch (java.io.UncheckedIOException e) {
+                LOG.warn("could not read the params topic for the final count: {}", e.getMessage());
+            }
             out.printf("group model: %d records counted by %d members, %d of them by this member%n",
                     groupSync.groupRecordsCounted(), groupSync.groupMembers(), trainer.recordsSeen());
         }

@@ -134,8 +134,8 @@ public final class PipelineConfig {
             new Key("drift.events-topic", "", "topic of the drift events (JSON); empty: <model.name>.events", topicName()),
             new Key("scale-out.enabled", "false", "train one model with every member of kafka.group that enables it: each trains on its partitions and,"
                     + " at each sync, publishes its own updates to the params topic and takes in the others' (README, Scale-out)", flag()),
-            new Key("scale-out.sync-every-steps", "10", "scale-out: updates between syncs; each sync is also a checkpoint and commits the member's offsets with its contribution"
-                    + " (checkpoint.every-steps does not apply)", positiveInt()),
+            new Key("scale-out.sync-every-steps", "10", "scale-out: updates between syncs; each sync commits the member's offsets with its contribution"
+                    + " (the checkpoint file, a cache of the member's own state, follows checkpoint.every-steps)", positiveInt()),
             new Key("scale-out.members", "1", "scale-out: how many members you run. Each trains micro-batches of batch.max-size / N and keeps"
                     + " loss.chains / N persistent chains, so that the averaged group takes the steps one trainer would take on the whole stream"
                     + " (without it, N members need about N times the records: bench/RESULTS.md)", positiveInt()),

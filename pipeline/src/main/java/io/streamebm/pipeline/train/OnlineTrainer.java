@@ -402,24 +402,32 @@ public final class OnlineTrainer implements AutoCloseable {
     }
 
     private void checkpointIfDue() {
-        if (checkpoints.due(step, !pendingAcks.isEmpty(), System.nanoTime()) || shared.syncWanted()) {
+        if (checkpoints.due(step, !pendingAcks.isEmpty(), System.nanoTime())) {
             checkpointIfNeeded();
+        } else if (shared.syncWanted(step)) {
+            syncWithoutFile();
         }
     }
 
     /**
-     * A sync with nothing new of this member's own: it takes in the others' updates and, when this
-     * member publishes the group's snapshots, lets the group's progress reach the snapshot topic
-     * while this member's partitions are quiet. No checkpoint file: nothing of this member changed.
+     * With a shared model, a sync between checkpoints: this member's contribution and the offsets
+     * it covers commit together, which is what makes them durable, so the batches they cover are
+     * acknowledged; the checkpoint file is only a cache of this member's own state and follows its
+     * own schedule. A sync with nothing new still takes in the others' updates and lets the
+     * snapshot publisher follow the group.
      */
-    private void idleSync() {
+    private void syncWithoutFile() {
         try {
-            shared.sync(learner, recordsSeen, calibration.percentiles());
+            shared.sync(learner, step, recordsSeen, calibration.percentiles());
         } catch (UncheckedIOException e) {
             return; // the params topic could not be read: nothing changed, the next tick tries again
         }
-        guard.rebaseline();
+        guard.rebaseline(); // a rollback must not undo the merge
         committer.commit(Map.copyOf(positions));
+        for (Runnable ack : pendingAcks) {
+            ack.run();
+        }
+        pendingAcks.clear();
     }
 
     /** The checkpoint at the end of the input: a failure here ends the run with the error. */
@@ -437,8 +445,8 @@ public final class OnlineTrainer implements AutoCloseable {
      */
     private boolean checkpointIfNeeded() {
         if (checkpoints.covers(step) && pendingAcks.isEmpty()) {
-            if (shared.syncWanted()) {
-                idleSync();
+            if (shared.syncWanted(step)) {
+                syncWithoutFile();
             }
             return true;
         }
@@ -448,7 +456,7 @@ public final class OnlineTrainer implements AutoCloseable {
             try {
                 // With a shared model, this member's updates join the outputs' transaction first.
                 if (shared.shared()) {
-                    shared.sync(learner, recordsSeen, calibration.percentiles());
+                    shared.sync(learner, step, recordsSeen, calibration.percentiles());
                     guard.rebaseline(); // a rollback must not undo the merge
                 }
                 // Phase one: the outputs become visible with the positions they cover (throws on failure).

@@ -39,11 +39,11 @@ public interface SharedModel {
         }
 
         @Override
-        public void sync(Learner learner, long recordsSeen, Optional<EnergyPercentiles> calibration) {
+        public void sync(Learner learner, long step, long recordsSeen, Optional<EnergyPercentiles> calibration) {
         }
 
         @Override
-        public boolean syncWanted() {
+        public boolean syncWanted(long step) {
             return false;
         }
     };
@@ -70,20 +70,21 @@ public interface SharedModel {
     void left(Collection<String> sources);
 
     /**
-     * Part of every checkpoint, before the outputs' transaction commits: publishes this member's
-     * updates since its last sync into that transaction and merges the others' into
-     * {@code learner}. A failure to read the others throws {@link java.io.UncheckedIOException}
-     * before anything changed, and the checkpoint is retried.
+     * Before the outputs' transaction commits, in every checkpoint and whenever
+     * {@link #syncWanted} says so: publishes this member's updates since its last sync into that
+     * transaction and merges the others' into {@code learner}. A failure to read the others throws
+     * {@link java.io.UncheckedIOException} before anything changed, and the sync is retried.
      *
+     * @param step        the updates this member has made
      * @param recordsSeen the records this member has counted
      * @param calibration the rank function a snapshot of the group's model carries
      */
-    void sync(Learner learner, long recordsSeen, Optional<EnergyPercentiles> calibration);
+    void sync(Learner learner, long step, long recordsSeen, Optional<EnergyPercentiles> calibration);
 
     /**
-     * Whether a sync is wanted now even if this member has trained nothing new since its last one:
-     * the member that publishes the group's snapshots must follow the group while its own
-     * partitions are quiet.
+     * Whether a sync is due at {@code step}: every {@code scale-out.sync-every-steps} updates, and
+     * for the member that publishes the group's snapshots at least once a second, so that it
+     * follows the group while its own partitions are quiet.
      */
-    boolean syncWanted();
+    boolean syncWanted(long step);
 }

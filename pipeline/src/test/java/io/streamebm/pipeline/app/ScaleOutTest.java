@@ -90,6 +90,12 @@ class ScaleOutTest {
             assertTrue(last.contains("group model: " + valid + " records counted by 4 members"),
                     "the last member's final line gives the group's count:\n" + last);
             assertEquals(valid, count.read(), "records counted by the group's model after every member stopped");
+        } catch (AssertionError e) {
+            StringBuilder outputs = new StringBuilder(e.getMessage());
+            for (ChildProcess m : members) {
+                outputs.append("\n---- member output ----\n").append(m.output());
+            }
+            throw new AssertionError(outputs.toString(), e);
         } finally {
             members.forEach(ChildProcess::close);
         }
