@@ -40,6 +40,9 @@ import reactor.core.publisher.Sinks;
  * records), train online with checkpoints and exactly-once model state, publish snapshots, and
  * serve metrics. {@link #run} blocks until {@link #stop()} or the record limit; either way the
  * last checkpoint is written before it returns.
+ *
+ * <p>Over 400 lines because it is the one place where every part is wired; each part's logic lives
+ * in its own type ({@link OnlineTrainer}, {@link GroupSync}, {@link TransactionalOutputs}, ...).
  */
 public final class TrainingJob implements AutoCloseable {
 
