@@ -1,0 +1,586 @@
+package io.streamebm.bench.scaleout;
+
+import io.streamebm.datasets.DatasetStream;
+import io.streamebm.energy.EnergyFunction;
+import io.streamebm.pipeline.config.PipelineConfig;
+import io.streamebm.pipeline.quality.KnownDensity;
+import io.streamebm.pipeline.scaleout.GroupModel;
+import io.streamebm.pipeline.scaleout.Replica;
+import io.streamebm.pipeline.train.EbmLearner;
+import io.streamebm.pipeline.train.Models;
+import io.streamebm.pipeline.train.RejectedUpdateException;
+import io.streamebm.runtime.RandomSource;
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.text.DecimalFormat;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.stream.Collectors;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
+import org.jfree.chart.plot.CombinedRangeXYPlot;
+import org.jfree.chart.plot.ValueMarker;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.title.TextTitle;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Statistical efficiency of scale-out (issue 13): how many records N trainers in one group need,
+ * all together, to reach the model quality one trainer reaches, when they train one model by
+ * the sum-of-contributions rule ({@link GroupModel}, {@link Replica}) or by periodic
+ * records-weighted parameter averaging (local SGD).
+ *
+ * <p>The N members are simulated synchronously in one process: N {@link EbmLearner}s built from
+ * the same {@link PipelineConfig} (so the same initial parameters), one stream of the known
+ * dataset in micro-batches of {@code batch.max-size}, dealt round-robin to the members (each sees
+ * 1/N of the stream and makes one update per micro-batch it gets). After every {@code H} steps of
+ * each member, all of them sync:
+ * <ul>
+ *   <li>{@code sum}: each member publishes ({@link Replica#publish}) into one shared
+ *       {@link GroupModel}, then each merges ({@link Replica#merge}); Adam moments and PCD chains
+ *       stay each member's own, as in the trainer;</li>
+ *   <li>{@code average}: every replica's parameters become the records-weighted mean of all the
+ *       replicas' parameters (optimizer and chains again stay local).</li>
+ * </ul>
+ * Only the {@code model.param.*} entries move between members.
+ *
+ * <p>Every {@code --eval-every} records of the whole stream the harness measures the grid total
+ * variation ({@link KnownDensity#totalVariation}) of the group's model as a sync at that moment
+ * would make it: for {@code sum} the group model plus every member's unpublished updates (what
+ * {@link GroupModel#parameters()} returns after everyone publishes), for {@code average} the
+ * weighted mean of the replicas. Right after a sync both equal the group's model as it is, and
+ * replicas are never touched by a measurement, so measuring changes no run. It reports the
+ * records all members consumed together until TV first reached {@code --threshold} (and until it
+ * stayed there), the final TV, and the ratio to N = 1 of the same merge rule, interval and seed.
+ *
+ * <p>The members' samplers draw from different random streams: member 0 keeps the learner's own
+ * (seed + 1), so that N = 1 is exactly the single trainer, and member m &gt; 0 continues from the
+ * m-th fork of a source seeded seed + 1. PCD takes all its randomness (chain starts, restarts,
+ * Langevin noise) from the sampler's source; the initial parameters come from {@code seed} alone,
+ * so they stay identical. The losses that draw from their own source (ssm, dsm, nce: seed + 2)
+ * would share it across members.
+ *
+ * <pre>
+ *   OMP_NUM_THREADS=1 java -Xmx2g -cp bench/target/benchmarks.jar io.streamebm.bench.scaleout.StatisticalEfficiencyHarness \
+ *       [--members 1,2,4,8] [--sync-every 10[,50]] [--merge sum,average] [--max-records 800000] [--seed 42[,43]]
+ *       [--eval-every 10240] [--threshold 0.35] [--dataset eight-gaussians] [--out bench/results/scaleout]
+ *       [--split-chains] [--split-batch] [--sqrt-lr] [--scale-k] [--set key=value]...
+ * </pre>
+ *
+ * <p>{@code --split-chains} gives each member {@code loss.chains / N} persistent chains instead of
+ * {@code loss.chains}, so that the group keeps the single trainer's pool and each chain moves as
+ * often per update of the group's model as it does in one trainer (exactly so while
+ * {@code loss.chains / N} is at least the batch size).
+ *
+ * <p>{@code --split-batch} gives each member micro-batches of {@code batch.max-size / N} records,
+ * so that the group's records per sync round are those of H steps of one trainer.
+ *
+ * <p>{@code --sqrt-lr} gives each member {@code optimizer.lr × √N}: with micro-batches N times
+ * smaller, Adam's normalised step carries about √N times less signal where the gradient is noisy.
+ *
+ * <p>{@code --scale-k} gives each member {@code loss.k × N} sampler steps per update (N times the
+ * sampling work per record): an experiment on why the sum rule learns slower, not a setting to
+ * scale out with.
+ *
+ * <p>Writes {@code statistical-efficiency-summary.csv}, {@code statistical-efficiency-curves.csv},
+ * one {@code tv-vs-records-h<H>.png} per sync interval (a panel per merge rule, a curve per N, the
+ * first seed) and {@code records-to-threshold.png} (records to the threshold relative to N = 1,
+ * mean over seeds, against N, with the 1.25 goal) into {@code --out}.
+ */
+public final class StatisticalEfficiencyHarness {
+
+    /** How the members combine their replicas at a sync. */
+    enum Merge {
+        /** The group's model is the initial one plus every member's own updates. */
+        SUM,
+        /** Every replica becomes the records-weighted mean of all replicas (local SGD). */
+        AVERAGE;
+
+        String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** One group run's settings. */
+    record RunKey(Merge merge, int syncEvery, long seed, int members) {
+    }
+
+    /**
+     * How each member's settings follow N (all off: every member runs the configuration as given).
+     *
+     * @param splitChains {@code loss.chains / N} chains per member
+     * @param splitBatch  micro-batches of {@code batch.max-size / N} per member
+     * @param scaleK      {@code loss.k × N} sampler steps per update
+     * @param sqrtLr      {@code optimizer.lr × √N} per member
+     */
+    record Variant(boolean splitChains, boolean splitBatch, boolean scaleK, boolean sqrtLr) {
+
+        /** A line for the plots: which settings follow N, and the overrides. */
+        String describe(Map<String, String> overrides) {
+            List<String> parts = new ArrayList<>();
+            parts.add(splitBatch ? "micro-batch batch.max-size / N per member" : "micro-batch batch.max-size per member");
+            parts.add(splitChains ? "loss.chains / N per member" : "loss.chains per member");
+            if (scaleK) {
+                parts.add("loss.k x N sampler steps per update");
+            }
+            if (sqrtLr) {
+                parts.add("optimizer.lr x sqrt(N)");
+            }
+            overrides.forEach((k, v) -> parts.add(k + "=" + v));
+            return "pcd defaults, eight Gaussians; " + String.join(", ", parts);
+        }
+    }
+
+    /** One grid-TV measurement of the group's model. */
+    record Point(long records, double tv, double tvMember0) {
+    }
+
+    /**
+     * What one group run measured.
+     *
+     * @param recordsToThreshold records until TV first reached the threshold, -1 if never
+     * @param recordsToStay      records from which on TV stayed at or below the threshold, -1 if never
+     * @param finalTv            TV at the last record
+     * @param tailTv             mean TV of the measurements over the last tenth of the records: a
+     *                           single measurement moves by ±0.05 from one to the next
+     * @param rejected           updates the learners refused (non-finite), left out as the trainer would
+     */
+    record Result(RunKey key, List<Point> curve, long recordsToThreshold, long recordsToStay, double finalTv,
+            double tailTv, long steps, long syncs, long rejected, double seconds) {
+    }
+
+    private StatisticalEfficiencyHarness() {
+    }
+
+    /** Parses the arguments, runs every combination, prints the table and writes the CSVs and plots. */
+    public static void main(String[] args) throws IOException {
+        List<Integer> members = List.of(1, 2, 4, 8);
+        List<Integer> syncEvery = List.of(10);
+        List<Merge> merges = List.of(Merge.SUM, Merge.AVERAGE);
+        List<Long> seeds = List.of(42L);
+        long maxRecords = 800_000;
+        long evalEvery = 10_240;
+        double threshold = 0.35;
+        String dataset = "eight-gaussians";
+        Path out = Path.of("bench/results/scaleout");
+        boolean splitChains = false;
+        boolean scaleK = false;
+        boolean splitBatch = false;
+        boolean sqrtLr = false;
+        Map<String, String> overrides = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--members" -> members = ints(args[++i]);
+                case "--sync-every" -> syncEvery = ints(args[++i]);
+                case "--merge" -> merges = Arrays.stream(args[++i].split(","))
+                        .map(s -> Merge.valueOf(s.trim().toUpperCase(Locale.ROOT))).toList();
+                case "--seed" -> seeds = Arrays.stream(args[++i].split(",")).map(s -> Long.parseLong(s.trim())).toList();
+                case "--max-records" -> maxRecords = Long.parseLong(args[++i]);
+                case "--eval-every" -> evalEvery = Long.parseLong(args[++i]);
+                case "--threshold" -> threshold = Double.parseDouble(args[++i]);
+                case "--dataset" -> dataset = args[++i];
+                case "--out" -> out = Path.of(args[++i]);
+                case "--split-chains" -> splitChains = true;
+                case "--scale-k" -> scaleK = true;
+                case "--split-batch" -> splitBatch = true;
+                case "--sqrt-lr" -> sqrtLr = true;
+                case "--set" -> {
+                    String[] kv = args[++i].split("=", 2);
+                    overrides.put(kv[0], kv[1]);
+                }
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        String name = dataset;
+        KnownDensity known = KnownDensity.of(dataset)
+                .orElseThrow(() -> new IllegalArgumentException("no known density for " + name));
+        System.out.printf(Locale.ROOT, "dataset %s, members %s, sync every %s steps, merge %s, seeds %s,"
+                        + " %d records, TV every %d records, threshold %.2f, chains %s, micro-batch %s, sampler steps %s,"
+                        + " overrides %s%n", dataset, members, syncEvery, merges.stream().map(Merge::label).toList(),
+                seeds, maxRecords, evalEvery, threshold,
+                splitChains ? "split: loss.chains / N per member" : "loss.chains per member",
+                splitBatch ? "split: batch.max-size / N per member" : "batch.max-size per member",
+                scaleK ? "loss.k x N per update" : "loss.k per update", overrides);
+        if (sqrtLr) {
+            System.out.println("learning rate: optimizer.lr x sqrt(N) per member");
+        }
+        Variant variant = new Variant(splitChains, splitBatch, scaleK, sqrtLr);
+        List<Result> results = new ArrayList<>();
+        for (long seed : seeds) {
+            for (int h : syncEvery) {
+                for (Merge merge : merges) {
+                    for (int n : members) {
+                        Result r = run(known, new RunKey(merge, h, seed, n), maxRecords, evalEvery, threshold,
+                                variant, overrides);
+                        results.add(r);
+                        System.out.printf(Locale.ROOT, "  %-7s H=%-3d seed %d N=%d: to TV<=%.2f %s, stays from %s,"
+                                        + " final TV %.3f (last tenth %.3f) | %d steps, %d syncs, %d rejected, %.1f s%n",
+                                merge.label(), h, seed, n, threshold, recordsText(r.recordsToThreshold()),
+                                recordsText(r.recordsToStay()), r.finalTv(), r.tailTv(), r.steps(), r.syncs(), r.rejected(),
+                                r.seconds());
+                    }
+                }
+            }
+        }
+        printTable(results, threshold, maxRecords);
+        Files.createDirectories(out);
+        writeCsv(out, results);
+        for (int h : syncEvery) {
+            plotCurves(out.resolve("tv-vs-records-h" + h + ".png"), results, h, seeds.get(0), merges, threshold,
+                    variant.describe(overrides));
+        }
+        plotRatios(out.resolve("records-to-threshold.png"), results, threshold, variant.describe(overrides));
+        System.out.println("wrote " + out.toAbsolutePath());
+    }
+
+    /** Trains one group on one stream and measures its model's TV along the way. */
+    static Result run(KnownDensity known, RunKey key, long maxRecords, long evalEvery, double threshold,
+            Variant variant, Map<String, String> overrides) {
+        Map<String, String> settings = new LinkedHashMap<>(overrides);
+        settings.put("seed", Long.toString(key.seed()));
+        PipelineConfig config = PipelineConfig.parse(Map.of(), settings);
+        if (variant.splitChains()) {
+            settings.put("loss.chains", Integer.toString(Math.max(1, config.integer("loss.chains") / key.members())));
+        }
+        if (variant.splitBatch()) {
+            settings.put("batch.max-size", Integer.toString(Math.max(1, config.integer("batch.max-size") / key.members())));
+        }
+        if (variant.scaleK()) {
+            settings.put("loss.k", Integer.toString(config.integer("loss.k") * key.members()));
+        }
+        if (variant.sqrtLr()) {
+            settings.put("optimizer.lr", Double.toString(config.number("optimizer.lr") * Math.sqrt(key.members())));
+        }
+        config = PipelineConfig.parse(Map.of(), settings);
+        int batchSize = config.integer("batch.max-size");
+        SimulatedGroup group = new SimulatedGroup(config, key.members(), key.merge());
+        // The same stream (and seed offset) as LearningQualityHarness and the demo.
+        DatasetStream data = known.stream().apply(key.seed() + 100);
+        EnergyFunction probe = Models.build(Models.shapeOf(config.asMap()), key.seed());
+        List<Point> curve = new ArrayList<>();
+        curve.add(measure(known, probe, group));
+        long records = 0;
+        long batches = 0;
+        long nextEval = evalEvery;
+        long t0 = System.nanoTime();
+        while (records < maxRecords) {
+            int member = (int) (batches % key.members());
+            group.update(member, data.nextBatch(batchSize));
+            records += batchSize;
+            batches++;
+            if (batches % ((long) key.members() * key.syncEvery()) == 0) {
+                group.sync();
+            }
+            if (records >= nextEval || records >= maxRecords) {
+                Point p = measure(known, probe, group);
+                curve.add(new Point(records, p.tv(), p.tvMember0()));
+                if (curve.size() % 10 == 1) {
+                    System.out.printf(Locale.ROOT, "    %s H=%d N=%d: %,d records, TV %.3f (member 0's replica %.3f)%n",
+                            key.merge().label(), key.syncEvery(), key.members(), records, p.tv(), p.tvMember0());
+                }
+                nextEval += evalEvery;
+            }
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long first = -1;
+        for (Point p : curve) {
+            if (p.tv() <= threshold) {
+                first = p.records();
+                break;
+            }
+        }
+        long stay = -1;
+        for (int i = curve.size() - 1; i >= 0 && curve.get(i).tv() <= threshold; i--) {
+            stay = curve.get(i).records();
+        }
+        double tail = curve.stream().filter(p -> p.records() > 0 && p.records() >= 0.9 * maxRecords)
+                .mapToDouble(Point::tv).average().orElse(Double.NaN);
+        return new Result(key, curve, first, stay, curve.get(curve.size() - 1).tv(), tail, batches, group.syncs,
+                group.rejected, seconds);
+    }
+
+    private static Point measure(KnownDensity known, EnergyFunction probe, SimulatedGroup group) {
+        Models.load(probe, group.modelAsSyncedNow());
+        double tv = known.totalVariation(probe);
+        double tv0 = known.totalVariation(group.members.get(0).model());
+        return new Point(0, tv, tv0);
+    }
+
+    /**
+     * N learners trained in lock-step on one thread, with the sync of the chosen merge rule. Each
+     * member keeps its own optimizer state and chains; only parameters are exchanged.
+     */
+    static final class SimulatedGroup {
+        final List<EbmLearner> members = new ArrayList<>();
+        private final Merge merge;
+        private final GroupModel groupModel;
+        private final List<Replica> replicas = new ArrayList<>();
+        /** Records each member counted since its last publish (sum) and in all (the averaging weights). */
+        private final long[] sincePublish;
+        private final long[] counted;
+        long syncs;
+        long rejected;
+
+        SimulatedGroup(PipelineConfig config, int n, Merge merge) {
+            this.merge = merge;
+            this.sincePublish = new long[n];
+            this.counted = new long[n];
+            RandomSource memberStreams = new RandomSource(config.longValue("seed") + 1);
+            for (int m = 0; m < n; m++) {
+                EbmLearner learner = new EbmLearner(config);
+                if (m > 0) {
+                    learner.sampler().random().restore(memberStreams.fork().state());
+                }
+                members.add(learner);
+            }
+            this.groupModel = new GroupModel(parameters(0));
+            for (int m = 0; m < n; m++) {
+                if (!same(parameters(m), parameters(0))) {
+                    throw new IllegalStateException("member " + m + " starts from other parameters than member 0");
+                }
+                replicas.add(new Replica(memberName(m), groupModel));
+            }
+        }
+
+        private static String memberName(int m) {
+            return String.format(Locale.ROOT, "member-%03d", m);
+        }
+
+        /** One update of member {@code m} on {@code batch}; a refused update leaves its state as it was. */
+        void update(int m, INDArray batch) {
+            try {
+                members.get(m).update(batch);
+            } catch (RejectedUpdateException e) {
+                rejected++;
+            }
+            sincePublish[m] += batch.rows();
+            counted[m] += batch.rows();
+        }
+
+        /** The sync every member makes after H steps of its own. */
+        void sync() {
+            syncs++;
+            if (merge == Merge.SUM) {
+                for (int m = 0; m < members.size(); m++) {
+                    groupModel.offer(replicas.get(m).publish(parameters(m), sincePublish[m], 1.0, 0L));
+                    sincePublish[m] = 0;
+                }
+                for (int m = 0; m < members.size(); m++) {
+                    Models.load(members.get(m).model(), replicas.get(m).merge(parameters(m), groupModel));
+                }
+            } else {
+                Map<String, INDArray> mean = weightedMean();
+                for (EbmLearner learner : members) {
+                    Models.load(learner.model(), mean);
+                }
+            }
+        }
+
+        /** The group's parameters as a sync now would make them; changes nothing. */
+        Map<String, INDArray> modelAsSyncedNow() {
+            if (merge == Merge.AVERAGE) {
+                return weightedMean();
+            }
+            Map<String, INDArray> out = groupModel.parameters();
+            for (int m = 0; m < members.size(); m++) {
+                Map<String, INDArray> known = replicas.get(m).known();
+                parameters(m).forEach((name, a) -> out.get(name).addi(a.sub(known.get(name))));
+            }
+            return out;
+        }
+
+        private Map<String, INDArray> weightedMean() {
+            long total = Arrays.stream(counted).sum();
+            Map<String, INDArray> mean = new LinkedHashMap<>();
+            for (int m = 0; m < members.size(); m++) {
+                double w = total == 0 ? 1.0 / members.size() : (double) counted[m] / total;
+                parameters(m).forEach((name, a) -> {
+                    INDArray weighted = a.mul(w);
+                    mean.merge(name, weighted, INDArray::addi);
+                });
+            }
+            return mean;
+        }
+
+        private Map<String, INDArray> parameters(int m) {
+            return Models.parameters(members.get(m).model());
+        }
+
+        private static boolean same(Map<String, INDArray> a, Map<String, INDArray> b) {
+            return a.keySet().equals(b.keySet()) && a.keySet().stream().allMatch(k -> a.get(k).equals(b.get(k)));
+        }
+    }
+
+    private static List<Integer> ints(String csv) {
+        return Arrays.stream(csv.split(",")).map(s -> Integer.parseInt(s.trim())).toList();
+    }
+
+    private static String recordsText(long records) {
+        return records < 0 ? "never" : String.format(Locale.ROOT, "%,d", records);
+    }
+
+    /** The N = 1 run of the same merge rule, interval and seed. */
+    private static Result baseline(List<Result> results, RunKey key) {
+        return results.stream().filter(r -> r.key().members() == 1 && r.key().merge() == key.merge()
+                && r.key().syncEvery() == key.syncEvery() && r.key().seed() == key.seed()).findFirst().orElse(null);
+    }
+
+    private static double ratio(long records, Result base, boolean stay) {
+        long b = base == null ? -1 : stay ? base.recordsToStay() : base.recordsToThreshold();
+        return records < 0 || b <= 0 ? Double.NaN : (double) records / b;
+    }
+
+    private static void printTable(List<Result> results, double threshold, long maxRecords) {
+        System.out.printf(Locale.ROOT, "%n| merge | H | seed | N | total records to TV <= %.2f | × N=1 | records"
+                + " until it stays <= %.2f | × N=1 | TV at %,d records | mean TV, last tenth | steps per member |%n",
+                threshold, threshold, maxRecords);
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+        for (Result r : results) {
+            Result base = baseline(results, r.key());
+            System.out.printf(Locale.ROOT, "| %s | %d | %d | %d | %s | %s | %s | %s | %.3f | %.3f | %d |%n",
+                    r.key().merge().label(), r.key().syncEvery(), r.key().seed(), r.key().members(),
+                    recordsText(r.recordsToThreshold()), ratioText(ratio(r.recordsToThreshold(), base, false)),
+                    recordsText(r.recordsToStay()), ratioText(ratio(r.recordsToStay(), base, true)), r.finalTv(),
+                    r.tailTv(), r.steps() / r.key().members());
+        }
+    }
+
+    private static String ratioText(double ratio) {
+        return Double.isNaN(ratio) ? "–" : String.format(Locale.ROOT, "%.2f", ratio);
+    }
+
+    private static void writeCsv(Path out, List<Result> results) throws IOException {
+        try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out.resolve("statistical-efficiency-summary.csv")))) {
+            w.println("merge,sync_every,seed,members,records_to_threshold,ratio_to_n1,records_to_stay,"
+                    + "stay_ratio_to_n1,final_tv,tail_tv,steps,syncs,rejected,seconds");
+            for (Result r : results) {
+                Result base = baseline(results, r.key());
+                w.printf(Locale.ROOT, "%s,%d,%d,%d,%d,%.4f,%d,%.4f,%.4f,%.4f,%d,%d,%d,%.1f%n", r.key().merge().label(),
+                        r.key().syncEvery(), r.key().seed(), r.key().members(), r.recordsToThreshold(),
+                        ratio(r.recordsToThreshold(), base, false), r.recordsToStay(),
+                        ratio(r.recordsToStay(), base, true), r.finalTv(), r.tailTv(), r.steps(), r.syncs(), r.rejected(),
+                        r.seconds());
+            }
+        }
+        try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out.resolve("statistical-efficiency-curves.csv")))) {
+            w.println("merge,sync_every,seed,members,records,tv_group,tv_member0");
+            for (Result r : results) {
+                for (Point p : r.curve()) {
+                    w.printf(Locale.ROOT, "%s,%d,%d,%d,%d,%.4f,%.4f%n", r.key().merge().label(), r.key().syncEvery(),
+                            r.key().seed(), r.key().members(), p.records(), p.tv(), p.tvMember0());
+                }
+            }
+        }
+    }
+
+    private static final Color[] COLOURS = {
+        new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728),
+        new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f)};
+
+    /** TV against total records, one panel per merge rule (shared TV axis), one curve per N. */
+    private static void plotCurves(Path file, List<Result> results, int syncEvery, long seed, List<Merge> merges,
+            double threshold, String subtitle) throws IOException {
+        NumberAxis tvAxis = new NumberAxis("grid TV to the true density (group model)");
+        tvAxis.setRange(0, 1);
+        CombinedRangeXYPlot combined = new CombinedRangeXYPlot(tvAxis);
+        for (Merge merge : merges) {
+            XYSeriesCollection data = new XYSeriesCollection();
+            for (Result r : results) {
+                if (r.key().merge() == merge && r.key().syncEvery() == syncEvery && r.key().seed() == seed) {
+                    XYSeries s = new XYSeries(merge.label() + " N=" + r.key().members());
+                    r.curve().forEach(p -> s.add(p.records() / 1000.0, p.tv()));
+                    data.addSeries(s);
+                }
+            }
+            XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, false);
+            for (int i = 0; i < data.getSeriesCount(); i++) {
+                renderer.setSeriesStroke(i, new BasicStroke(1.5f));
+                renderer.setSeriesPaint(i, COLOURS[i % COLOURS.length]);
+            }
+            XYPlot plot = new XYPlot(data, new NumberAxis(merge.label() + ": total records, all members (thousands)"),
+                    null, renderer);
+            styled(plot).addRangeMarker(goal(threshold, "TV " + threshold));
+            combined.add(plot);
+        }
+        JFreeChart chart = new JFreeChart(String.format(Locale.ROOT,
+                "Group model TV vs records, sync every %d steps per member, seed %d", syncEvery, seed),
+                JFreeChart.DEFAULT_TITLE_FONT, combined, true);
+        chart.addSubtitle(new TextTitle(subtitle));
+        ChartUtils.saveChartAsPNG(file.toFile(), chart, 1100, 480);
+    }
+
+    /** Records to the threshold relative to N = 1 (mean over seeds of each), against N, per merge and interval. */
+    private static void plotRatios(Path file, List<Result> results, double threshold, String subtitle)
+            throws IOException {
+        XYSeriesCollection data = new XYSeriesCollection();
+        Map<String, List<Result>> bySeries = results.stream().collect(Collectors.groupingBy(
+                r -> r.key().merge().label() + ", H=" + r.key().syncEvery(), LinkedHashMap::new, Collectors.toList()));
+        bySeries.forEach((label, rs) -> {
+            XYSeries s = new XYSeries(label);
+            rs.stream().map(r -> r.key().members()).distinct().sorted().forEach(n -> {
+                OptionalDouble mean = rs.stream().filter(r -> r.key().members() == n)
+                        .mapToDouble(r -> ratio(r.recordsToThreshold(), baseline(results, r.key()), false))
+                        .filter(Double::isFinite).average();
+                long runs = rs.stream().filter(r -> r.key().members() == n).count();
+                long reached = rs.stream().filter(r -> r.key().members() == n && r.recordsToThreshold() >= 0).count();
+                // A point only where every seed reached the threshold: a mean over the lucky ones would flatter.
+                if (mean.isPresent() && reached == runs) {
+                    s.add((double) n, mean.getAsDouble());
+                }
+            });
+            data.addSeries(s);
+        });
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+        for (int i = 0; i < data.getSeriesCount(); i++) {
+            renderer.setSeriesStroke(i, new BasicStroke(2f));
+            renderer.setSeriesPaint(i, COLOURS[i % COLOURS.length]);
+        }
+        LogAxis members = new LogAxis("members N (log scale)");
+        members.setBase(2);
+        members.setRange(0.9, 9);
+        members.setTickUnit(new NumberTickUnit(1));
+        members.setNumberFormatOverride(new DecimalFormat("0"));
+        NumberAxis ratio = new NumberAxis(String.format(Locale.ROOT, "total records to TV <= %.2f, x N=1", threshold));
+        ratio.setAutoRangeIncludesZero(true);
+        XYPlot plot = styled(new XYPlot(data, members, ratio, renderer));
+        plot.addRangeMarker(goal(1.25, "goal 1.25"));
+        JFreeChart chart = new JFreeChart("Records to TV <= " + threshold + ", relative to one trainer",
+                JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+        chart.addSubtitle(new TextTitle(subtitle));
+        chart.addSubtitle(new TextTitle("mean over seeds; no point where a seed never reached it"));
+        ChartUtils.saveChartAsPNG(file.toFile(), chart, 800, 480);
+    }
+
+    private static XYPlot styled(XYPlot plot) {
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        return plot;
+    }
+
+    private static ValueMarker goal(double value, String label) {
+        ValueMarker m = new ValueMarker(value, Color.GRAY, new BasicStroke(1f, BasicStroke.CAP_BUTT,
+                BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
+        m.setLabel(label);
+        return m;
+    }
+
+    static {
+        System.setProperty("java.awt.headless", "true");
+    }
+}
