@@ -47,8 +47,7 @@ public final class DriftMetrics implements MeterBinder {
 
     /** Visible for tests: a controllable monotonic clock. */
     DriftMetrics(String model, String loss, LongSupplier nanoClock) {
-        this.tags = Tags.of(TrainingMetrics.TAG_MODEL, MeterLabels.require(model, "model"),
-                TrainingMetrics.TAG_LOSS, MeterLabels.require(loss, "loss"));
+        this.tags = MeterLabels.modelAndLoss(model, loss);
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
     }
 

@@ -38,8 +38,7 @@ public final class GroupMetrics implements MeterBinder {
      * @param loss  loss name, the value of tag {@code loss}
      */
     public GroupMetrics(String model, String loss) {
-        this.tags = Tags.of(TrainingMetrics.TAG_MODEL, MeterLabels.require(model, "model"),
-                TrainingMetrics.TAG_LOSS, MeterLabels.require(loss, "loss"));
+        this.tags = MeterLabels.modelAndLoss(model, loss);
     }
 
     @Override

@@ -17,4 +17,10 @@ final class MeterLabels {
         }
         return trimmed;
     }
+
+    /** The {@code model} and {@code loss} tags every StreamEBM meter carries, each checked by {@link #require}. */
+    static io.micrometer.core.instrument.Tags modelAndLoss(String model, String loss) {
+        return io.micrometer.core.instrument.Tags.of(TrainingMetrics.TAG_MODEL, require(model, "model"),
+                TrainingMetrics.TAG_LOSS, require(loss, "loss"));
+    }
 }
