@@ -273,7 +273,7 @@ public final class StatisticalEfficiencyHarness {
         DatasetStream data = known.stream().apply(key.seed() + 100);
         EnergyFunction probe = Models.build(Models.shapeOf(config.asMap()), key.seed());
         List<Point> curve = new ArrayList<>();
-        curve.add(measure(known, probe, group));
+        curve.add(measure(0, known, probe, group));
         long records = 0;
         long batches = 0;
         long nextEval = evalEvery;
@@ -287,8 +287,8 @@ public final class StatisticalEfficiencyHarness {
                 group.sync();
             }
             if (records >= nextEval || records >= maxRecords) {
-                Point p = measure(known, probe, group);
-                curve.add(new Point(records, p.tv(), p.tvMember0()));
+                Point p = measure(records, known, probe, group);
+                curve.add(p);
                 if (curve.size() % 10 == 1) {
                     System.out.printf(Locale.ROOT, "    %s H=%d N=%d: %,d records, TV %.3f (member 0's replica %.3f)%n",
                             key.merge().label(), key.syncEvery(), key.members(), records, p.tv(), p.tvMember0());
@@ -314,11 +314,10 @@ public final class StatisticalEfficiencyHarness {
                 group.rejected, seconds);
     }
 
-    private static Point measure(KnownDensity known, EnergyFunction probe, SimulatedGroup group) {
+    /** TV of the group's model (loaded into {@code probe}) and of member 0's replica after {@code records}. */
+    private static Point measure(long records, KnownDensity known, EnergyFunction probe, SimulatedGroup group) {
         Models.load(probe, group.modelAsSyncedNow());
-        double tv = known.totalVariation(probe);
-        double tv0 = known.totalVariation(group.members.get(0).model());
-        return new Point(0, tv, tv0);
+        return new Point(records, known.totalVariation(probe), known.totalVariation(group.members.get(0).model()));
     }
 
     /**
