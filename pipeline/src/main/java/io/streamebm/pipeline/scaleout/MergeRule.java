@@ -13,8 +13,9 @@ public enum MergeRule {
     AVERAGE,
     /**
      * The plain sum: every update at full weight, as if the members' steps were made one after the
-     * other. Faster per record when the members are few, unstable with PCD beyond two members at
-     * the default learning rate (bench/RESULTS.md).
+     * other. With PCD it fails: each member's chains never follow the others' updates, so the model
+     * stays a ring with two members and diverges from four (bench/RESULTS.md, Scale-out). Kept for
+     * comparison and for losses without persistent chains, which were not measured.
      */
     SUM;
 
