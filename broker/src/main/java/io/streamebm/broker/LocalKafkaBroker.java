@@ -48,6 +48,10 @@ import org.apache.kafka.server.common.MetadataVersion;
  * clients against a secured cluster; see {@link SaslSslListener}.
  *
  * <p>Not thread-safe: one owner starts, stops and closes it.
+ *
+ * <p>Over 400 lines because a broker that tests can trust needs its readiness waits (the quorum
+ * after start, every partition serving writes after a topic is created) next to the lifecycle they
+ * guard; each is short and says why it is there.
  */
 public final class LocalKafkaBroker implements AutoCloseable {
 
