@@ -412,6 +412,12 @@ public final class TrainingJob implements AutoCloseable {
         return r == null ? java.util.Optional.empty() : java.util.Optional.of(r.stats());
     }
 
+    /** The consumer lag per assigned partition of the current or last run (empty before it starts). */
+    public Map<TopicPartition, Long> receiverLag() {
+        KafkaReceiver r = receiver;
+        return r == null ? Map.of() : r.lag();
+    }
+
     /** The trainer (for plots and tests, on its own thread via {@link OnlineTrainer#onThread}). */
     public OnlineTrainer trainer() {
         return trainer;

@@ -24,6 +24,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
@@ -211,15 +212,26 @@ public final class OnlineTrainer implements AutoCloseable {
         }
         // With a shared model the timer also lets an idle snapshot publisher follow the group.
         long tick = shared.shared() ? Math.min(1000, checkpoints.tick().toMillis()) : checkpoints.tick().toMillis();
+        // A failure on the timer ends the run as one in an update does. A scheduler only logs it and
+        // ticks again, which would leave an idle member holding its partitions with nothing committed.
+        Sinks.Empty<Void> timerFailed = Sinks.empty();
+        Runnable onTick = () -> {
+            try {
+                checkpointIfDue();
+            } catch (RuntimeException e) {
+                timerFailed.tryEmitError(e);
+            }
+        };
         return Flux.using(
                 // The timer checkpoints on time even when no data arrives; it runs on the trainer thread.
-                () -> thread.schedulePeriodically(this::checkpointIfDue, tick, tick, TimeUnit.MILLISECONDS),
+                () -> thread.schedulePeriodically(onTick, tick, tick, TimeUnit.MILLISECONDS),
                 timer -> input
                         .concatMapIterable(BatchItem::of, 1)
                         .bufferTimeout(options.maxBatchSize(), options.maxWait(), thread, true)
                         .concatMap(items -> Mono.fromCallable(() -> apply(items)).subscribeOn(thread), 1)
                         .flatMapIterable(r -> r)
-                        .concatWith(Mono.fromRunnable(this::finalCheckpoint).subscribeOn(thread).then(Mono.empty())),
+                        .concatWith(Mono.fromRunnable(this::finalCheckpoint).subscribeOn(thread).then(Mono.empty()))
+                        .takeUntilOther(timerFailed.asMono()),
                 Disposable::dispose);
     }
 

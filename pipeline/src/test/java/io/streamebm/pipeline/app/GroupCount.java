@@ -67,6 +67,14 @@ final class GroupCount implements AutoCloseable {
 
     /** Waits until the group has counted {@code atLeast}; fails if it ever counts more than {@code produced}. */
     void awaitAtLeast(long atLeast, long produced) throws Exception {
+        awaitAtLeast(atLeast, produced, () -> "");
+    }
+
+    /**
+     * Like {@link #awaitAtLeast(long, long)}; {@code members} describes the members' state, for the
+     * failure message.
+     */
+    void awaitAtLeast(long atLeast, long produced, java.util.function.Supplier<String> members) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
         long n = 0;
         while (System.nanoTime() < deadline) {
@@ -77,7 +85,8 @@ final class GroupCount implements AutoCloseable {
             }
         }
         fail("the group's model counted " + n + " records, not " + atLeast + ", within 4 minutes; members "
-                + newest.keySet());
+                + newest.keySet() + "; records by member " + newest.values().stream()
+                        .map(c -> c.member() + "=" + c.records()).toList() + "; " + members.get());
     }
 
     /** The group's parameters: the initial model of {@code architecture} and {@code seed} plus every contribution read. */

@@ -81,7 +81,13 @@ class GroupQualityTest {
                 members.add(job);
                 runs.add(threads.submit(() -> job.run(0)));
             }
-            count.awaitAtLeast(RECORDS, RECORDS);
+            count.awaitAtLeast(RECORDS, RECORDS, () -> {
+                List<String> states = new ArrayList<>();
+                for (int m = 0; m < MEMBERS; m++) {
+                    states.add(state(members.get(m), runs.get(m)));
+                }
+                return states.toString();
+            });
             members.forEach(TrainingJob::stop);
             for (Future<TrainingJob.Summary> run : runs) {
                 run.get(2, TimeUnit.MINUTES);
@@ -104,6 +110,21 @@ class GroupQualityTest {
         // and a diverging group still fail it. bench/RESULTS.md has the measurements.
         assertTrue(together <= 1.5 * single, "grid TV of the group's model " + together + " against " + single
                 + " for one trainer on the same records");
+    }
+
+    /** What a member has done, for a failure message. */
+    private static String state(TrainingJob job, Future<TrainingJob.Summary> run) {
+        String ended = "running";
+        if (run.isDone()) {
+            try {
+                run.get();
+                ended = "ended";
+            } catch (Exception e) {
+                ended = "failed: " + e.getCause();
+            }
+        }
+        return "{" + ended + ", steps " + job.trainer().step() + ", records " + job.trainer().recordsSeen() + ", lag "
+                + job.receiverLag() + ", receiver " + job.receiverStats().orElse(null) + "}";
     }
 
     /** The mean TV of the snapshots on {@code topic} that counted at least three fifths of the records. */

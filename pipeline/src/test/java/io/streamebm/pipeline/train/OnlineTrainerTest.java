@@ -246,6 +246,26 @@ class OnlineTrainerTest {
         assertTrue(events.contains("checkpoint 1"), events.toString());
     }
 
+    @Test
+    void aFailureOnTheTimerEndsTheRunInsteadOfLeavingAnIdleTrainerHoldingItsInput() {
+        SumLearner learner = new SumLearner();
+        List<Long> acked = new ArrayList<>();
+        // The outputs' transaction is lost (as when the broker aborts it): the checkpoint the timer
+        // takes on the idle input cannot commit, and nothing that would end the run arrives.
+        OutputCommitter lost = positions -> {
+            throw new IllegalStateException("the output transaction could not be committed");
+        };
+        try (OnlineTrainer t = new OnlineTrainer(learner, new FileCheckpointStore(dir, 3, (id, r) -> { }),
+                options().checkpointEverySteps(1000).checkpointInterval(Duration.ofMillis(300)).build(),
+                new TrainerListener() { }, lost)) {
+            StepVerifier.create(t.train(Flux.concat(input(2, 10, 0, acked), Flux.never())))
+                    .thenConsumeWhile(step -> true)
+                    .expectErrorMessage("the output transaction could not be committed")
+                    .verify(Duration.ofSeconds(30));
+        }
+        assertEquals(List.of(), acked, "nothing is acknowledged without a commit");
+    }
+
     private static void sleep(long millis) {
         try {
             Thread.sleep(millis);
