@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamebm.broker.LocalKafkaBroker;
 import io.streamebm.connectors.KafkaSender;
+import io.streamebm.connectors.codec.Float32SampleCodec;
 import io.streamebm.connectors.codec.JsonSampleCodec;
 import io.streamebm.datasets.DatasetStream;
 import io.streamebm.datasets.Datasets;
@@ -71,17 +72,7 @@ class TrainerDriftTest {
                 "drift.enabled", "true",
                 "drift.events-topic", events,
                 "drift.reaction", "reinit-chains"));
-        // The light model of EndToEndTrainingTest, so that 230,000 records train in CI time.
-        settings.putAll(Map.of(
-                "model.hidden", "64,64",
-                "loss.chains", "512",
-                "loss.reinit", "0.0",
-                "loss.alpha", "0.01",
-                "sampler.step-size", "0.001",
-                "optimizer.lr", "0.003",
-                "optimizer.beta1", "0.0",
-                "batch.max-size", "256",
-                "seed", "7"));
+        settings.putAll(lightModel());
         PipelineConfig config = PipelineConfig.parse(Map.of(), settings);
         long drifts;
         try (TrainingJob job = new TrainingJob(config, new PrintStream(new ByteArrayOutputStream(), true,
@@ -101,6 +92,58 @@ class TrainerDriftTest {
         }
         long delay = recordsOf(found.get(0)) - SWITCH;
         assertTrue(delay <= MAX_DELAY, "found " + delay + " records after the switch: " + found.get(0));
+    }
+
+    /**
+     * Two million records of one stream raise no drift: the light model with micro-batches of 1,024
+     * (so that the run fits in CI time), the detector at its defaults.
+     */
+    @Test
+    void twoMillionStationaryRecordsRaiseNoDrift() throws Exception {
+        int records = 2_000_000;
+        LocalKafkaBroker broker = TestBroker.get();
+        String topic = TestBroker.uniqueTopic("stationary");
+        String events = topic + ".events";
+        broker.createTopic(topic, 2);
+        broker.createTopic(events, 1);
+        DatasetStream data = Datasets.eightGaussians(2.0, 0.1, 41);
+        try (KafkaSender sender = KafkaParts.sender(broker.bootstrapServers(), "stationary-producer")) {
+            new SyntheticProducer(sender, topic, Float32SampleCodec.INSTANCE, data::next).run(records, 0);
+        }
+        Map<String, String> settings = new HashMap<>(lightModel());
+        settings.putAll(Map.of(
+                "kafka.bootstrap-servers", broker.bootstrapServers(),
+                "kafka.topic", topic,
+                "kafka.group", topic + "-trainer",
+                "checkpoint.dir", dir.resolve("stationary").toString(),
+                "metrics.port", "0",
+                "model.name", "stationary",
+                "drift.enabled", "true",
+                "drift.events-topic", events,
+                "batch.max-size", "1024"));
+        long drifts;
+        try (TrainingJob job = new TrainingJob(PipelineConfig.parse(Map.of(), settings),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))) {
+            assertEquals(records, job.run(records).recordsSeen());
+            drifts = job.monitoring().drift().drifts();
+        }
+        List<String> found = readCommitted(broker.bootstrapServers(), events);
+        assertEquals(List.of(), found, "drift events on a stationary stream");
+        assertEquals(0, drifts, "ebm_drift_events_total on a stationary stream");
+    }
+
+    /** The light model of EndToEndTrainingTest, so that hundreds of thousands of records train in CI time. */
+    private static Map<String, String> lightModel() {
+        return Map.of(
+                "model.hidden", "64,64",
+                "loss.chains", "512",
+                "loss.reinit", "0.0",
+                "loss.alpha", "0.01",
+                "sampler.step-size", "0.001",
+                "optimizer.lr", "0.003",
+                "optimizer.beta1", "0.0",
+                "batch.max-size", "256",
+                "seed", "7");
     }
 
     private static long recordsOf(String event) {
