@@ -41,6 +41,30 @@ final class SnapshotPublisher {
         this.published = Objects.requireNonNull(published, "published");
     }
 
+    /** The snapshot topic, empty when snapshots are off. */
+    String topic() {
+        return topic;
+    }
+
+    /**
+     * The most bytes a snapshot of a model with {@code params} takes, calibration and signature
+     * included ({@link SnapshotTopic#recordBytes}).
+     */
+    int maxRecordBytes(Map<String, INDArray> params) {
+        try {
+            return SnapshotTopic.recordBytes(ModelSnapshots.encode(0, 0, metadata(0), params, Optional.empty()).length);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot encode a snapshot of the model", e);
+        }
+    }
+
+    private Map<String, String> metadata(long version) {
+        Map<String, String> meta = new LinkedHashMap<>(architecture);
+        meta.put("model.name", modelName);
+        meta.put("version", Long.toString(version));
+        return meta;
+    }
+
     /**
      * Sends snapshot {@code version} into {@code outputs}' transaction, unless no snapshot topic is
      * configured or a committed transaction already holds this version.
@@ -51,12 +75,9 @@ final class SnapshotPublisher {
             // After a crash, the replay reaches versions a committed transaction already holds.
             return;
         }
-        Map<String, String> meta = new LinkedHashMap<>(architecture);
-        meta.put("model.name", modelName);
-        meta.put("version", Long.toString(version));
         byte[] value;
         try {
-            value = ModelSnapshots.encode(version, recordsSeen, meta, params, calibration);
+            value = ModelSnapshots.encode(version, recordsSeen, metadata(version), params, calibration);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot encode snapshot " + version, e);
         }

@@ -68,6 +68,8 @@ public final class TrainingJob implements AutoCloseable {
     private final Monitoring monitoring;
     private volatile TransactionalOutputs outputs;
     private final SnapshotPublisher snapshots;
+    /** The most bytes one snapshot of this model takes. */
+    private final int snapshotBytes;
     private final DriftPublisher driftEvents;
     /** This member's side of the group's model with scale-out, else null. */
     private final GroupSync groupSync;
@@ -120,6 +122,7 @@ public final class TrainingJob implements AutoCloseable {
         this.driftEvents = new DriftPublisher(config);
         this.snapshots = new SnapshotPublisher(config, learner.architecture(), signer,
                 monitoring.training()::onModelVersion);
+        this.snapshotBytes = snapshots.maxRecordBytes(learner.modelState());
         this.groupSync = config.bool("scale-out.enabled")
                 ? new GroupSync(config, KafkaParts.memberName(config), learner.architecture(), snapshots, () -> outputs,
                         monitoring.group())
@@ -358,14 +361,17 @@ public final class TrainingJob implements AutoCloseable {
         while (!stopped.get()) {
             try {
                 Map<String, Object> producer = new java.util.HashMap<>(config.clientProperties(PipelineConfig.PRODUCER_PREFIX));
-                if (groupSync != null) {
-                    // A contribution is as large as the model (68 KB for 2-128-128-1, 4 MB for a million parameters).
-                    producer.putIfAbsent("max.request.size", ParamsTopic.MAX_RECORD_BYTES);
+                // A snapshot or a contribution is as large as the model (68 KB for 2-128-128-1, 4 MB
+                // for a million parameters); the producer's default limit is 1 MiB.
+                producer.putIfAbsent("max.request.size", Math.max(ParamsTopic.MAX_RECORD_BYTES, snapshotBytes));
+                if (!snapshots.topic().isEmpty()) {
+                    SnapshotTopic.ensure(config.string("kafka.bootstrap-servers"), KafkaParts.adminProperties(config),
+                            snapshots.topic(), snapshotBytes, timeout);
                 }
                 return TransactionalOutputs.open(config.string("kafka.bootstrap-servers"), config.string("kafka.group"),
                         member + "-outputs", producer,
                         KafkaParts.adminProperties(config), timeout);
-            } catch (TransactionalOutputs.OutputsLostException e) {
+            } catch (TransactionalOutputs.OutputsLostException | java.io.UncheckedIOException e) {
                 if (refusedByTheCluster(e)) {
                     throw e; // a wrong password or a missing ACL does not heal by waiting
                 }

@@ -1,0 +1,98 @@
+package io.streamebm.pipeline.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.streamebm.broker.LocalKafkaBroker;
+import io.streamebm.connectors.KafkaSender;
+import io.streamebm.connectors.codec.Float32SampleCodec;
+import io.streamebm.datasets.Datasets;
+import io.streamebm.pipeline.TestBroker;
+import io.streamebm.pipeline.config.ConfigException;
+import io.streamebm.pipeline.config.PipelineConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A model whose snapshot is larger than Kafka's default record limit of 1 MiB (2→512→512→1,
+ * 265,000 parameters) publishes its snapshots: the trainer creates the snapshot topic large
+ * enough. A snapshot topic that exists with the default limit is refused when the job starts, with
+ * the command that raises it, rather than stopping the trainer at its first snapshot.
+ */
+class LargeSnapshotTest {
+
+    private static final int RECORDS = 2_000;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aSnapshotOverOneMebibyteReachesAPlainReader() throws Exception {
+        LocalKafkaBroker broker = TestBroker.get();
+        String topic = TestBroker.uniqueTopic("large");
+        String models = topic + ".models";
+        broker.createTopic(topic, 1);
+        produce(broker, topic);
+        try (TrainingJob job = new TrainingJob(config(broker, topic, models), quiet())) {
+            assertEquals(RECORDS, job.run(RECORDS).recordsSeen());
+        }
+        List<ConsumerRecord<byte[], byte[]>> snapshots = EndToEndTrainingTest.readAll(broker.bootstrapServers(), models, 1);
+        assertTrue(!snapshots.isEmpty(), "no snapshot on " + models);
+        byte[] value = snapshots.get(snapshots.size() - 1).value();
+        assertTrue(value.length > 1 << 20, "a snapshot of " + value.length + " bytes does not test the limit");
+        ModelSnapshots.Snapshot s = ModelSnapshots.decode(value);
+        assertEquals(RECORDS, s.recordsSeen(), "the last snapshot counts every record");
+    }
+
+    @Test
+    void anExistingTopicTooSmallForTheModelIsRefusedAtStart() throws Exception {
+        LocalKafkaBroker broker = TestBroker.get();
+        String topic = TestBroker.uniqueTopic("large-refused");
+        String models = topic + ".models";
+        broker.createTopic(topic, 1);
+        broker.createTopic(models, 1); // the broker's default limit, about 1 MiB
+        produce(broker, topic);
+        try (TrainingJob job = new TrainingJob(config(broker, topic, models), quiet())) {
+            ConfigException e = assertThrows(ConfigException.class, () -> job.run(RECORDS));
+            assertTrue(e.getMessage().contains("snapshot.topic '" + models + "'"), e.getMessage());
+            assertTrue(e.getMessage().contains("max.message.bytes"), e.getMessage());
+            assertEquals(0, job.trainer().recordsSeen(), "nothing trained before the refusal");
+        }
+    }
+
+    private static void produce(LocalKafkaBroker broker, String topic) {
+        try (KafkaSender sender = KafkaParts.sender(broker.bootstrapServers(), "large-producer")) {
+            new SyntheticProducer(sender, topic, Float32SampleCodec.INSTANCE, Datasets.eightGaussians(2.0, 0.1, 3)::next)
+                    .run(RECORDS, 0);
+        }
+    }
+
+    private PipelineConfig config(LocalKafkaBroker broker, String topic, String models) {
+        Map<String, String> s = new HashMap<>(Map.of(
+                "kafka.bootstrap-servers", broker.bootstrapServers(),
+                "kafka.topic", topic,
+                "kafka.group", topic + "-trainer",
+                "checkpoint.dir", dir.resolve(topic).toString(),
+                "metrics.port", "0",
+                "snapshot.topic", models,
+                "snapshot.every-steps", "5",
+                "model.hidden", "512,512",
+                "loss.type", "dsm",
+                "quality.every-steps", "0"));
+        s.put("batch.max-size", "100");
+        return PipelineConfig.parse(Map.of(), s);
+    }
+
+    private static PrintStream quiet() {
+        return new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+    }
+}
