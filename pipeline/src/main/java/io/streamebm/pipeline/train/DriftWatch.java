@@ -39,7 +39,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * compute the data energies themselves but report only their mean ({@code LossDiagnostics}); per
  * record energies from the loss would save the batch's share. A level the loss has for free, the
  * mean energy of the persistent chains, does not do: in-process, two million stationary records
- * with micro-batches of 1,024 gave 28 and 24 false drifts (two seeds), as the gap between data and
+ * with micro-batches of 1,024 gave 28 false drifts (and 24 in the first 870,000 of another seed), as the gap between data and
  * chain energies wanders while the model learns; the measured reference gave none in four seeds.
  *
  * <p><b>Warm-up.</b> The detector starts after {@value #WARM_UP_RECORDS} records: a model from
