@@ -195,24 +195,26 @@ public final class DriftOnTrainingHarness {
 
     /**
      * The percentile of the energy across an edge of the support, along x = 1 from the odd cell
-     * [0, 2] × [−2, 0] (y < 0) into the even cell [0, 2]² (y > 0), and at the old mode (√2, −√2)
-     * in that odd cell: how wide the model's step at an edge is, which sets how close to a support
+     * [0, 2] × [−2, 0] (y < 0) into the even cell [0, 2]² (y > 0), and at the two off-support old
+     * modes (√2, −√2) and (−√2, √2): how wide the model's step at an edge is, which sets how close to a support
      * cell an old record can lie and still be flagged.
      */
     private static void profile(EbmLearner learner, EnergySketch sketch) {
         EnergyPercentiles p = sketch.percentiles().orElseThrow();
         double[] ys = {-0.4, -0.2, -0.1, -0.05, -0.02, 0, 0.02, 0.05, 0.1, 0.2, 0.4};
-        float[][] points = new float[ys.length + 1][];
+        float[][] points = new float[ys.length + 2][];
         for (int i = 0; i < ys.length; i++) {
             points[i] = new float[] {1f, (float) ys[i]};
         }
         points[ys.length] = new float[] {(float) Math.sqrt(2), (float) -Math.sqrt(2)};
+        points[ys.length + 1] = new float[] {(float) -Math.sqrt(2), (float) Math.sqrt(2)};
         double[] e = learner.energies(Nd4j.create(points)).toDoubleVector();
         StringBuilder line = new StringBuilder("energy percentile across the edge y = 0 at x = 1 (y < 0 outside):");
         for (int i = 0; i < ys.length; i++) {
             line.append(String.format(Locale.ROOT, " y %.2f: %.4f", ys[i], p.percentile(e[i])));
         }
-        line.append(String.format(Locale.ROOT, "; at the old mode (1.41, -1.41): %.4f", p.percentile(e[ys.length])));
+        line.append(String.format(Locale.ROOT, "; at the old modes (1.41, -1.41): %.4f, (-1.41, 1.41): %.4f",
+                p.percentile(e[ys.length]), p.percentile(e[ys.length + 1])));
         System.out.println(line);
     }
 
@@ -260,15 +262,18 @@ public final class DriftOnTrainingHarness {
         double[] oldE = learner.energies(oldBatch).toDoubleVector();
         float[][] oldX = oldBatch.toFloatMatrix();
         // Flagged / count per group: all, inside, outside, far outside, then outside by (0, 0.05],
-        // (0.05, 0.1] and (0.1, FAR]: how close to a support cell the model stops flagging.
-        int[] count = new int[7];
-        int[] flagged = new int[7];
+        // (0.05, 0.1] and (0.1, FAR]: how close to a support cell the model stops flagging; then far
+        // outside with x > 0 and x < 0, i.e. nearly all from the mode (√2, −√2) and from (−√2, √2),
+        // which are forgotten at different times.
+        int[] count = new int[9];
+        int[] flagged = new int[9];
         for (int i = 0; i < oldE.length; i++) {
             double d = distanceToSupport(oldX[i][0], oldX[i][1]);
             boolean f = p.percentile(oldE[i]) >= threshold;
             List<Integer> groups = new ArrayList<>(List.of(0, d > 0 ? 2 : 1));
             if (d > FAR) {
                 groups.add(3);
+                groups.add(oldX[i][0] > 0 ? 7 : 8);
             } else if (d > 0) {
                 groups.add(d <= 0.05 ? 4 : d <= 0.1 ? 5 : 6);
             }
@@ -301,9 +306,9 @@ public final class DriftOnTrainingHarness {
                 FAR, share(flagged, count, 3), 100.0 * newFlagged / HELD_OUT,
                 CHECKERBOARD.totalVariation(learner.model()), chains, p.records());
         System.out.printf(Locale.ROOT, "    old records outside by (0, 0.05]: %.2f%% of %d flagged, (0.05, 0.1]: %.2f%% of %d,"
-                + " (0.1, %.2f]: %.2f%% of %d, more: %.2f%% of %d%n", share(flagged, count, 4), count[4],
-                share(flagged, count, 5), count[5], FAR, share(flagged, count, 6), count[6], share(flagged, count, 3),
-                count[3]);
+                + " (0.1, %.2f]: %.2f%% of %d, more: %.2f%% of %d (x > 0: %.2f%%, x < 0: %.2f%%)%n", share(flagged, count, 4),
+                count[4], share(flagged, count, 5), count[5], FAR, share(flagged, count, 6), count[6],
+                share(flagged, count, 3), count[3], share(flagged, count, 7), share(flagged, count, 8));
         return share(flagged, count, 3) >= TARGET_OLD && 100.0 * newFlagged / HELD_OUT <= TARGET_NEW;
     }
 
