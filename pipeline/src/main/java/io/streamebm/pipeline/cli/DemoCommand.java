@@ -140,9 +140,13 @@ public final class DemoCommand implements Callable<Integer> {
         Optional<KnownDensity> known = KnownDensity.of(config.string("quality.reference"));
         double tv = known.isEmpty() ? Double.NaN
                 : job.trainer().onThread(() -> known.get().totalVariation(job.learner().model()));
-        double mmd = job.latestQuality().map(QualityProbe.Measurement::mmd).orElse(Double.NaN);
-        String s = String.format(Locale.ROOT, "final quality: MMD(recent data, model samples) %.4f (step %d)", mmd,
-                job.latestQuality().map(QualityProbe.Measurement::step).orElse(0L));
+        // A run shorter than quality.every-steps has no MMD yet: say so rather than print NaN.
+        String s = job.latestQuality()
+                .map(q -> String.format(Locale.ROOT, "final quality: MMD(recent data, model samples) %.4f (step %d)",
+                        q.mmd(), q.step()))
+                .orElse(config.integer("quality.every-steps") == 0 ? "final quality: no MMD (quality.every-steps = 0)"
+                        : "final quality: no MMD yet (the probe measures every " + config.integer("quality.every-steps")
+                                + " updates, and this run made " + summary.steps() + ")");
         if (!Double.isNaN(tv)) {
             s += String.format(Locale.ROOT, ", grid TV to the true density %.3f", tv);
         }

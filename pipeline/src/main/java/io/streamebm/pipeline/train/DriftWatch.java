@@ -29,7 +29,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p><b>Measured</b> (trainer against the local broker, {@code TrainerDriftTest}'s light PCD model,
  * eight Gaussians then the checkerboard at record 200,000, one partition): no drift in the 200,000
  * stationary records, the switch found 192 records after it (the batch that completed it), once;
- * no drift in two million stationary records with micro-batches of 1,024.
+ * no drift in two million stationary records (two runs). With micro-batches of 1,024 a false
+ * drift still came back in one run of three (bench/RESULTS.md).
  * The free alternative, each energy minus the mean energy of the last 1,024 records as measured
  * under the model of their own time, reported a drift at record 30,834 of the stationary part
  * (the model still moving), so the reference is measured again under the current model. Its

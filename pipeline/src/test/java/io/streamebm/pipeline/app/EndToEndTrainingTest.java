@@ -59,24 +59,12 @@ class EndToEndTrainingTest {
             new SyntheticProducer(sender, topic, JsonSampleCodec.INSTANCE, data::next).run(RECORDS, 0);
         }
 
-        Map<String, String> settings = new HashMap<>(Map.of(
-                "kafka.bootstrap-servers", broker.bootstrapServers(),
-                "kafka.topic", topic,
-                "kafka.group", topic + "-trainer",
-                "checkpoint.dir", dir.resolve("checkpoints").toString(),
+        Map<String, String> settings = LightModel.trainer(broker, topic, dir.resolve("checkpoints"));
+        settings.putAll(Map.of(
                 "snapshot.topic", models,
                 "snapshot.every-steps", "20",
                 "score.topic", scores,
-                "metrics.port", "0",
-                "model.name", "e2e"));
-        settings.putAll(Map.of(
-                "model.hidden", "64,64",
-                "loss.chains", "512",
-                "loss.reinit", "0.0",
-                "loss.alpha", "0.01",
-                "sampler.step-size", "0.001",
-                "optimizer.lr", "0.003",
-                "optimizer.beta1", "0.0",
+                "model.name", "e2e",
                 "batch.max-size", "128"));
         PipelineConfig config = PipelineConfig.parse(Map.of(), settings);
         ByteArrayOutputStream log = new ByteArrayOutputStream();

@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,14 +36,26 @@ class LargeSnapshotTest {
     @TempDir
     Path dir;
 
+    private LocalKafkaBroker broker;
+    private String topic;
+    private String models;
+
+    /** A new input topic of {@value #RECORDS} records; its snapshot topic does not exist yet. */
+    @BeforeEach
+    void produce() {
+        broker = TestBroker.get();
+        topic = TestBroker.uniqueTopic("large");
+        models = topic + ".models";
+        broker.createTopic(topic, 1);
+        try (KafkaSender sender = KafkaParts.sender(broker.bootstrapServers(), "large-producer")) {
+            new SyntheticProducer(sender, topic, Float32SampleCodec.INSTANCE, Datasets.eightGaussians(2.0, 0.1, 3)::next)
+                    .run(RECORDS, 0);
+        }
+    }
+
     @Test
     void aSnapshotOverOneMebibyteReachesAPlainReader() throws Exception {
-        LocalKafkaBroker broker = TestBroker.get();
-        String topic = TestBroker.uniqueTopic("large");
-        String models = topic + ".models";
-        broker.createTopic(topic, 1);
-        produce(broker, topic);
-        try (TrainingJob job = new TrainingJob(config(broker, topic, models), quiet())) {
+        try (TrainingJob job = new TrainingJob(config(), quiet())) {
             assertEquals(RECORDS, job.run(RECORDS).recordsSeen());
         }
         List<ConsumerRecord<byte[], byte[]>> snapshots = EndToEndTrainingTest.readAll(broker.bootstrapServers(), models, 1);
@@ -55,13 +68,8 @@ class LargeSnapshotTest {
 
     @Test
     void anExistingTopicTooSmallForTheModelIsRefusedAtStart() throws Exception {
-        LocalKafkaBroker broker = TestBroker.get();
-        String topic = TestBroker.uniqueTopic("large-refused");
-        String models = topic + ".models";
-        broker.createTopic(topic, 1);
         broker.createTopic(models, 1); // the broker's default limit, about 1 MiB
-        produce(broker, topic);
-        try (TrainingJob job = new TrainingJob(config(broker, topic, models), quiet())) {
+        try (TrainingJob job = new TrainingJob(config(), quiet())) {
             ConfigException e = assertThrows(ConfigException.class, () -> job.run(RECORDS));
             assertTrue(e.getMessage().contains("snapshot.topic '" + models + "'"), e.getMessage());
             assertTrue(e.getMessage().contains("max.message.bytes"), e.getMessage());
@@ -69,20 +77,10 @@ class LargeSnapshotTest {
         }
     }
 
-    private static void produce(LocalKafkaBroker broker, String topic) {
-        try (KafkaSender sender = KafkaParts.sender(broker.bootstrapServers(), "large-producer")) {
-            new SyntheticProducer(sender, topic, Float32SampleCodec.INSTANCE, Datasets.eightGaussians(2.0, 0.1, 3)::next)
-                    .run(RECORDS, 0);
-        }
-    }
-
-    private PipelineConfig config(LocalKafkaBroker broker, String topic, String models) {
-        Map<String, String> s = new HashMap<>(Map.of(
-                "kafka.bootstrap-servers", broker.bootstrapServers(),
-                "kafka.topic", topic,
-                "kafka.group", topic + "-trainer",
-                "checkpoint.dir", dir.resolve(topic).toString(),
-                "metrics.port", "0",
+    private PipelineConfig config() {
+        // The light model made wide (2-512-512-1) and trained by denoising score matching, which is fast.
+        Map<String, String> s = LightModel.trainer(broker, topic, dir.resolve(topic));
+        s.putAll(Map.of(
                 "snapshot.topic", models,
                 "snapshot.every-steps", "5",
                 "model.hidden", "512,512",

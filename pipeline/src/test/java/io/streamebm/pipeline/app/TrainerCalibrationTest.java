@@ -55,32 +55,18 @@ class TrainerCalibrationTest {
             new SyntheticProducer(sender, heldOut, JsonSampleCodec.INSTANCE, Datasets.eightGaussians(2.0, 0.1, 22)::next)
                     .run(HELD_OUT, 0);
         }
-        Map<String, String> settings = new HashMap<>(Map.of(
-                "kafka.bootstrap-servers", broker.bootstrapServers(),
-                "kafka.topic", topic,
-                "kafka.group", topic + "-trainer",
-                "checkpoint.dir", dir.resolve("checkpoints").toString(),
+        Map<String, String> settings = LightModel.trainer(broker, topic, dir.resolve("checkpoints"));
+        settings.putAll(Map.of(
                 "snapshot.topic", models,
                 "snapshot.every-steps", "100",
                 "score.topic", scores,
-                "metrics.port", "0",
                 "model.name", "calibrated"));
         // The light model of EndToEndTrainingTest, still learning at the end: a window of 5,000
         // keeps the sketch to energies of models close to the snapshot's (measured: 0.63% flagged;
         // with 10,000 and two partitions, 0.75%). One partition: the same order every run.
         // Every batch is measured: this test checks what the sketch makes of the energies,
         // OnlineTrainerTest checks which batches are measured.
-        settings.putAll(Map.of(
-                "model.hidden", "64,64",
-                "loss.chains", "512",
-                "loss.reinit", "0.0",
-                "loss.alpha", "0.01",
-                "sampler.step-size", "0.001",
-                "optimizer.lr", "0.003",
-                "optimizer.beta1", "0.0",
-                "batch.max-size", "128",
-                "calibration.window-records", "5000",
-                "seed", "5"));
+        settings.putAll(Map.of("batch.max-size", "128", "calibration.window-records", "5000", "seed", "5"));
         settings.put("calibration.every-batches", "1");
         PipelineConfig config = PipelineConfig.parse(Map.of(), settings);
         try (TrainingJob job = new TrainingJob(config, new PrintStream(new ByteArrayOutputStream(), true,
