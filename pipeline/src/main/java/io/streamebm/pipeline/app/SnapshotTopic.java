@@ -77,8 +77,8 @@ final class SnapshotTopic {
                         + " bytes (its max.message.bytes), but a snapshot of this model takes up to " + needed
                         + " bytes; raise the limit (kafka-configs.sh --bootstrap-server " + bootstrap
                         + " --alter --entity-type topics --entity-name " + topic + " --add-config max.message.bytes="
-                        + Math.max(needed, CREATED_LIMIT_BYTES) + "), name a new topic, which the trainer creates"
-                        + " large enough, or train a smaller model.hidden"));
+                        + Math.max(needed, CREATED_LIMIT_BYTES) + "), name a new topic (--set snapshot.topic=NAME), which the"
+                        + " trainer creates large enough, or train a smaller model.hidden"));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
