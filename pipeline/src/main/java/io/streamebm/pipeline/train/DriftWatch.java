@@ -19,8 +19,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *
  * <p><b>What the detector sees.</b> Each record's energy minus the mean energy, under the same
  * model, of the {@value #REFERENCE} training records before the micro-batch trained last (see
- * {@link #keep} for why not that one). A learning model
- * moves all its energies together (it has no fixed zero), and raw energies made the detector
+ * {@link #keep} for why not that one). A learning model moves all its energies together (it has
+ * no fixed zero), and raw energies made the detector
  * report drifts on a stationary stream; relative ones cancel that common movement, so that only
  * records unlike the recent ones stand out ({@link DriftDetector}'s measurements). The reference
  * rows are measured in the same forward pass as the batch ({@link #rowsToMeasure}), whose energies
@@ -40,8 +40,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * compute the data energies themselves but report only their mean ({@code LossDiagnostics}); per
  * record energies from the loss would save the batch's share. A level the loss has for free, the
  * mean energy of the persistent chains, does not do: in-process, two million stationary records
- * with micro-batches of 1,024 gave 28 false drifts (and 24 in the first 870,000 of another seed), as the gap between data and
- * chain energies wanders while the model learns; the measured reference gave none in four seeds.
+ * with micro-batches of 1,024 gave 28 false drifts (and 24 in the first 870,000 of another seed),
+ * as the gap between data and chain energies wanders while the model learns; the measured
+ * reference gave none in four seeds.
  *
  * <p><b>Warm-up.</b> The detector starts after {@value #WARM_UP_RECORDS} records: a model from
  * scratch changes fastest at first, and the reference must fill. After a drift it starts over, a
