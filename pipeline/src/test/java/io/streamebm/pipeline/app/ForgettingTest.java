@@ -19,8 +19,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,7 +44,6 @@ class ForgettingTest {
     private static final int AFTER = 250_000;
     private static final int HELD_OUT = 4_000;
     private static final double MARGIN = 0.2;
-    private static final Pattern SCORE = Pattern.compile("\"modelVersion\":(\\d+),\"percentile\":([^,]+),\"anomaly\":([a-z]+)}");
 
     @TempDir
     Path dir;
@@ -132,29 +129,10 @@ class ForgettingTest {
         }
         List<ConsumerRecord<byte[], byte[]>> scored = EndToEndTrainingTest.readAll(broker.bootstrapServers(), scores,
                 samples.size());
-        // The scorer may start on an older snapshot before it has read the newest: count the newest's scores.
-        long newest = 0;
-        for (ConsumerRecord<byte[], byte[]> r : scored) {
-            newest = Math.max(newest, Long.parseLong(match(r).group(1)));
-        }
-        int counted = 0;
-        int flagged = 0;
-        for (ConsumerRecord<byte[], byte[]> r : scored) {
-            Matcher m = match(r);
-            if (Long.parseLong(m.group(1)) == newest) {
-                counted++;
-                flagged += m.group(3).equals("true") ? 1 : 0;
-            }
-        }
-        assertTrue(counted >= samples.size() / 2, counted + " of " + scored.size() + " scored by version " + newest);
-        return flagged / (double) counted;
-    }
-
-    private static Matcher match(ConsumerRecord<byte[], byte[]> r) {
-        String json = new String(r.value(), StandardCharsets.UTF_8);
-        Matcher m = SCORE.matcher(json);
-        assertTrue(m.find(), json);
-        return m;
+        NewestScores newest = NewestScores.of(scored);
+        assertTrue(newest.counted() >= samples.size() / 2, newest.counted() + " of " + scored.size()
+                + " scored by version " + newest.version());
+        return newest.share();
     }
 
     private static PrintStream quiet() {

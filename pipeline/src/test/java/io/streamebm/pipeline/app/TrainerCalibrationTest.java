@@ -16,8 +16,6 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,8 +30,6 @@ class TrainerCalibrationTest {
 
     private static final int TRAINING = 60_000;
     private static final int HELD_OUT = 40_000;
-    private static final Pattern SCORE = Pattern.compile(
-            "\"modelVersion\":(\\d+),\"percentile\":([^,]+),\"anomaly\":([a-z]+)}");
 
     @TempDir
     Path dir;
@@ -85,33 +81,13 @@ class TrainerCalibrationTest {
         List<ConsumerRecord<byte[], byte[]>> scored = EndToEndTrainingTest.readAll(broker.bootstrapServers(), scores,
                 HELD_OUT);
         assertTrue(scored.size() >= HELD_OUT, "scores: " + scored.size());
-        long newest = 0;
-        for (ConsumerRecord<byte[], byte[]> r : scored) {
-            newest = Math.max(newest, Long.parseLong(match(r).group(1)));
-        }
-        // The scorer may start on an older snapshot before it has read the newest: count the newest's scores.
-        int counted = 0;
-        int flagged = 0;
-        for (ConsumerRecord<byte[], byte[]> r : scored) {
-            Matcher m = match(r);
-            assertTrue(m.group(2).matches("[01]\\.[0-9]+(E-?[0-9]+)?|[01]"), "numeric percentile: " + m.group());
-            assertTrue(m.group(3).equals("true") || m.group(3).equals("false"), "boolean anomaly: " + m.group());
-            if (Long.parseLong(m.group(1)) == newest) {
-                counted++;
-                flagged += m.group(3).equals("true") ? 1 : 0;
-            }
-        }
-        assertTrue(counted >= HELD_OUT * 3 / 4, counted + " of " + scored.size() + " scored by version " + newest);
-        double share = flagged / (double) counted;
+        NewestScores newest = NewestScores.of(scored);
+        assertTrue(newest.counted() >= HELD_OUT * 3 / 4, newest.counted() + " of " + scored.size()
+                + " scored by version " + newest.version());
+        double share = newest.share();
         System.out.printf(java.util.Locale.ROOT, "calibration: flagged %d of %d held-out records (%.3f%%) by version %d%n",
-                flagged, counted, 100 * share, newest);
-        assertTrue(share >= 0.002 && share <= 0.008, "flagged " + flagged + " of " + counted + " = " + 100 * share + "%");
-    }
-
-    private static Matcher match(ConsumerRecord<byte[], byte[]> r) {
-        String json = new String(r.value(), StandardCharsets.UTF_8);
-        Matcher m = SCORE.matcher(json);
-        assertTrue(m.find(), json);
-        return m;
+                newest.flagged(), newest.counted(), 100 * share, newest.version());
+        assertTrue(share >= 0.002 && share <= 0.008, "flagged " + newest.flagged() + " of " + newest.counted() + " = "
+                + 100 * share + "%");
     }
 }
