@@ -5,6 +5,7 @@ import io.streamebm.energy.EnergyFunction;
 import io.streamebm.runtime.RandomSource;
 import io.streamebm.samplers.Sampler;
 import io.streamebm.telemetry.LossDiagnostics;
+import java.util.Optional;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -110,8 +111,14 @@ public final class ContrastiveDivergenceLoss extends RandomizedLoss {
         int n = (int) x.rows();
         lastNegatives = neg;
         record(new LossDiagnostics(LossSupport.mean(e[0], 0, n), LossSupport.mean(e[0], n, e[0].length),
-                acceptance, Double.NaN, sampling));
+                acceptance, Double.NaN, sampling), e[0], n);
         return loss;
+    }
+
+    /** The data's energies, unless data noise perturbs the rows this loss measures. */
+    @Override
+    public Optional<DataEnergies> dataEnergies() {
+        return dataNoise == 0 ? offerDataEnergies() : Optional.empty();
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.streamebm.autograd.Tensor;
 import io.streamebm.energy.EnergyFunction;
 import io.streamebm.telemetry.LossDiagnostics;
 import java.util.List;
+import java.util.Optional;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -30,6 +31,15 @@ public interface Loss {
 
     /** What the last {@link #apply} measured; {@link LossDiagnostics#NONE} before the first call. */
     LossDiagnostics lastDiagnostics();
+
+    /**
+     * The energies of each batch's data rows under the model before the update, when this loss
+     * measures them exactly as part of its work; empty otherwise (the default). The answer is fixed
+     * for the loss's lifetime, so a caller asks once.
+     */
+    default Optional<DataEnergies> dataEnergies() {
+        return Optional.empty();
+    }
 
     /** A short stable name for metrics and configuration, such as {@code "pcd"}. */
     String name();

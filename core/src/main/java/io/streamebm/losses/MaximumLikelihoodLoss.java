@@ -5,6 +5,7 @@ import io.streamebm.energy.EnergyFunction;
 import io.streamebm.internal.HostArrays;
 import io.streamebm.energy.NormalizedEnergy;
 import io.streamebm.telemetry.LossDiagnostics;
+import java.util.Optional;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -39,8 +40,14 @@ public final class MaximumLikelihoodLoss extends BaseLoss {
         Tensor e = model.energy(Tensor.constant(x));
         Tensor loss = e.mean().add(((NormalizedEnergy) model).logPartition());
         double[] ev = HostArrays.toDoubles(e.value());
-        record(new LossDiagnostics(LossSupport.mean(ev, 0, ev.length), Double.NaN, Double.NaN, Double.NaN, 0));
+        record(new LossDiagnostics(LossSupport.mean(ev, 0, ev.length), Double.NaN, Double.NaN, Double.NaN, 0), ev, ev.length);
         return loss;
+    }
+
+    /** The data's energies, the mean of which is the loss. */
+    @Override
+    public Optional<DataEnergies> dataEnergies() {
+        return offerDataEnergies();
     }
 
     @Override

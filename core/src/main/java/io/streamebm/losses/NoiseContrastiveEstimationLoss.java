@@ -193,7 +193,7 @@ public final class NoiseContrastiveEstimationLoss extends BaseLoss implements St
             sampling += t;
         }
         record(new LossDiagnostics(LossSupport.mean(ev, 0, n), LossSupport.mean(ev, n, ev.length), Double.NaN,
-                Double.NaN, sampling));
+                Double.NaN, sampling), ev, n);
         return loss;
     }
 
@@ -221,6 +221,12 @@ public final class NoiseContrastiveEstimationLoss extends BaseLoss implements St
         double[] logq = HostArrays.toDoubles(noise.logProb(rows));
         System.arraycopy(logq, 0, lq, from, to - from);
         return rows;
+    }
+
+    /** The data's energies, the first rows of the pass that also measures the noise. */
+    @Override
+    public Optional<DataEnergies> dataEnergies() {
+        return offerDataEnergies();
     }
 
     @Override

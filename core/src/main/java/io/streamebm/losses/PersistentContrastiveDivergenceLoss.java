@@ -6,6 +6,7 @@ import io.streamebm.runtime.RandomSource;
 import io.streamebm.runtime.Stateful;
 import io.streamebm.samplers.Sampler;
 import io.streamebm.telemetry.LossDiagnostics;
+import java.util.Optional;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -242,7 +243,7 @@ public final class PersistentContrastiveDivergenceLoss extends BaseLoss implemen
         }
         lastNegatives = neg;
         record(new LossDiagnostics(LossSupport.mean(e[0], 0, n), LossSupport.mean(e[0], n, n + m),
-                acceptance, chainEnergyMean(), sampling));
+                acceptance, chainEnergyMean(), sampling), e[0], n);
         return loss;
     }
 
@@ -339,6 +340,12 @@ public final class PersistentContrastiveDivergenceLoss extends BaseLoss implemen
             }
         }
         return c == 0 ? Double.NaN : s / c;
+    }
+
+    /** The data's energies, measured with the negatives' in one pass. */
+    @Override
+    public Optional<DataEnergies> dataEnergies() {
+        return offerDataEnergies();
     }
 
     @Override

@@ -77,7 +77,7 @@ public final class ScoreMatchingLoss extends RandomizedLoss {
                 basis.get(NDArrayIndex.interval(j * n, (j + 1) * n), NDArrayIndex.point(j)).assign(1.0);
             }
             FusedResult r = fused.get().scoreMatchingTerms(xv, basis, 1.0 / n);
-            record(LossSupport.dataOnly(r.energies(), (int) n));
+            record(LossSupport.dataOnly(r.energies(), (int) n), r.energies(), (int) n);
             return r.toLoss();
         }
         Tensor x = Tensor.variable(xv);
@@ -102,8 +102,15 @@ public final class ScoreMatchingLoss extends RandomizedLoss {
             trace = trace.mul(1.0 / probes);
         }
         Tensor loss = g.square().sum().mul(0.5).sub(trace).mul(1.0 / n);
-        record(LossSupport.dataOnly(HostArrays.toDoubles(e.value()), (int) n));
+        double[] ev = HostArrays.toDoubles(e.value());
+        record(LossSupport.dataOnly(ev, (int) n), ev, (int) n);
         return loss;
+    }
+
+    /** The data's energies, measured on the way to their derivatives. */
+    @Override
+    public Optional<DataEnergies> dataEnergies() {
+        return offerDataEnergies();
     }
 
     @Override

@@ -96,7 +96,7 @@ public final class SlicedScoreMatchingLoss extends RandomizedLoss {
             FusedResult r = projection == Projection.RADEMACHER && d < 31 && (1L << (d - 1)) < nProjections
                     ? distinctRademacher(fused.get(), xv, vv, n, d)
                     : fused.get().scoreMatchingTerms(xv, vv, 1.0 / rows);
-            record(LossSupport.dataOnly(r.energies(), (int) n));
+            record(LossSupport.dataOnly(r.energies(), (int) n), r.energies(), (int) n);
             return r.toLoss();
         }
         INDArray xr = nProjections == 1 ? xv : Nd4j.tile(xv, nProjections, 1);
@@ -107,7 +107,8 @@ public final class SlicedScoreMatchingLoss extends RandomizedLoss {
         Tensor gv = g.mul(v).sum(1);
         Tensor hv = Autograd.grad(gv, x, true);
         Tensor loss = gv.square().sum().mul(0.5).sub(hv.mul(v).sum()).mul(1.0 / rows);
-        record(LossSupport.dataOnly(HostArrays.toDoubles(e.value()), (int) n));
+        double[] ev = HostArrays.toDoubles(e.value());
+        record(LossSupport.dataOnly(ev, (int) n), ev, (int) n);
         return loss;
     }
 
@@ -190,6 +191,12 @@ public final class SlicedScoreMatchingLoss extends RandomizedLoss {
             }
         }
         return Nd4j.createFromArray(buf).reshape('c', rows, d).castTo(type);
+    }
+
+    /** The data's energies (the first copy of the rows the projections repeat). */
+    @Override
+    public Optional<DataEnergies> dataEnergies() {
+        return offerDataEnergies();
     }
 
     @Override
