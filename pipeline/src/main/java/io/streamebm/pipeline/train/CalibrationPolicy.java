@@ -14,8 +14,10 @@ import java.util.Optional;
  * record among energies of the same model's time.
  *
  * <p>Why pre-update energies: they are what a scorer sees, a model meeting records it has not
- * trained on. The losses report only mean energies ({@code LossDiagnostics}), so the trainer asks
- * the learner for a batch's energies ({@link Learner#energies}): every micro-batch when the drift
+ * trained on. Most losses measure them anyway and hand them over ({@link Learner#batchEnergies}):
+ * then every micro-batch is measured, at the cost of the sketch alone, and the windows hold the
+ * newest records. Otherwise (dsm, cd with data noise) the trainer asks the learner for a batch's
+ * energies ({@link Learner#energies}), a forward pass of its own: every micro-batch when the drift
  * watch needs them anyway (and shares them), otherwise one in {@code calibration.every-batches}.
  *
  * <p>The sketch goes into every checkpoint as the section {@value #SECTION} and comes back on
@@ -44,7 +46,8 @@ final class CalibrationPolicy {
 
     /**
      * Whether the micro-batch after {@code step} updates should be measured for the calibration
-     * alone. The measurement is a forward pass, about 40 % of a training step; one batch in
+     * alone, when the loss does not hand its energies over. The measurement is then a forward pass,
+     * about 40 % of a training step; one batch in
      * {@code everyBatches} (25 by default) keeps the calibration near 2 % of training, and fixed
      * by the step, so the same seed measures the same batches.
      */

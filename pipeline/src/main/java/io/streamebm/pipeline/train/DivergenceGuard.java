@@ -28,8 +28,9 @@ final class DivergenceGuard {
      * @param record  what the update measured (every number NaN if the learner rejected it)
      * @param refusal why the update must not stand, or null when it stands
      * @param batch   the batch it learned from (chain restarts at the data take rows of it)
+     * @param made    whether the learner's update returned (false: it threw, and measured nothing)
      */
-    record Attempt(StepRecord record, String refusal, INDArray batch) {
+    record Attempt(StepRecord record, String refusal, INDArray batch, boolean made) {
         boolean refused() {
             return refusal != null;
         }
@@ -68,9 +69,9 @@ final class DivergenceGuard {
     Attempt attempt(INDArray batch) {
         try {
             StepRecord r = learner.update(batch);
-            return new Attempt(r, energyOutOfBounds(r), batch);
+            return new Attempt(r, energyOutOfBounds(r), batch, true);
         } catch (RejectedUpdateException e) {
-            return new Attempt(StepRecord.refused((int) batch.rows()), e.getMessage(), batch);
+            return new Attempt(StepRecord.refused((int) batch.rows()), e.getMessage(), batch, false);
         }
     }
 

@@ -10,59 +10,42 @@ import java.util.Optional;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The trainer's drift policy: watches the energies of arriving records under the model before it
  * trains on them, reports a change of the stream ({@link TrainerListener#drifted}) and reacts as
  * {@code drift.reaction} says.
  *
- * <p><b>What the detector sees.</b> Each record's energy minus the mean energy, under the same
- * model, of the {@value #REFERENCE} training records before the micro-batch trained last (see
- * {@link #keep} for why not that one). A learning model moves all its energies together (it has
- * no fixed zero), and raw energies made the detector
- * report drifts on a stationary stream; relative ones cancel that common movement, so that only
- * records unlike the recent ones stand out ({@link DriftDetector}'s measurements). The reference
- * rows are measured in the same forward pass as the batch ({@link #rowsToMeasure}), whose energies
- * the calibration shares, so the trainer asks the model once per micro-batch.
+ * <p><b>What the detector sees.</b> Each record's energy minus the level, the mean energy of the
+ * recent training records under the same model ({@link DriftLevel}). A learning model moves all
+ * its energies together (it has no fixed zero), and raw energies made the detector report drifts
+ * on a stationary stream; relative ones cancel that common movement, so that only records unlike
+ * the recent ones stand out ({@link DriftDetector}'s measurements).
  *
- * <p><b>Measured</b> (trainer against the local broker, {@code TrainerDriftTest}'s light PCD model,
- * eight Gaussians then the checkerboard at record 200,000, one partition): no drift in the 200,000
- * stationary records, the switch found 192 records after it (the batch that completed it), once;
- * no drift in two million stationary records (two runs). With micro-batches of 1,024 a false
- * drift still came back in one run of three (bench/RESULTS.md).
- * The free alternative, each energy minus the mean energy of the last 1,024 records as measured
- * under the model of their own time, reported a drift at record 30,834 of the stationary part
- * (the model still moving), so the reference is measured again under the current model. Its
- * price: the forward pass covers 1,280 rows instead of 256. With the defaults on a busy 2-core
- * machine, per record, the batch's energies with the sketch cost 10 us next to a 25 us DSM step
- * and 33 us next to a 71 us PCD step; with the reference and ADWIN, 36 us and 52 us. The losses
- * compute the data energies themselves but report only their mean ({@code LossDiagnostics}); per
- * record energies from the loss would save the batch's share. A level the loss has for free, the
- * mean energy of the persistent chains, does not do: in-process, two million stationary records
- * with micro-batches of 1,024 gave 28 false drifts (and 24 in the first 870,000 of another seed),
- * as the gap between data and chain energies wanders while the model learns; the measured
- * reference gave none in four seeds.
+ * <p><b>Cost.</b> The batch's own energies come free from the loss when it measures them
+ * ({@link Learner#batchEnergies}: pcd, cd, nce, mle, sm, ssm); otherwise the trainer measures them.
+ * The level costs a forward pass of {@value DriftLevel#PROBE_ROWS} probe rows an update, a quarter
+ * of a default micro-batch's (bench/RESULTS.md, "Calibration and drift").
  *
  * <p><b>Warm-up.</b> The detector starts after {@value #WARM_UP_RECORDS} records: a model from
- * scratch changes fastest at first, and the reference must fill. After a drift it starts over, a
- * fresh detector after another warm-up, because the energies settle for a while after a switch
- * (as the model learns the new stream) and would otherwise report the same change again.
+ * scratch changes fastest at first. After a drift it starts over, a fresh detector and level after
+ * another warm-up, because the energies settle for a while after a switch (as the model learns the
+ * new stream) and would otherwise report the same change again.
  *
- * <p><b>Reactions.</b> {@code reinit-chains} restarts the persistent chains at the arriving batch;
- * {@code raise-lr} multiplies the learning rate by its factor for its number of applied updates
- * (the countdown goes into checkpoints, so a restart in the window still ends it);
- * {@code snapshot-pre-drift} publishes the model as it is before it learns from the drifted
- * records, under the version of its step ({@link SnapshotSchedule#publish}).
+ * <p><b>Reactions</b> follow the update on the batch in which the drift was found (the batch's
+ * energies are known only then). {@code reinit-chains} restarts the persistent chains at that
+ * batch; {@code raise-lr} multiplies the learning rate by its factor for its number of applied
+ * updates from the next one (the countdown goes into checkpoints, so a restart in the window still
+ * ends it); {@code snapshot-pre-drift} publishes the model as it was before that batch, kept
+ * before each update for this purpose, under the version of its step
+ * ({@link SnapshotSchedule#publish}).
  *
- * <p>What a restart does not keep: the detector's window and the reference rows. A restarted
- * trainer warms up again, so a change that straddles a restart may go unreported. Not thread-safe:
- * the trainer thread owns it.
+ * <p>What a restart does not keep: the detector's window and the level's records. A restarted trainer warms
+ * up again, so a change that straddles a restart may go unreported. Not thread-safe: the trainer
+ * thread owns it.
  */
 final class DriftWatch {
 
-    /** Training records whose mean energy is the reference level. */
-    static final int REFERENCE = 1024;
     /** Records after a (re)start or a drift before the detector sees any. */
     static final long WARM_UP_RECORDS = 10_000;
     /** Checkpoint key of the updates the raised learning rate still lasts. */
@@ -73,9 +56,9 @@ final class DriftWatch {
     private final SnapshotSchedule snapshots;
     private final TrainerListener listener;
     private DriftDetector detector;
-    private INDArray reference;
-    /** The latest micro-batch: it joins the reference after the next update. */
-    private INDArray latest;
+    private final DriftLevel level;
+    /** The model before the current update, kept for {@code snapshot-pre-drift}. */
+    private Map<String, INDArray> modelBefore;
     private long warmUpLeft = WARM_UP_RECORDS;
     private long raisedStepsLeft;
 
@@ -91,6 +74,7 @@ final class DriftWatch {
         this.snapshots = Objects.requireNonNull(snapshots, "snapshots");
         this.listener = Objects.requireNonNull(listener, "listener");
         this.detector = options.map(DriftOptions::detector).orElse(null);
+        this.level = new DriftLevel(learner::energies);
     }
 
     /** Whether drift detection is on ({@code drift.enabled}): then every batch is measured. */
@@ -98,63 +82,41 @@ final class DriftWatch {
         return options.isPresent();
     }
 
-    /**
-     * The rows to measure before the update: the batch, followed by the reference rows when there
-     * are any. The first {@code batch.rows()} energies are the batch's.
-     */
-    INDArray rowsToMeasure(INDArray batch) {
-        return options.isEmpty() || reference == null ? batch : Nd4j.vstack(batch, reference);
+    /** An update is about to be made: the level measures what it needs under the model it starts from. */
+    void beforeUpdate() {
+        if (options.isEmpty()) {
+            return;
+        }
+        level.beforeUpdate();
+        if (options.get().reaction() == DriftReaction.SNAPSHOT_PRE_DRIFT) {
+            modelBefore = learner.modelState();
+        }
     }
 
     /**
-     * Feeds the batch's relative energies to the detector and keeps the batch as reference.
+     * Feeds a batch's relative energies to the detector, after the update that learned from it.
      *
      * @param step        the updates made before this batch
      * @param recordsSeen the records counted, this batch's included
-     * @param batch       the arriving records
-     * @param energies    the energies of {@link #rowsToMeasure}'s rows under the current model
+     * @param batch       the batch
+     * @param energies    its energies under the model before the update, the one {@link #beforeUpdate} measured
      * @return whether a reaction changed the learner (its state is then a new baseline)
      */
     boolean observe(long step, long recordsSeen, INDArray batch, double[] energies) {
         if (options.isEmpty()) {
             return false;
         }
-        int n = (int) batch.rows();
         Optional<Drift> found = Optional.empty();
-        if (energies.length > n) {
-            double level = 0;
-            for (int i = n; i < energies.length; i++) {
-                level += energies[i];
-            }
-            level /= energies.length - n;
-            for (int i = 0; i < n && found.isEmpty(); i++) {
-                if (warmUpLeft > 0) {
-                    warmUpLeft--;
-                } else if (Double.isFinite(energies[i] - level)) {
-                    found = detector.add(energies[i] - level);
-                }
+        double now = level.level();
+        for (int i = 0; i < energies.length && found.isEmpty(); i++) {
+            if (warmUpLeft > 0 || Double.isNaN(now)) {
+                warmUpLeft = Math.max(0, warmUpLeft - 1);
+            } else if (Double.isFinite(energies[i] - now)) {
+                found = detector.add(energies[i] - now);
             }
         }
-        keep(batch);
+        level.add(batch, energies);
         return found.map(d -> react(step, recordsSeen, d, batch)).orElse(false);
-    }
-
-    /**
-     * Keeps {@code batch} for the reference, which it joins one update later: the reference is the
-     * newest {@value #REFERENCE} training rows before the latest micro-batch. The update that just
-     * trained on the latest batch lowered their energies more than any others', and with micro-batches
-     * as large as the reference that alone made a stationary stream look changed (a false drift at
-     * record 1,576,960 of {@code TrainerDriftTest}'s two million: one update lowered its own batch's
-     * energies by 0.26 against a typical 0.05).
-     */
-    private void keep(INDArray batch) {
-        if (latest != null) {
-            INDArray all = reference == null ? latest : Nd4j.vstack(reference, latest);
-            long rows = all.rows();
-            reference = rows <= REFERENCE ? all
-                    : all.get(NDArrayIndex.interval(rows - REFERENCE, rows), NDArrayIndex.all()).dup();
-        }
-        latest = batch.dup();
     }
 
     private boolean react(long step, long recordsSeen, Drift drift, INDArray batch) {
@@ -162,6 +124,7 @@ final class DriftWatch {
         listener.drifted(step, recordsSeen, drift, detector.describe(), o.reaction());
         detector = o.detector();
         warmUpLeft = WARM_UP_RECORDS;
+        level.reset(); // the next records stand for the stream from now on
         switch (o.reaction()) {
             case REINIT_CHAINS -> learner.reinitialiseChains(batch);
             case RAISE_LR -> {
@@ -171,7 +134,7 @@ final class DriftWatch {
                 // A drift inside the window extends it; the rate is raised once.
                 raisedStepsLeft = o.raiseLrSteps();
             }
-            case SNAPSHOT_PRE_DRIFT -> snapshots.publish(step, recordsSeen - batch.rows());
+            case SNAPSHOT_PRE_DRIFT -> snapshots.publish(step, recordsSeen - batch.rows(), modelBefore);
             case NONE -> {
             }
         }
@@ -208,8 +171,7 @@ final class DriftWatch {
                     + " more updates, which this configuration cannot end (drift options "
                     + options.map(Object::toString).orElse("absent") + ")");
         }
-        reference = null;
-        latest = null;
+        level.reset();
         warmUpLeft = WARM_UP_RECORDS;
         detector = options.map(DriftOptions::detector).orElse(null);
     }

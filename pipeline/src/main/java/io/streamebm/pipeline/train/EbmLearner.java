@@ -5,6 +5,7 @@ import io.streamebm.runtime.RandomSource;
 import io.streamebm.runtime.Stateful;
 import io.streamebm.distributions.Normal;
 import io.streamebm.losses.ContrastiveDivergenceLoss;
+import io.streamebm.losses.DataEnergies;
 import io.streamebm.losses.DenoisingScoreMatchingLoss;
 import io.streamebm.losses.Loss;
 import io.streamebm.losses.MaximumLikelihoodLoss;
@@ -134,6 +135,11 @@ public final class EbmLearner implements Learner {
     @Override
     public INDArray energies(INDArray batch) {
         return model.energyValues(batch);
+    }
+
+    @Override
+    public Optional<DataEnergies> batchEnergies() {
+        return loss.dataEnergies();
     }
 
     @Override

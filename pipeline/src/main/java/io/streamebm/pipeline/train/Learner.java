@@ -1,8 +1,10 @@
 package io.streamebm.pipeline.train;
 
+import io.streamebm.losses.DataEnergies;
 import io.streamebm.runtime.Stateful;
 import io.streamebm.telemetry.StepRecord;
 import java.util.Map;
+import java.util.Optional;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -26,6 +28,16 @@ public interface Learner extends Stateful {
 
     /** Energies of a batch under the current model, without recording a graph ({@code [n]}). */
     INDArray energies(INDArray batch);
+
+    /**
+     * The energies of each {@link #update}'s batch under the model before it, when the update
+     * measures them anyway (the loss offers {@link DataEnergies}); empty when only a forward pass of
+     * their own, {@link #energies}, can tell (the default). Read them only after an update that
+     * returned. The answer is fixed for the learner's lifetime.
+     */
+    default Optional<DataEnergies> batchEnergies() {
+        return Optional.empty();
+    }
 
     /** The sample dimension d. */
     int dimension();

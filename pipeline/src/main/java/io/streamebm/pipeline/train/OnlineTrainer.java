@@ -1,5 +1,6 @@
 package io.streamebm.pipeline.train;
 
+import io.streamebm.losses.DataEnergies;
 import io.streamebm.pipeline.FaultPoints;
 import io.streamebm.pipeline.checkpoint.Checkpoint;
 import io.streamebm.pipeline.checkpoint.CheckpointStore;
@@ -8,7 +9,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -84,6 +84,8 @@ public final class OnlineTrainer implements AutoCloseable {
     private final CalibrationPolicy calibration;
     private final DriftWatch drift;
     private final SharedModel shared;
+    /** The batches' pre-update energies, when the learner's updates measure them. */
+    private final Optional<DataEnergies> batchEnergies;
 
     // Written only on the trainer thread; volatile so that other threads may read progress.
     private volatile long step;
@@ -142,6 +144,7 @@ public final class OnlineTrainer implements AutoCloseable {
         this.calibration = new CalibrationPolicy(options.calibrationWindowRecords(), options.calibrationEveryBatches());
         this.snapshots = new SnapshotSchedule(options.snapshotEverySteps(), learner, calibration, listener);
         this.drift = new DriftWatch(options.drift(), learner, snapshots, listener);
+        this.batchEnergies = learner.batchEnergies();
     }
 
     /**
@@ -393,26 +396,33 @@ public final class OnlineTrainer implements AutoCloseable {
     }
 
     /**
-     * One update: the batch's energies under the model before it (for the drift watch, every
-     * batch, and the calibration, which shares them or measures one batch in N, in one forward pass), the update made, counted (even when it is rolled back: its
-     * records were seen), settled.
+     * One update: made, counted (even when it is rolled back: its records were seen) and settled;
+     * then the batch's energies under the model before it go to the calibration and the drift watch.
+     * They come with the update when the loss measures them ({@link Learner#batchEnergies}, every
+     * batch); otherwise a forward pass before the update measures them, for every batch when the
+     * drift watch is on and for one in N when only the calibration wants them.
      */
     private StepRecord update(List<float[]> rows, long started, Map<String, Long> covered) {
         INDArray batch = SampleRows.matrix(rows, learner.dimension());
-        if (drift.active() || calibration.wants(step)) {
-            double[] energies = learner.energies(drift.rowsToMeasure(batch)).toDoubleVector();
-            calibration.observe(Arrays.copyOf(energies, rows.size()));
-            if (drift.observe(step, recordsSeen + rows.size(), batch, energies)) {
-                guard.rebaseline();
-            }
-        }
+        boolean wanted = drift.active() || calibration.wants(step);
+        double[] energies = wanted && batchEnergies.isEmpty() ? learner.energies(batch).toDoubleVector() : null;
+        drift.beforeUpdate();
         DivergenceGuard.Attempt attempt = guard.attempt(batch);
+        if (attempt.made() && batchEnergies.isPresent()) {
+            energies = batchEnergies.get().lastBatch();
+        }
         step++;
         recordsSeen += rows.size();
         FaultPoints.reach("step");
         StepRecord.Outcome outcome = guard.settle(step, attempt);
         if (outcome == StepRecord.Outcome.APPLIED && drift.applied()) {
             guard.rebaseline();
+        }
+        if (energies != null) {
+            calibration.observe(energies);
+            if (drift.observe(step - 1, recordsSeen, batch, energies)) {
+                guard.rebaseline();
+            }
         }
         Map<String, Long> after = new HashMap<>(positions);
         covered.forEach((k, v) -> after.merge(k, v, Math::max));

@@ -1,7 +1,9 @@
 package io.streamebm.pipeline.train;
 
 import io.streamebm.telemetry.StepRecord;
+import java.util.Map;
 import java.util.Objects;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * When the trainer publishes the model: after every {@code everySteps}-th step whose update was
@@ -47,23 +49,24 @@ final class SnapshotSchedule {
      */
     void onStep(StepRecord record, long recordsSeen) {
         if (record.outcome() == StepRecord.Outcome.APPLIED && record.step() % everySteps == 0) {
-            publish(record.step(), recordsSeen);
+            publish(record.step(), recordsSeen, learner.modelState());
         }
     }
 
     /**
-     * Publishes the model as it is now, outside the schedule (the pre-drift model of
-     * {@link DriftWatch}), unless this version is out already: the model after {@code version}
-     * steps is the same whoever asks for it.
+     * Publishes a model outside the schedule (the pre-drift model of {@link DriftWatch}), unless
+     * this version is out already: the model after {@code version} steps is the same whoever asks
+     * for it.
      *
-     * @param version     the steps the model has made
+     * @param version     the steps the model had made
      * @param recordsSeen the records those steps counted
+     * @param modelState  the model's parameters after those steps
      */
-    void publish(long version, long recordsSeen) {
+    void publish(long version, long recordsSeen, Map<String, INDArray> modelState) {
         if (version == lastPublished) {
             return;
         }
         lastPublished = version;
-        listener.snapshotDue(version, learner.modelState(), recordsSeen, calibration.percentiles());
+        listener.snapshotDue(version, modelState, recordsSeen, calibration.percentiles());
     }
 }

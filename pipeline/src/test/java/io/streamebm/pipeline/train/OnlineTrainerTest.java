@@ -95,6 +95,32 @@ class OnlineTrainerTest {
         }
     }
 
+    /**
+     * A {@link SumLearner} whose updates hand over their batch's energies, as most losses do
+     * ({@link Learner#batchEnergies}); it records the rows of every forward pass asked of it.
+     */
+    static final class MeasuringSumLearner extends SumLearner {
+        double[] lastBatch = new double[0];
+        final List<Integer> forwardPassRows = new ArrayList<>();
+
+        @Override
+        public StepRecord update(INDArray batch) {
+            lastBatch = batch.sum(1).toDoubleVector();
+            return super.update(batch);
+        }
+
+        @Override
+        public INDArray energies(INDArray batch) {
+            forwardPassRows.add(batch.rows());
+            return super.energies(batch);
+        }
+
+        @Override
+        public java.util.Optional<io.streamebm.losses.DataEnergies> batchEnergies() {
+            return java.util.Optional.of(() -> lastBatch.clone());
+        }
+    }
+
     private final List<String> events = new ArrayList<>();
 
     private OnlineTrainer trainer(SumLearner learner, TrainerOptions options) {
@@ -443,9 +469,23 @@ class OnlineTrainerTest {
         assertEquals(List.of(100L), log.records);
     }
 
+    @Test
+    void energiesTheUpdateMeasuresCalibrateEveryBatchWithoutAForwardPass() {
+        CalibrationLog log = new CalibrationLog();
+        MeasuringSumLearner learner = new MeasuringSumLearner();
+        TrainerOptions o = options().maxBatchSize(50).snapshotEverySteps(8).calibrationEveryBatches(4).build();
+        trainOnSums(learner, o, log, 8, 0);
+        assertEquals(List.of(400L), log.records, "all eight batches");
+        assertEquals(List.of(), learner.forwardPassRows);
+    }
+
     /** Trains a {@link SumLearner} on {@code batches} batches of 50 from {@code first}, with checkpoints in {@link #dir}. */
     private void trainOnSums(TrainerOptions o, TrainerListener listener, int batches, long first) {
-        try (OnlineTrainer t = new OnlineTrainer(new SumLearner(), new FileCheckpointStore(dir, 3, (id, r) -> { }), o,
+        trainOnSums(new SumLearner(), o, listener, batches, first);
+    }
+
+    private void trainOnSums(SumLearner learner, TrainerOptions o, TrainerListener listener, int batches, long first) {
+        try (OnlineTrainer t = new OnlineTrainer(learner, new FileCheckpointStore(dir, 3, (id, r) -> { }), o,
                 listener)) {
             t.train(input(batches, 50, first, new ArrayList<>())).blockLast();
         }
@@ -512,8 +552,28 @@ class OnlineTrainerTest {
         // Found in the first batch of the new values (step 200), or at the latest in the next one.
         assertTrue(s == 200 || s == 201, log.drifts.toString());
         assertTrue(log.drifts.get(0).startsWith(s + " " + (s + 1) * 100 + " RAISE_LR "), log.drifts.toString());
-        assertEquals(List.of(1.0, 2.0, 2.0, 2.0, 1.0), learner.rates.subList(s - 1, s + 4),
-                "raised for the three updates after the drift, then back");
+        // The update on the drifted batch (update s + 1) still at the old rate: its energies are
+        // known only with it.
+        assertEquals(List.of(1.0, 2.0, 2.0, 2.0, 1.0), learner.rates.subList(s, s + 5),
+                "raised for the three updates after the drifted batch's, then back");
+    }
+
+    @Test
+    void theDriftWatchUsesTheEnergiesTheUpdateMeasuredAndAForwardPassOfItsProbeAlone() {
+        MeasuringSumLearner learner = new MeasuringSumLearner();
+        DriftLog log = new DriftLog();
+        try (OnlineTrainer t = new OnlineTrainer(learner, new FileCheckpointStore(dir, 3, (id, r) -> { }),
+                drifting(io.streamebm.pipeline.drift.DriftReaction.NONE), log)) {
+            t.train(switching()).blockLast();
+        }
+        assertEquals(1, log.drifts.size(), log.drifts.toString());
+        int s = log.driftSteps.get(0).intValue();
+        assertTrue(s == 200 || s == 201, log.drifts.toString());
+        // The probe is measured before each update but two: the first, and the first after the
+        // drift, which draws a new probe from the new stream.
+        assertEquals(298, learner.forwardPassRows.size());
+        assertTrue(learner.forwardPassRows.stream().allMatch(r -> r == DriftLevel.PROBE_ROWS),
+                learner.forwardPassRows.toString());
     }
 
     @Test
