@@ -69,6 +69,31 @@ class FusedKernelTest {
      * Batches of 12 rows run as one block; batches of at least {@link RowBlocks#MIN_ROWS_TO_SPLIT}
      * rows are split in two halves on two threads, whose gradients must add up to the same.
      */
+    /**
+     * {@code energyValues} by the fused forward pass equals the recorded graph's energies, for
+     * every activation and both precisions, on a view of a larger array too (which the forward pass
+     * must not read as plain rows).
+     */
+    @ParameterizedTest
+    @CsvSource({"SILU,FLOAT,1", "SILU,FLOAT,64", "SILU,DOUBLE,301", "TANH,FLOAT,64", "RELU,DOUBLE,12",
+        "ELU,FLOAT,12", "SOFTPLUS,DOUBLE,64", "SIGMOID,FLOAT,301"})
+    void fusedEnergyValuesEqualTheGraph(Activation act, DataType type, int rows) {
+        MlpEnergy mlp = MlpEnergy.builder().inputDim(3).hidden(7, 5, 6).activation(act).seed(2).dataType(type)
+                .build();
+        INDArray wide = new RandomSource(4).gaussian(type, rows, 5);
+        INDArray view = wide.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 4));
+        for (INDArray x : new INDArray[] {view.dup('c'), view, view.castTo(DataType.DOUBLE).dup('f')}) {
+            double[] fast = mlp.energyValues(x).castTo(DataType.DOUBLE).toDoubleVector();
+            double[] graph = mlp.energy(Tensor.constant(x)).value().castTo(DataType.DOUBLE).toDoubleVector();
+            assertEquals(rows, fast.length);
+            for (int i = 0; i < rows; i++) {
+                assertEquals(graph[i], fast[i], (type == DataType.FLOAT ? 1e-5 : 1e-12) * (1 + Math.abs(graph[i])),
+                        act + " " + type + " row " + i);
+            }
+        }
+    }
+
     @ParameterizedTest
     @CsvSource({"dsm,SILU,DOUBLE,12", "sm,SILU,DOUBLE,12", "ssm,SILU,DOUBLE,12", "nce,SILU,DOUBLE,12",
         "cd,SILU,DOUBLE,12", "dsm,TANH,DOUBLE,12", "ssm,TANH,DOUBLE,12", "dsm,SOFTPLUS,DOUBLE,12",

@@ -184,6 +184,7 @@ public final class MlpEnergy extends BaseEnergyFunction implements FusedGradient
     /** The last weight [h, 1] seen as a vector [h]; shares its data, so in-place updates show. */
     private final INDArray lastWeightVector;
     private MlpInputGradient inputGradient;
+    private MlpEnergyValues values;
     private MlpEnergyTerms energyTerms;
     private MlpInputGradientTerms inputGradientTerms;
     private MlpScoreMatchingTerms scoreMatchingTerms;
@@ -213,6 +214,7 @@ public final class MlpEnergy extends BaseEnergyFunction implements FusedGradient
 
     private void createKernels() {
         inputGradient = new MlpInputGradient(this);
+        values = new MlpEnergyValues(this);
         energyTerms = new MlpEnergyTerms(this);
         inputGradientTerms = new MlpInputGradientTerms(this);
         scoreMatchingTerms = new MlpScoreMatchingTerms(this);
@@ -298,6 +300,18 @@ public final class MlpEnergy extends BaseEnergyFunction implements FusedGradient
         }
         Tensor e = h.matmul(weights[width.length]).add(biases[width.length]);
         return e.reshape(x.size(0));
+    }
+
+    /**
+     * Energies by the fused forward pass ({@link MlpEnergyValues}), a handful of native ops into
+     * buffers kept per batch size instead of the recorded graph of {@link #energy}. Not
+     * thread-safe, as {@link #gradient}.
+     */
+    @Override
+    public INDArray energyValues(INDArray x) {
+        checkInput(x);
+        INDArray in = x.dataType() == dataType() ? x : x.castTo(dataType());
+        return values.of(in.isView() || in.ordering() != 'c' ? in.dup('c') : in);
     }
 
     /** ∇ₓE by the fused kernel: nothing is allocated per call but the returned array. */
