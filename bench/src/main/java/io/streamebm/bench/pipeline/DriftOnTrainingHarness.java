@@ -54,8 +54,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * across a cell edge and at an old mode: how sharp the model's edge is.
  *
  * <p>With {@code relative} (implied by any {@code drift.reaction} other than {@code none}) the
- * detector works as the trainer's {@code DriftWatch}: each energy minus the mean energy, under the
- * same model, of the 1,024 training records before the batch (a model that moves all its energies
+ * detector works as the trainer's {@code DriftWatch} did until 2026-12-03 (it now estimates the same
+ * level from energies it already has, {@code DriftLevel}): each energy minus the mean energy, under
+ * the same model, of the 1,024 training records before the batch (a model that moves all its energies
  * together then moves both terms alike, and only records unlike the recent ones stand out), no
  * detection in the first 10,000 records and for 10,000 after a drift, a fresh detector after each
  * drift, and the reaction applied to the learner as {@code DriftWatch} applies it

@@ -111,7 +111,7 @@ public final class PipelineConfig {
             new Key("score.max-version-jump", "1000000", "score: largest accepted step from the current snapshot version to a new one; a bigger jump is refused as forged", positiveInt()),
             new Key("scoring.anomaly-percentile", "0.995", "score: a record whose energy ranks at or above this share of the recent training energies is an anomaly", ValueChecks.number(d -> d > 0 && d <= 1, "a number in (0, 1]")),
             new Key("calibration.window-records", "20000", "measured training energies per calibration window; snapshots rank scores among the last one to two windows", positiveInt()),
-            new Key("calibration.every-batches", "25", "without drift.enabled, measure the energies of one micro-batch in this many for the calibration (each measurement costs about 40% of a training step)", positiveInt()),
+            new Key("calibration.every-batches", "25", "when the loss does not hand over its energies (dsm, cd with data noise) and drift.enabled is off, measure one micro-batch in this many for the calibration (each measurement is a forward pass)", positiveInt()),
             new Key("snapshot.signing-key-file", "", "file holding the HMAC-SHA256 key (at least 16 bytes) that signs snapshots (train) and must verify them (score); empty: unsigned. The environment variable STREAMEBM_SNAPSHOT_KEY can hold the key instead", any()),
             new Key("shutdown.timeout", "PT30S", "after SIGTERM, the longest clean stop before the process halts with exit code 4", ValueChecks.duration()),
             new Key("checkpoint.dir", "checkpoints", "checkpoint directory", nonEmpty()),

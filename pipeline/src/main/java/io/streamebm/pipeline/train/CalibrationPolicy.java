@@ -47,9 +47,9 @@ final class CalibrationPolicy {
     /**
      * Whether the micro-batch after {@code step} updates should be measured for the calibration
      * alone, when the loss does not hand its energies over. The measurement is then a forward pass,
-     * about 40 % of a training step; one batch in
-     * {@code everyBatches} (25 by default) keeps the calibration near 2 % of training, and fixed
-     * by the step, so the same seed measures the same batches.
+     * about 15 % of a DSM step; one batch in {@code everyBatches} (25 by default) keeps the
+     * calibration under 1 % of training, and fixed by the step, so the same seed measures the same
+     * batches.
      */
     boolean wants(long step) {
         return step % everyBatches == 0;

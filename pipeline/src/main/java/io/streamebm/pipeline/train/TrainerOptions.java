@@ -23,9 +23,10 @@ import java.util.Optional;
  * @param freshStart            ignore existing checkpoints (default false)
  * @param calibrationWindowRecords records per window of the energies snapshots are calibrated with
  *                              ({@link CalibrationPolicy}; default 20,000, as {@code calibration.window-records})
- * @param calibrationEveryBatches without a drift watch, the calibration measures the energies of one
- *                              micro-batch in this many (default 25, as {@code calibration.every-batches}):
- *                              that forward pass costs about 40 % of a step, so one in 25 keeps it near 2 %
+ * @param calibrationEveryBatches when the loss does not hand over its energies and without a drift watch,
+ *                              the calibration measures one micro-batch in this many (default 25, as
+ *                              {@code calibration.every-batches}): that forward pass costs about 15 % of
+ *                              a DSM step, so one in 25 keeps it under 1 %
  * @param drift                 drift detection and reaction ({@link DriftWatch}); empty: none (the default)
  */
 public record TrainerOptions(int maxBatchSize, Duration maxWait, int checkpointEverySteps, Duration checkpointInterval,
