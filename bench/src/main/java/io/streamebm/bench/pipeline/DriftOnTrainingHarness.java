@@ -1,5 +1,6 @@
 package io.streamebm.bench.pipeline;
 
+import io.streamebm.bench.HarnessArgs;
 import io.streamebm.datasets.DatasetStream;
 import io.streamebm.datasets.Datasets;
 import io.streamebm.pipeline.calibration.EnergyPercentiles;
@@ -12,7 +13,6 @@ import io.streamebm.pipeline.drift.DriftReaction;
 import io.streamebm.pipeline.quality.KnownDensity;
 import io.streamebm.pipeline.train.EbmLearner;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -95,11 +95,7 @@ public final class DriftOnTrainingHarness {
     public static void main(String[] args) {
         long before = args.length > 0 ? Long.parseLong(args[0]) : 400_000;
         long after = args.length > 1 ? Long.parseLong(args[1]) : 200_000;
-        Map<String, String> overrides = new LinkedHashMap<>();
-        for (int i = 3; i < args.length; i++) {
-            String[] kv = args[i].split("=", 2);
-            overrides.put(kv[0], kv[1]);
-        }
+        Map<String, String> overrides = HarnessArgs.overrides(args, 3);
         PipelineConfig config = PipelineConfig.parse(Map.of(), overrides);
         DriftOptions drift = DriftOptions.fromConfig(config);
         boolean reacts = drift.reaction() == DriftReaction.REINIT_CHAINS || drift.reaction() == DriftReaction.RAISE_LR;

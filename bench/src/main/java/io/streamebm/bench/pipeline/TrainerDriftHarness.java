@@ -1,5 +1,6 @@
 package io.streamebm.bench.pipeline;
 
+import io.streamebm.bench.HarnessArgs;
 import io.streamebm.datasets.DatasetStream;
 import io.streamebm.datasets.Datasets;
 import io.streamebm.pipeline.checkpoint.FileCheckpointStore;
@@ -17,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -45,11 +45,7 @@ public final class TrainerDriftHarness {
         long records = args.length > 0 ? Long.parseLong(args[0]) : 2_000_000;
         int batch = args.length > 1 ? Integer.parseInt(args[1]) : 256;
         long seed = args.length > 2 ? Long.parseLong(args[2]) : 1;
-        Map<String, String> settings = new HashMap<>();
-        for (int i = 3; i < args.length; i++) {
-            String[] kv = args[i].split("=", 2);
-            settings.put(kv[0], kv[1]);
-        }
+        Map<String, String> settings = HarnessArgs.overrides(args, 3);
         settings.put("seed", Long.toString(seed));
         settings.put("drift.enabled", "true");
         settings.putIfAbsent("drift.reaction", "none");

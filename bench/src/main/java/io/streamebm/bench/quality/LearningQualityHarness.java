@@ -1,5 +1,6 @@
 package io.streamebm.bench.quality;
 
+import io.streamebm.bench.HarnessArgs;
 import io.streamebm.datasets.DatasetStream;
 import io.streamebm.eval.GridDensity;
 import io.streamebm.pipeline.checkpoint.Checkpoint;
@@ -70,8 +71,7 @@ public final class LearningQualityHarness {
                 case "--long" -> longRun = true;
                 case "--export-truth" -> export = Path.of(args[++i]);
                 case "--set" -> {
-                    String[] kv = args[++i].split("=", 2);
-                    overrides.put(kv[0], kv[1]);
+                    HarnessArgs.put(overrides, args[++i]);
                 }
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }

@@ -1,5 +1,6 @@
 package io.streamebm.bench.scaleout;
 
+import io.streamebm.bench.HarnessArgs;
 import io.streamebm.datasets.DatasetStream;
 import io.streamebm.energy.EnergyFunction;
 import io.streamebm.pipeline.config.PipelineConfig;
@@ -200,8 +201,7 @@ public final class StatisticalEfficiencyHarness {
                 case "--split-batch" -> splitBatch = true;
                 case "--sqrt-lr" -> sqrtLr = true;
                 case "--set" -> {
-                    String[] kv = args[++i].split("=", 2);
-                    overrides.put(kv[0], kv[1]);
+                    HarnessArgs.put(overrides, args[++i]);
                 }
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }

@@ -38,7 +38,7 @@ final class MlpEnergyValues {
     INDArray of(INDArray x) {
         long n = x.rows();
         Buffers b = buffers.computeIfAbsent(n, Buffers::new);
-        INDArray top = MlpForward.firstOrder(model, x, b.z, b.a, b.slope);
+        INDArray top = MlpForward.firstOrder(model, x, b.layers.z, b.layers.a, b.layers.slope);
         int last = model.hiddenLayers();
         int width = b.weights.length;
         HostArrays.readInto(top, b.top);
@@ -64,25 +64,15 @@ final class MlpEnergyValues {
     }
 
     private final class Buffers {
-        final INDArray[] z;
-        final INDArray[] a;
-        final INDArray[] slope;
+        final MlpLayerBuffers layers;
         /** The last activation, and the output layer's weights, on the host. */
         final double[] top;
         final double[] weights;
 
         Buffers(long n) {
-            int hidden = model.hiddenLayers();
-            weights = new double[model.width(hidden - 1)];
+            layers = new MlpLayerBuffers(model, n);
+            weights = new double[model.width(model.hiddenLayers() - 1)];
             top = new double[Math.toIntExact(n * weights.length)];
-            z = new INDArray[hidden];
-            a = new INDArray[hidden];
-            slope = new INDArray[hidden];
-            for (int k = 0; k < hidden; k++) {
-                z[k] = Nd4j.create(model.dataType(), n, model.width(k));
-                a[k] = Nd4j.create(model.dataType(), n, model.width(k));
-                slope[k] = Nd4j.create(model.dataType(), n, model.width(k));
-            }
         }
     }
 }

@@ -94,15 +94,10 @@ final class MlpInputGradient {
         final INDArray input;
 
         Buffers(long n) {
-            int hidden = model.hiddenLayers();
-            z = new INDArray[hidden];
-            a = new INDArray[hidden];
-            slope = new INDArray[hidden];
-            for (int k = 0; k < hidden; k++) {
-                z[k] = Nd4j.create(model.dataType(), n, model.width(k));
-                a[k] = Nd4j.create(model.dataType(), n, model.width(k));
-                slope[k] = Nd4j.create(model.dataType(), n, model.width(k));
-            }
+            MlpLayerBuffers layers = new MlpLayerBuffers(model, n);
+            z = layers.z;
+            a = layers.a;
+            slope = layers.slope;
             input = Nd4j.create(model.dataType(), n, model.dimension());
         }
     }
