@@ -24,8 +24,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p><b>Cost.</b> The batch's own energies come free from the loss when it measures them
  * ({@link Learner#batchEnergies}: pcd, cd, nce, mle, sm, ssm); otherwise the trainer measures them.
- * The level costs a forward pass of {@value DriftLevel#PROBE_ROWS} probe rows an update, a quarter
- * of a default micro-batch's (bench/RESULTS.md, "Calibration and drift").
+ * The level costs a forward pass of {@value DriftLevel#PROBE_ROWS} probe rows an update, about
+ * 2.7 % of a default PCD step, the sketch and the detector 0.5 % (bench/RESULTS.md, "Calibration
+ * and drift").
  *
  * <p><b>Warm-up.</b> The detector starts after {@value #WARM_UP_RECORDS} records and
  * {@value #WARM_UP_UPDATES} updates: a model from scratch changes fastest in its first updates,
@@ -43,9 +44,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * before each update for this purpose, under the version of its step
  * ({@link SnapshotSchedule#publish}).
  *
- * <p>What a restart does not keep: the detector's window and the level's records. A restarted trainer warms
- * up again, so a change that straddles a restart may go unreported. Not thread-safe: the trainer
- * thread owns it.
+ * <p>What a restart does not keep: the detector's window and the level's records. A restarted
+ * trainer warms up again, so a change that straddles a restart may go unreported. Not thread-safe:
+ * the trainer thread owns it.
  */
 final class DriftWatch {
 
