@@ -28,14 +28,19 @@ import reactor.core.publisher.Flux;
  * False drifts of the real trainer on a stationary stream, without Kafka: {@link OnlineTrainer}
  * with {@code drift.enabled} (reaction none) trains the {@code train} defaults (any key can be
  * overridden) on eight Gaussians (std 0.1) in micro-batches of the given size, and prints every
- * drift it reports. {@code TrainerDriftTest} checks the same through the broker with the light
- * model at batches of 256; this runs other seeds, models and batch sizes in less time.
+ * drift it reports; with {@code switch-at=<record>} the stream turns into the checkerboard at that
+ * record, and the drift it reports then is the one to find. {@code TrainerDriftTest} checks the
+ * same through the broker with the light model at batches of 256; this runs other seeds, models,
+ * losses and batch sizes in less time.
  *
  * <p>Run: {@code OMP_NUM_THREADS=1 java -cp bench/target/benchmarks.jar
  * io.streamebm.bench.pipeline.TrainerDriftHarness [records, default 2000000] [batch, default 256]
  * [seed, default 1] [key=value]...}.
  */
 public final class TrainerDriftHarness {
+
+    /** The harness's own key: the record at which the stream switches to the checkerboard. */
+    private static final String SWITCH_AT = "switch-at";
 
     private TrainerDriftHarness() {
     }
@@ -46,6 +51,8 @@ public final class TrainerDriftHarness {
         int batch = args.length > 1 ? Integer.parseInt(args[1]) : 256;
         long seed = args.length > 2 ? Long.parseLong(args[2]) : 1;
         Map<String, String> settings = HarnessArgs.overrides(args, 3);
+        String switchAt = settings.remove(SWITCH_AT);
+        long switchRecord = switchAt == null ? Long.MAX_VALUE : Long.parseLong(switchAt);
         settings.put("seed", Long.toString(seed));
         settings.put("drift.enabled", "true");
         settings.putIfAbsent("drift.reaction", "none");
@@ -58,7 +65,8 @@ public final class TrainerDriftHarness {
                 .snapshotEverySteps(1_000_000)
                 .drift(DriftOptions.fromConfig(config))
                 .build();
-        DatasetStream data = Datasets.eightGaussians(2.0, 0.1, seed);
+        DatasetStream before = Datasets.eightGaussians(2.0, 0.1, seed);
+        DatasetStream after = Datasets.checkerboard(4.0, seed + 1);
         List<String> drifts = new ArrayList<>();
         TrainerListener listener = new TrainerListener() {
             @Override
@@ -74,7 +82,8 @@ public final class TrainerDriftHarness {
         Flux<InputBatch> input = Flux.range(0, (int) ((records + batch - 1) / batch)).map(b -> {
             List<InputBatch.Sample> samples = new ArrayList<>(batch);
             for (int i = 0; i < batch; i++) {
-                samples.add(new InputBatch.Sample("t-0", position.getAndIncrement(), data.next()));
+                long at = position.getAndIncrement();
+                samples.add(new InputBatch.Sample("t-0", at, at < switchRecord ? before.next() : after.next()));
             }
             return new InputBatch(samples, Map.of("t-0", position.get()), () -> { });
         });
