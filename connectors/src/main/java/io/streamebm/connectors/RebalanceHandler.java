@@ -14,7 +14,7 @@ import org.apache.kafka.common.TopicPartition;
 /**
  * A {@link KafkaReceiver}'s answer to rebalances, run by Kafka inside a poll on the receiver's loop
  * thread: the owner's hooks ({@link ReceiverOptions#onAssigned()}, {@link ReceiverOptions#onPositioned()},
- * {@link ReceiverOptions#onRevoked()}), the commit of revoked partitions, and re-pausing partitions
+ * {@link ReceiverOptions#onRevoked()}, {@link ReceiverOptions#onLost()}), the commit of revoked partitions, and re-pausing partitions
  * assigned while the receiver is paused. An exception from a hook propagates out of the poll and ends
  * the stream with it.
  */
@@ -55,8 +55,8 @@ final class RebalanceHandler implements ConsumerRebalanceListener {
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
-        // Another member may own them already: committing would be rejected, so only forget them.
-        options.onRevoked().accept(partitions);
+        // Another member may own them already: nothing of theirs is committed, only forgotten.
+        options.onLost().accept(partitions);
         forget(partitions);
     }
 

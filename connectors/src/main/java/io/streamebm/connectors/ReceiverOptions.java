@@ -47,6 +47,7 @@ public final class ReceiverOptions {
     private final boolean commitOffsets;
     private final Function<Collection<TopicPartition>, Map<TopicPartition, Long>> onAssigned;
     private final Consumer<Collection<TopicPartition>> onRevoked;
+    private final Consumer<Collection<TopicPartition>> onLost;
     private final Consumer<Map<TopicPartition, Long>> onPositioned;
     private final Consumer<org.apache.kafka.clients.consumer.Consumer<?, ?>> onConsumerCreated;
     private final Consumer<org.apache.kafka.clients.consumer.Consumer<?, ?>> onConsumerClosing;
@@ -64,6 +65,7 @@ public final class ReceiverOptions {
         this.commitOffsets = b.commitOffsets;
         this.onAssigned = b.onAssigned;
         this.onRevoked = b.onRevoked;
+        this.onLost = b.onLost;
         this.onPositioned = b.onPositioned;
         this.onConsumerCreated = b.onConsumerCreated;
         this.onConsumerClosing = b.onConsumerClosing;
@@ -89,6 +91,7 @@ public final class ReceiverOptions {
         b.commitOffsets = commitOffsets;
         b.onAssigned = onAssigned;
         b.onRevoked = onRevoked;
+        b.onLost = onLost;
         b.onPositioned = onPositioned;
         b.onConsumerCreated = onConsumerCreated;
         b.onConsumerClosing = onConsumerClosing;
@@ -184,6 +187,17 @@ public final class ReceiverOptions {
     }
 
     /**
+     * @return hook called on the poll thread when partitions are lost: the group gave them to other
+     *         members without this one's say (it missed its session or poll deadline), so they may be
+     *         read by their next owner already and nothing of theirs is committed. An owner whose
+     *         state must not be published for them then (a replica shared through Kafka) tells the two
+     *         cases apart here. Default: {@link #onRevoked()}.
+     */
+    public Consumer<Collection<TopicPartition>> onLost() {
+        return onLost == null ? onRevoked : onLost;
+    }
+
+    /**
      * @return hook called on the poll thread after every assignment, once {@link #onAssigned()}'s seeks are
      *         done, with the offset each newly assigned partition will be read from (its seek target, else the
      *         group's committed offset, else the reset policy's). An owner that keeps its own positions learns
@@ -230,6 +244,8 @@ public final class ReceiverOptions {
         private boolean commitOffsets = true;
         private Function<Collection<TopicPartition>, Map<TopicPartition, Long>> onAssigned = parts -> Map.of();
         private Consumer<Collection<TopicPartition>> onRevoked = parts -> { };
+        /** Null: the onRevoked hook. */
+        private Consumer<Collection<TopicPartition>> onLost;
         private Consumer<Map<TopicPartition, Long>> onPositioned;
         private Consumer<org.apache.kafka.clients.consumer.Consumer<?, ?>> onConsumerCreated = c -> { };
         private Consumer<org.apache.kafka.clients.consumer.Consumer<?, ?>> onConsumerClosing = c -> { };
@@ -322,6 +338,12 @@ public final class ReceiverOptions {
         /** @param hook see {@link ReceiverOptions#onRevoked()} @return this */
         public Builder onRevoked(Consumer<Collection<TopicPartition>> hook) {
             this.onRevoked = Objects.requireNonNull(hook, "onRevoked");
+            return this;
+        }
+
+        /** @param hook see {@link ReceiverOptions#onLost()} @return this */
+        public Builder onLost(Consumer<Collection<TopicPartition>> hook) {
+            this.onLost = Objects.requireNonNull(hook, "onLost");
             return this;
         }
 

@@ -304,6 +304,9 @@ public final class TrainingJob implements AutoCloseable {
                         trainer.resume(KafkaParts.sourceKeys(assigned))))
                 .onPositioned(starts -> trainer.startAt(KafkaParts.sourcePositions(starts)))
                 .onRevoked(revoked -> trainer.release(KafkaParts.sourceKeys(revoked)))
+                // Lost partitions may be read by their next owner already: with scale-out the
+                // trainer stops instead of publishing what it learned from them.
+                .onLost(lost -> trainer.lose(KafkaParts.sourceKeys(lost)))
                 .onConsumerCreated(monitoring::bindKafkaClient)
                 // Offsets are committed inside the output transactions, at each checkpoint.
                 .commitOffsets(false)

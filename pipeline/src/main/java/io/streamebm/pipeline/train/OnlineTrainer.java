@@ -98,6 +98,8 @@ public final class OnlineTrainer implements AutoCloseable {
     private final Set<String> released = new HashSet<>();
     private final List<Runnable> pendingAcks = new ArrayList<>();
     private boolean restored;
+    /** Why nothing more may be published (sources were lost with a shared model), or null. */
+    private String lostToTheGroup;
 
     /**
      * @param learner  the model side; only this trainer calls it from now on
@@ -263,6 +265,36 @@ public final class OnlineTrainer implements AutoCloseable {
             }
             return null;
         });
+    }
+
+    /**
+     * Sources were lost: the group gave them to other members without this one's say (it missed
+     * its session or its poll deadline, so the group took it for dead). Alone, this is
+     * {@link #release}: the model's positions are the truth. With a shared model nothing more may
+     * be published: the replica holds updates from their records since its last sync, and their
+     * next owners read those records again from the group's offsets, so a sync now would count
+     * them twice. The trainer then refuses every later sync and checkpoint, and this call fails,
+     * which ends the run; a restarted member rejoins from the group's model. Blocks; call it from
+     * the consumer's rebalance callback.
+     *
+     * @param sources "topic-partition" names
+     * @throws IllegalStateException with a shared model
+     */
+    public void lose(Collection<String> sources) {
+        if (!shared.shared()) {
+            release(sources);
+            return;
+        }
+        String why = "the group gave " + sources + " to other members (this member missed its session or poll"
+                + " deadline); stopping without publishing what the replica learned since its last sync, so"
+                + " that their records are counted once, by their next owners; a restart rejoins from the"
+                + " group's model";
+        onThread(() -> {
+            released.addAll(sources);
+            lostToTheGroup = why;
+            return null;
+        });
+        throw new IllegalStateException(why);
     }
 
     /**
@@ -448,6 +480,7 @@ public final class OnlineTrainer implements AutoCloseable {
      * snapshot publisher follow the group.
      */
     private void syncWithoutFile() {
+        refuseIfLost();
         try {
             shared.sync(learner, step, recordsSeen, calibration.percentiles());
         } catch (UncheckedIOException e) {
@@ -459,6 +492,13 @@ public final class OnlineTrainer implements AutoCloseable {
             ack.run();
         }
         pendingAcks.clear();
+    }
+
+    /** Fails when sources were lost with a shared model: from then on nothing may be published. */
+    private void refuseIfLost() {
+        if (lostToTheGroup != null) {
+            throw new IllegalStateException(lostToTheGroup);
+        }
     }
 
     /** The checkpoint at the end of the input: a failure here ends the run with the error. */
@@ -475,6 +515,7 @@ public final class OnlineTrainer implements AutoCloseable {
      * @return false when the write failed (nothing was acknowledged)
      */
     private boolean checkpointIfNeeded() {
+        refuseIfLost();
         if (checkpoints.covers(step) && pendingAcks.isEmpty()) {
             if (shared.syncWanted(step)) {
                 syncWithoutFile();

@@ -608,4 +608,79 @@ class OnlineTrainerTest {
         assertEquals(1, log.drifts.size(), log.drifts.toString());
         assertEquals(1, learner.reinits);
     }
+
+    /** A shared model that counts its syncs and wants one every other step. */
+    private static final class CountingSharedModel implements SharedModel {
+        final AtomicInteger syncs = new AtomicInteger();
+
+        @Override
+        public boolean shared() {
+            return true;
+        }
+
+        @Override
+        public long join(Learner learner, long restoredRecords) {
+            return restoredRecords;
+        }
+
+        @Override
+        public void arrived(Learner learner, java.util.Collection<String> sources) {
+        }
+
+        @Override
+        public void left(java.util.Collection<String> sources) {
+        }
+
+        @Override
+        public void sync(Learner learner, long step, long recordsSeen,
+                java.util.Optional<io.streamebm.pipeline.calibration.EnergyPercentiles> calibration) {
+            syncs.incrementAndGet();
+        }
+
+        @Override
+        public boolean syncWanted(long step) {
+            return step % 2 == 0;
+        }
+    }
+
+    @Test
+    void losingSourcesWithASharedModelEndsTheRunWithoutPublishingAgain() throws Exception {
+        CountingSharedModel group = new CountingSharedModel();
+        reactor.core.publisher.Sinks.Many<InputBatch> in = reactor.core.publisher.Sinks.many().unicast()
+                .onBackpressureBuffer();
+        java.util.concurrent.CompletableFuture<Throwable> ended = new java.util.concurrent.CompletableFuture<>();
+        try (OnlineTrainer t = new OnlineTrainer(new SumLearner(), new FileCheckpointStore(dir, 3, (id, r) -> { }),
+                options().build(), new TrainerListener() { }, OutputCommitter.NONE, group)) {
+            t.train(in.asFlux()).subscribe(r -> { }, ended::complete, () -> ended.complete(null));
+            input(4, 64, 0, new ArrayList<>()).toIterable().forEach(in::tryEmitNext);
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (t.step() < 4 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(4, t.step());
+            int published = group.syncs.get();
+            assertTrue(published > 0, "the group syncs before the loss");
+            IllegalStateException lost = assertThrows(IllegalStateException.class, () -> t.lose(List.of("t-0")));
+            assertTrue(lost.getMessage().contains("[t-0]"), lost.getMessage());
+            // More input, then its end: each would checkpoint (and sync), and each must refuse.
+            input(4, 64, 256, new ArrayList<>()).toIterable().forEach(in::tryEmitNext);
+            in.tryEmitComplete();
+            Throwable error = ended.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(error instanceof IllegalStateException && error.getMessage().contains("the group gave [t-0]"),
+                    String.valueOf(error));
+            assertEquals(published, group.syncs.get(), "nothing published after the loss");
+            assertEquals(256, t.recordsSeen(), "the lost source's later records are not counted");
+        }
+    }
+
+    @Test
+    void losingSourcesAloneIsReleasingThem() {
+        List<Long> acked = new ArrayList<>();
+        try (OnlineTrainer t = trainer(new SumLearner(), options().build())) {
+            t.train(input(4, 64, 0, acked)).blockLast();
+            t.lose(List.of("t-0"));
+            assertEquals(256, t.recordsSeen());
+        }
+        assertEquals(List.of(64L, 128L, 192L, 256L), acked);
+    }
 }
