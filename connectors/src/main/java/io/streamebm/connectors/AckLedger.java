@@ -118,8 +118,9 @@ final class AckLedger implements ReceiverBatch.AckSink {
     }
 
     /**
-     * Forgets revoked or lost partitions: their unacknowledged records leave the in-flight count, and
-     * acknowledgements that still arrive for them are ignored.
+     * Forgets revoked or lost partitions: their unacknowledged records leave the in-flight count,
+     * acknowledgements that still arrive for them are ignored, and the batches already delivered
+     * report them as {@linkplain ReceiverBatch#revokedSincePolled revoked since polled}.
      *
      * @param partitions the partitions
      */
@@ -128,6 +129,7 @@ final class AckLedger implements ReceiverBatch.AckSink {
         for (TopicPartition tp : partitions) {
             PartitionAckTracker t = trackers.remove(tp);
             if (t != null) {
+                t.forget();
                 dropped += t.pending();
             }
         }

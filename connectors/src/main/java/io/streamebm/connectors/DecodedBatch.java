@@ -18,9 +18,14 @@ public final class DecodedBatch {
     private final List<DecodedSample> samples;
     private final int deadLettered;
     private final List<Rejection> rejections;
+    /** The source batch's partitions by key, so that {@link #revokedSincePolled} parses nothing. */
+    private final Map<String, TopicPartition> partitions = new LinkedHashMap<>();
 
     DecodedBatch(ReceiverBatch source, List<DecodedSample> samples, int deadLettered, List<Rejection> rejections) {
         this.source = source;
+        for (PartitionAckTracker.Segment s : source.segments()) {
+            partitions.put(PartitionKeys.key(s.partition), s.partition);
+        }
         this.samples = Collections.unmodifiableList(samples);
         this.deadLettered = deadLettered;
         this.rejections = List.copyOf(rejections);
@@ -47,6 +52,16 @@ public final class DecodedBatch {
     /** @return how many records of the source batch went to the dead-letter topic */
     public int deadLettered() {
         return deadLettered;
+    }
+
+    /**
+     * @param sourceKey a partition, keyed {@code "topic-partition"}
+     * @return whether that partition left the receiver after the source batch was polled (see
+     *         {@link ReceiverBatch#revokedSincePolled}): its samples here are stale copies
+     */
+    public boolean revokedSincePolled(String sourceKey) {
+        TopicPartition tp = partitions.get(sourceKey);
+        return tp != null && source.revokedSincePolled(tp);
     }
 
     /** Acknowledges every record of the source batch. */

@@ -84,6 +84,8 @@ final class PartitionAckTracker {
     private final ArrayDeque<Segment> segments = new ArrayDeque<>();
     private long committable = -1;
     private long pending;
+    /** Set on the poll thread when the partition leaves the consumer; read by any thread. */
+    private volatile boolean forgotten;
 
     PartitionAckTracker(TopicPartition partition) {
         this.partition = partition;
@@ -99,6 +101,19 @@ final class PartitionAckTracker {
         segments.addLast(s);
         pending += offsets.length;
         return s;
+    }
+
+    /**
+     * Marks this tracker as belonging to an assignment that has ended (the partition was revoked or
+     * lost). Should the partition come back, a new tracker follows it.
+     */
+    void forget() {
+        forgotten = true;
+    }
+
+    /** @return whether the assignment this tracker followed has ended; any thread */
+    boolean forgotten() {
+        return forgotten;
     }
 
     /** @return records delivered and not yet acknowledged */

@@ -112,6 +112,25 @@ public final class ReceiverBatch {
                 + record.offset() + " is not part of this batch");
     }
 
+    /**
+     * Whether {@code partition} left the receiver (a rebalance revoked it, or the group lost it) after
+     * this batch was polled, even if it has been assigned to the receiver again since. Its records in
+     * this batch are then stale: the consumer delivers them again from wherever the new assignment
+     * starts, so a consumer that counts records must drop these copies, or it counts some twice (and,
+     * having dropped some of them while the partition was away, may skip others). Thread-safe.
+     *
+     * @param partition a partition
+     * @return true if the partition has records in this batch and has been revoked or lost since
+     */
+    public boolean revokedSincePolled(TopicPartition partition) {
+        for (PartitionAckTracker.Segment s : segments) {
+            if (s.partition.equals(partition)) {
+                return s.owner.forgotten();
+            }
+        }
+        return false;
+    }
+
     /** @return per partition, the offset after the last record of this batch (the next one to read) */
     public Map<TopicPartition, Long> nextOffsets() {
         Map<TopicPartition, Long> m = new LinkedHashMap<>();

@@ -253,6 +253,73 @@ class KafkaReceiverTest {
                 "no partition is stuck behind its end offset");
     }
 
+    /**
+     * A batch still unprocessed when a rebalance takes its partitions knows it: each partition it
+     * holds records of reports {@code revokedSincePolled} once revoked, even if the same receiver
+     * got it back (an eager rebalance revokes everything, then assigns); batches polled after the
+     * rebalance report nothing. A consumer that counts records relies on this to drop stale copies.
+     */
+    @Test
+    void aBatchKnowsWhichOfItsPartitionsWereRevokedAfterItWasPolled() throws Exception {
+        String topic = "revoked-since";
+        int partitions = 4;
+        broker.createTopic(topic, partitions);
+        KafkaTestSupport.produceSequenced(broker.bootstrapServers(), topic, partitions, 0, 2_000);
+
+        List<ReceiverBatch> beforeRevocation = Collections.synchronizedList(new ArrayList<>());
+        List<ReceiverBatch> afterRevocation = Collections.synchronizedList(new ArrayList<>());
+        Set<TopicPartition> revokedFromA = ConcurrentHashMap.newKeySet();
+        AtomicInteger revocations = new AtomicInteger();
+        ReceiverOptions.Builder base = KafkaTestSupport.options(broker.bootstrapServers(), "revoked-since-g", topic)
+                .property("max.poll.records", 50)
+                .maxInFlightRecords(400); // A holds its batches unacknowledged, so it pauses at 400 records
+        KafkaReceiver a = KafkaReceiver.create(base.onRevoked(p -> {
+            if (!p.isEmpty()) {
+                revokedFromA.addAll(p);
+                revocations.incrementAndGet();
+            }
+        }).build());
+        KafkaReceiver b = KafkaReceiver.create(base.onRevoked(p -> { }).build());
+        // No publishOn: each batch is filed on the poll thread, in order with the rebalance callbacks.
+        Disposable runA = a.receive().subscribe(
+                batch -> (revocations.get() == 0 ? beforeRevocation : afterRevocation).add(batch));
+        Disposable runB = null;
+        try {
+            await("the first receiver to hold batches", Duration.ofSeconds(60), () -> beforeRevocation.size() >= 2);
+            assertTrue(beforeRevocation.stream().noneMatch(batch -> batch.nextOffsets().keySet().stream()
+                    .anyMatch(batch::revokedSincePolled)), "nothing is revoked before a rebalance");
+            runB = b.receive().subscribe(ReceiverBatch::acknowledge);
+            await("a rebalance that revokes partitions from the first receiver", Duration.ofSeconds(60),
+                    () -> !b.assignment().isEmpty() && !revokedFromA.isEmpty());
+            Set<TopicPartition> reported = new HashSet<>();
+            for (ReceiverBatch batch : List.copyOf(beforeRevocation)) {
+                for (TopicPartition tp : batch.nextOffsets().keySet()) {
+                    assertEquals(revokedFromA.contains(tp), batch.revokedSincePolled(tp), tp + " in " + batch);
+                    if (batch.revokedSincePolled(tp)) {
+                        reported.add(tp);
+                    }
+                }
+            }
+            assertTrue(!reported.isEmpty(), "no held batch reported its revoked partitions: " + revokedFromA);
+            await("the first receiver to poll again after the rebalance", Duration.ofSeconds(60),
+                    () -> !afterRevocation.isEmpty());
+            for (ReceiverBatch batch : List.copyOf(afterRevocation)) {
+                for (TopicPartition tp : batch.nextOffsets().keySet()) {
+                    assertTrue(!batch.revokedSincePolled(tp), tp + " of a batch polled after the rebalance");
+                }
+            }
+            assertTrue(!beforeRevocation.get(0).revokedSincePolled(new TopicPartition("other", 0)),
+                    "a partition the batch holds no records of is never reported");
+        } finally {
+            runA.dispose();
+            if (runB != null) {
+                runB.dispose();
+            }
+        }
+        a.closed().block(Duration.ofSeconds(30));
+        b.closed().block(Duration.ofSeconds(30));
+    }
+
     private static void sleep(long ms) {
         try {
             Thread.sleep(ms);

@@ -130,7 +130,7 @@ public final class KafkaParts {
             outputs.add(new InputBatch.Output(PartitionKeys.key(new TopicPartition(r.record().topic(), r.record().partition())),
                     r.record().offset(), deadLetter.apply(r)));
         }
-        return new InputBatch(samples, b.sourcePositions(), b::acknowledge, outputs);
+        return new InputBatch(samples, b.sourcePositions(), b::acknowledge, outputs, b::revokedSincePolled);
     }
 
     /** The decoder the configuration asks for. */

@@ -14,11 +14,20 @@ import java.util.Map;
  * <p>Why outputs ride on the sample after them, not on the batch end: so that each is judged
  * against the model's position at its own record, even when a batch spans several micro-batches.
  *
+ * @param batch    the input batch this item is part of
  * @param sample   the sample, or null for a batch without samples
  * @param outputs  outputs to write before the sample, in position order
- * @param batchEnd the input batch this item ends, or null
+ * @param endsBatch whether this item is the batch's last
  */
-record BatchItem(InputBatch.Sample sample, List<InputBatch.Output> outputs, InputBatch batchEnd) {
+record BatchItem(InputBatch batch, InputBatch.Sample sample, List<InputBatch.Output> outputs, boolean endsBatch) {
+
+    /**
+     * Whether {@code source} left the consumer after this item's batch was read: then the item's
+     * records of it are stale copies, delivered again later (see {@link InputBatch#revokedSincePolled}).
+     */
+    boolean revokedSincePolled(String source) {
+        return batch.revokedSincePolled().test(source);
+    }
 
     /** The items of {@code batch}, in order. */
     static List<BatchItem> of(InputBatch batch) {
@@ -46,10 +55,10 @@ record BatchItem(InputBatch.Sample sample, List<InputBatch.Output> outputs, Inpu
                     before.addAll(rest);
                 }
             }
-            items.add(new BatchItem(sample, before, last ? batch : null));
+            items.add(new BatchItem(batch, sample, before, last));
         }
         if (samples.isEmpty()) {
-            items.add(new BatchItem(null, batch.outputs(), batch));
+            items.add(new BatchItem(batch, null, batch.outputs(), true));
         }
         return items;
     }

@@ -3,6 +3,7 @@ package io.streamebm.pipeline.train;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Predicate;
 
 /**
  * One batch of input as the trainer sees it: valid samples with their source positions, the
@@ -13,9 +14,17 @@ import java.util.Objects;
  * @param endPositions per source ("topic-partition"), the next position after this batch
  * @param acknowledge  called once the state that used this batch is durable
  * @param outputs      what to write when the trainer counts this batch's records
+ * @param revokedSincePolled whether a source left the consumer after this batch was read from it,
+ *                     even if it came back since: this batch's records of it are then stale copies
+ *                     (the consumer delivers them again from where the new assignment starts), and
+ *                     the trainer ignores them. For Kafka: a rebalance revoked the partition. Asked
+ *                     on the trainer thread, between the trainer's own release and resume of sources.
  */
 public record InputBatch(List<Sample> samples, Map<String, Long> endPositions, Runnable acknowledge,
-        List<Output> outputs) {
+        List<Output> outputs, Predicate<String> revokedSincePolled) {
+
+    /** For inputs whose sources never leave mid-stream: nothing is ever revoked. */
+    private static final Predicate<String> NEVER_REVOKED = source -> false;
 
     /**
      * Something to write once the trainer counts the record at {@code position} of {@code source}
@@ -29,9 +38,15 @@ public record InputBatch(List<Sample> samples, Map<String, Long> endPositions, R
     public record Output(String source, long position, Runnable write) {
     }
 
-    /** A batch with no outputs of its own. */
+    /** A batch with no outputs of its own, from sources that are never revoked. */
     public InputBatch(List<Sample> samples, Map<String, Long> endPositions, Runnable acknowledge) {
         this(samples, endPositions, acknowledge, List.of());
+    }
+
+    /** A batch from sources that are never revoked. */
+    public InputBatch(List<Sample> samples, Map<String, Long> endPositions, Runnable acknowledge,
+            List<Output> outputs) {
+        this(samples, endPositions, acknowledge, outputs, NEVER_REVOKED);
     }
 
     /**
@@ -50,5 +65,6 @@ public record InputBatch(List<Sample> samples, Map<String, Long> endPositions, R
         endPositions = Map.copyOf(Objects.requireNonNull(endPositions, "endPositions"));
         Objects.requireNonNull(acknowledge, "acknowledge");
         outputs = List.copyOf(Objects.requireNonNull(outputs, "outputs"));
+        Objects.requireNonNull(revokedSincePolled, "revokedSincePolled");
     }
 }

@@ -48,7 +48,9 @@ import reactor.core.scheduler.Schedulers;
  *
  * <p>Rebalances: the model's own positions are the truth, not the group's committed offsets. A
  * sample below its source's position was counted already and is dropped. When sources leave this
- * trainer ({@link #release}), samples of theirs still in flight are dropped uncounted and a
+ * trainer ({@link #release}), samples of theirs still in flight are dropped uncounted (also after
+ * the sources come back: their batches say they were {@linkplain InputBatch#revokedSincePolled
+ * revoked since polled}, and the consumer delivers them again) and a
  * checkpoint makes what was learned from them durable before the caller releases them; when
  * sources arrive ({@link #resume}), the caller seeks them to the model's positions. So a record
  * counts exactly once whatever the group does: a member joining or leaving, a broker restart.
@@ -376,27 +378,27 @@ public final class OnlineTrainer implements AutoCloseable {
         for (BatchItem item : items) {
             for (InputBatch.Output o : item.outputs()) {
                 // Same rule as for samples: a record the model counted before already has its output.
-                if (!released.contains(o.source()) && !limitReached && o.position() >= Math.max(
+                if (current(item, o.source()) && !limitReached && o.position() >= Math.max(
                         positions.getOrDefault(o.source(), 0L), covered.getOrDefault(o.source(), 0L))) {
                     o.write().run();
                 }
             }
             InputBatch.Sample sample = item.sample();
-            if (sample != null && counts(sample, covered, rows.size())) {
+            if (sample != null && counts(item, covered, rows.size())) {
                 rows.add(sample.values());
                 covered.merge(sample.source(), sample.position() + 1, Math::max);
             }
-            if (item.batchEnd() != null && limitReached) {
+            if (item.endsBatch() && limitReached) {
                 // Part of this batch was refused: passing its end or acknowledging it would skip records.
                 continue;
             }
-            if (item.batchEnd() != null) {
-                item.batchEnd().endPositions().forEach((k, v) -> {
-                    if (!released.contains(k)) {
+            if (item.endsBatch()) {
+                item.batch().endPositions().forEach((k, v) -> {
+                    if (current(item, k)) {
                         covered.merge(k, v, Math::max);
                     }
                 });
-                acks.add(item.batchEnd().acknowledge());
+                acks.add(item.batch().acknowledge());
             }
         }
         List<StepRecord> out = new ArrayList<>(1);
@@ -410,12 +412,27 @@ public final class OnlineTrainer implements AutoCloseable {
     }
 
     /**
-     * Whether a sample is new to the model: its source is still this trainer's, the record limit
-     * leaves room for it, and it lies at or after the source's next position (records before it
-     * were counted already, for instance when a rebalance or a broker restart delivers them again).
+     * Whether the item's records of {@code source} belong to this trainer's current hold of it: the
+     * source is not released, and was not revoked since the item's batch was read. The second test
+     * matters when a source leaves and comes straight back (a rebalance that gives it to this member
+     * again): records read before it left may still be on their way, and some of them were dropped
+     * while it was away. Counting the rest would move the position past the dropped ones, which the
+     * consumer then delivers again and the trainer would refuse as counted: lost. So every record read
+     * before a release waits for its new copy, read from the position the source resumes at.
      */
-    private boolean counts(InputBatch.Sample sample, Map<String, Long> coveredInThisBatch, int rowsSoFar) {
-        if (released.contains(sample.source())) {
+    private boolean current(BatchItem item, String source) {
+        return !released.contains(source) && !item.revokedSincePolled(source);
+    }
+
+    /**
+     * Whether an item's sample is new to the model: its source is still this trainer's and its batch
+     * was read since the source last arrived, the record limit leaves room for it, and it lies at or
+     * after the source's next position (records before it were counted already, for instance when a
+     * rebalance or a broker restart delivers them again).
+     */
+    private boolean counts(BatchItem item, Map<String, Long> coveredInThisBatch, int rowsSoFar) {
+        InputBatch.Sample sample = item.sample();
+        if (!current(item, sample.source())) {
             return false;
         }
         if (recordLimit > 0 && recordsSeen + rowsSoFar >= recordLimit) {

@@ -683,4 +683,65 @@ class OnlineTrainerTest {
         }
         assertEquals(List.of(64L, 128L, 192L, 256L), acked);
     }
+    /** One poll's batch: {@code t-0} records [from0, to0) and {@code t-1} records [from1, to1). */
+    private static InputBatch poll(long from0, long to0, long from1, long to1,
+            java.util.function.Predicate<String> revokedSincePolled) {
+        List<InputBatch.Sample> samples = new ArrayList<>();
+        for (long p = from0; p < to0; p++) {
+            samples.add(new InputBatch.Sample("t-0", p, new float[] {1f, 0f}));
+        }
+        for (long p = from1; p < to1; p++) {
+            samples.add(new InputBatch.Sample("t-1", p, new float[] {0f, 1f}));
+        }
+        return new InputBatch(samples, Map.of("t-0", to0, "t-1", to1), () -> { }, List.of(), revokedSincePolled);
+    }
+
+    private static void awaitStep(OnlineTrainer t, long step) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (t.step() < step && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(step, t.step());
+    }
+
+    /**
+     * A source that leaves and comes straight back while records read before it left are still on
+     * their way: those that reach the trainer while it is away are dropped, and those that arrive
+     * after it is back must be dropped too (their batch says it was revoked since polled), so that
+     * the consumer's new copies of all of them count, each once. Counting the late stale ones would
+     * move the position past the dropped ones, whose new copies would then be refused: lost.
+     */
+    @Test
+    void recordsReadBeforeASourceLeftAndCameBackCountOnceFromTheirNewCopies() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean revoked = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.function.Predicate<String> firstAssignment = source -> source.equals("t-0") && revoked.get();
+        reactor.core.publisher.Sinks.Many<InputBatch> in = reactor.core.publisher.Sinks.many().unicast()
+                .onBackpressureBuffer();
+        SumLearner learner = new SumLearner();
+        // Micro-batches of 5: each of the first three polls is one step, showing what the trainer made of it.
+        try (OnlineTrainer t = trainer(learner, options().maxBatchSize(5).build())) {
+            reactor.core.publisher.Mono<List<StepRecord>> run = t.train(in.asFlux()).collectList().cache();
+            run.subscribe();
+            in.tryEmitNext(poll(0, 4, 0, 1, firstAssignment));
+            awaitStep(t, 1);
+            // The rebalance: t-0 is released (the trainer first), then the consumer forgets it, then it
+            // comes back to this trainer, which seeks the consumer to the model's position.
+            t.release(List.of("t-0"));
+            in.tryEmitNext(poll(4, 8, 1, 2, firstAssignment)); // arrives while t-0 is away
+            awaitStep(t, 2);
+            revoked.set(true);
+            assertEquals(Map.of("t-0", 4L), t.resume(List.of("t-0")));
+            in.tryEmitNext(poll(8, 10, 2, 5, firstAssignment)); // read before the rebalance, arrives after it
+            awaitStep(t, 3);
+            in.tryEmitNext(poll(4, 10, 5, 6, source -> false)); // the new copies, from the model's position
+            in.tryEmitComplete();
+            List<StepRecord> steps = run.block(Duration.ofSeconds(30));
+            // Before the fix: 5, 1, 5, 1 (the stale 8 and 9 counted, the new copies of 4..9 refused).
+            assertEquals(List.of(5, 1, 3, 5, 2), steps.stream().map(StepRecord::batchSize).toList());
+            assertEquals(16, t.recordsSeen());
+            assertEquals(10.0, learner.sum[0], 1e-9, "each t-0 record counted once");
+            assertEquals(6.0, learner.sum[1], 1e-9, "each t-1 record counted once");
+            assertEquals(Map.of("t-0", 10L, "t-1", 6L), steps.get(steps.size() - 1).sourcePositions());
+        }
+    }
 }
