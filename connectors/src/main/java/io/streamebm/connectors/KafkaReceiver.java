@@ -1,11 +1,13 @@
 package io.streamebm.connectors;
 
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import reactor.core.publisher.Flux;
@@ -124,6 +126,20 @@ public final class KafkaReceiver {
     public Set<TopicPartition> assignment() {
         ReceiverLoop l = loop;
         return l == null ? Set.of() : l.assignment();
+    }
+
+    /**
+     * The consumer's group metadata (member id, generation) as of its latest poll or rebalance
+     * callback, for a transactional producer that commits this group's offsets
+     * ({@code sendOffsetsToTransaction}): with it, the broker refuses the offsets of a member the
+     * group has since expelled (a zombie), and those sent with a generation that a rebalance has
+     * since replaced. Any thread.
+     *
+     * @return the metadata, or empty before the first poll
+     */
+    public Optional<ConsumerGroupMetadata> groupMetadata() {
+        ReceiverLoop l = loop;
+        return l == null ? Optional.empty() : Optional.ofNullable(l.groupMetadata());
     }
 
     /** @return current counters */

@@ -26,6 +26,7 @@ final class RebalanceHandler implements ConsumerRebalanceListener {
     private final OffsetCommitter committer;
     private final BooleanSupplier paused;
     private final Runnable assignmentChanged;
+    private final Runnable membershipChanged;
 
     /**
      * @param options           the hooks and the commit timeout
@@ -34,20 +35,25 @@ final class RebalanceHandler implements ConsumerRebalanceListener {
      * @param committer         commits revoked partitions
      * @param paused            whether newly assigned partitions must be paused at once
      * @param assignmentChanged called after every change of the assignment
+     * @param membershipChanged called first in every callback, before the owner's hooks: the
+     *                          consumer's group metadata may have changed
      */
     RebalanceHandler(ReceiverOptions options, Consumer<byte[], byte[]> consumer, AckLedger ledger,
-                     OffsetCommitter committer, BooleanSupplier paused, Runnable assignmentChanged) {
+                     OffsetCommitter committer, BooleanSupplier paused, Runnable assignmentChanged,
+                     Runnable membershipChanged) {
         this.options = options;
         this.consumer = consumer;
         this.ledger = ledger;
         this.committer = committer;
         this.paused = paused;
         this.assignmentChanged = assignmentChanged;
+        this.membershipChanged = membershipChanged;
     }
 
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
         // The owner first saves its state and may acknowledge more; then those acks are committed.
+        membershipChanged.run();
         options.onRevoked().accept(partitions);
         committer.commitSync(consumer, partitions, OffsetCommitter.syncTimeout(options.closeTimeout()));
         forget(partitions);
@@ -56,6 +62,7 @@ final class RebalanceHandler implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
         // Another member may own them already: nothing of theirs is committed, only forgotten.
+        membershipChanged.run();
         options.onLost().accept(partitions);
         forget(partitions);
     }
@@ -68,6 +75,7 @@ final class RebalanceHandler implements ConsumerRebalanceListener {
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+        membershipChanged.run();
         if (partitions.isEmpty()) {
             return;
         }

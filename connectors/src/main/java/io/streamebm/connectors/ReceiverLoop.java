@@ -16,6 +16,7 @@ import java.util.function.Function;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
@@ -89,6 +90,7 @@ final class ReceiverLoop {
     private volatile long retriesTotal;
     private volatile Map<TopicPartition, Long> lag = Map.of();
     private volatile Set<TopicPartition> assignment = Set.of();
+    private volatile ConsumerGroupMetadata groupMetadata;
 
     /**
      * @param options         the receiver's options
@@ -179,7 +181,7 @@ final class ReceiverLoop {
             consumer = consumerFactory.apply(new HashMap<>(options.consumerProperties()));
             options.onConsumerCreated().accept(consumer);
             consumer.subscribe(options.topics(), new RebalanceHandler(options, consumer, ledger, committer,
-                    () -> paused || stopRequested, () -> nextLagNanos = System.nanoTime()));
+                    () -> paused || stopRequested, () -> nextLagNanos = System.nanoTime(), this::noteGroupMetadata));
         } catch (Throwable t) {
             finish(t);
             return;
@@ -204,6 +206,7 @@ final class ReceiverLoop {
             setPaused(pause);
             ConsumerRecords<byte[], byte[]> polled = consumer.poll(pause ? Duration.ZERO : options.pollTimeout());
             polls++;
+            noteGroupMetadata();
             if (!polled.isEmpty()) {
                 emit(polled);
             }
@@ -253,6 +256,11 @@ final class ReceiverLoop {
         records += batch.size();
         Operators.produced(REQUESTED, this, 1);
         sink.next(batch);
+    }
+
+    /** Loop thread: the consumer may be read only here, so its group metadata is copied for others. */
+    private void noteGroupMetadata() {
+        groupMetadata = consumer.groupMetadata();
     }
 
     private void setPaused(boolean pause) {
@@ -350,6 +358,11 @@ final class ReceiverLoop {
     /** @return the lag per assigned partition at a recent poll */
     Map<TopicPartition, Long> lag() {
         return lag;
+    }
+
+    /** @return the consumer's group metadata at the latest poll or rebalance callback, or null before either */
+    ConsumerGroupMetadata groupMetadata() {
+        return groupMetadata;
     }
 
     /** @return the partitions assigned at a recent poll */

@@ -20,7 +20,7 @@ class RebalanceHandlerTest {
     private static RebalanceHandler handler(ReceiverOptions options) {
         AckLedger ledger = new AckLedger(() -> { });
         return new RebalanceHandler(options, new MockConsumer<>("earliest"), ledger,
-                new OffsetCommitter(false, ledger), () -> false, () -> { });
+                new OffsetCommitter(false, ledger), () -> false, () -> { }, () -> { });
     }
 
     private static ReceiverOptions.Builder options(List<String> calls) {

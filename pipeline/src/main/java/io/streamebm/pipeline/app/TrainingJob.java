@@ -311,27 +311,39 @@ public final class TrainingJob implements AutoCloseable {
                 // Offsets are committed inside the output transactions, at each checkpoint.
                 .commitOffsets(false)
                 .build());
+        if (groupSync != null) {
+            // With a shared model the group's offsets are the positions of record: they must carry
+            // this member's generation, so that the broker fences a member the group has expelled.
+            o.fencedByTheGroup(receiver::groupMetadata);
+        }
         Progress progress = new Progress(out, receiver::lag, this::latestQuality);
         long startedNanos = System.nanoTime();
         java.util.concurrent.atomic.AtomicLong firstNanos = new java.util.concurrent.atomic.AtomicLong();
-        trainer.train(receiver.receive()
-                        .concatMap(stage::decode, 1)
-                        .map(b -> KafkaParts.toInput(b, deadLetter))
-                        .takeUntilOther(stopSignal.asMono()), maxRecords)
-                .doOnNext(r -> {
-                    monitoring.training().onStep(r);
-                    monitoring.training().onRecordsConsumed(r.batchSize());
-                    history.add(r);
-                    if (firstNanos.compareAndSet(0, System.nanoTime())) {
-                        out.printf("first update: step %d, %d ms after the consumer started%n", r.step(),
-                                (System.nanoTime() - startedNanos) / 1_000_000);
-                    }
-                    progress.onStep(r);
-                    if (maxRecords > 0 && trainer.recordsSeen() >= maxRecords) {
-                        stop();
-                    }
-                })
-                .blockLast();
+        try {
+            trainer.train(receiver.receive()
+                            .concatMap(stage::decode, 1)
+                            .map(b -> KafkaParts.toInput(b, deadLetter))
+                            .takeUntilOther(stopSignal.asMono()), maxRecords)
+                    .doOnNext(r -> {
+                        monitoring.training().onStep(r);
+                        monitoring.training().onRecordsConsumed(r.batchSize());
+                        history.add(r);
+                        if (firstNanos.compareAndSet(0, System.nanoTime())) {
+                            out.printf("first update: step %d, %d ms after the consumer started%n", r.step(),
+                                    (System.nanoTime() - startedNanos) / 1_000_000);
+                        }
+                        progress.onStep(r);
+                        if (maxRecords > 0 && trainer.recordsSeen() >= maxRecords) {
+                            stop();
+                        }
+                    })
+                    .blockLast();
+        } catch (RuntimeException e) {
+            // The open transaction would hold back every read_committed reader of the topics it
+            // wrote to (the params topic: the whole group) until the broker's timeout; abort it now.
+            o.close();
+            throw e;
+        }
         receiver.closed().block(Duration.ofSeconds(30));
         long endNanos = System.nanoTime();
         progress.print();

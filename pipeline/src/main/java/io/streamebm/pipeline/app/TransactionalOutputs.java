@@ -2,12 +2,19 @@ package io.streamebm.pipeline.app;
 
 import io.streamebm.connectors.PartitionKeys;
 import io.streamebm.pipeline.train.OutputCommitter;
+import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -34,6 +41,16 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * <p>Every call comes from the trainer thread. A failed send or commit is fatal
  * ({@link OutputsLostException}): the trainer stops instead of writing a checkpoint past outputs
  * that were lost, and a restart recovers as above.
+ *
+ * <p>Zombies: given the consumer's group metadata ({@link #fencedByTheGroup}), the offsets carry
+ * the member's id and generation, and the broker refuses them from a member the group has expelled
+ * (it missed its session, for instance paused for longer than the session timeout, and its
+ * partitions went to others who read their records again). An ordinary rebalance can also leave
+ * a commit one generation behind. Either way the broker's refusal ({@link CommitFailedException})
+ * aborts the transaction; its outputs are written again into the next one and the commit reports
+ * "not now" ({@link UncheckedIOException}) so that the trainer tries again later. A member that was
+ * expelled learns it at its next poll (its partitions are lost) and stops before any retry can
+ * succeed, so nothing it learned from records now read by others is ever published.
  */
 public final class TransactionalOutputs implements OutputCommitter, AutoCloseable {
 
@@ -54,7 +71,11 @@ public final class TransactionalOutputs implements OutputCommitter, AutoCloseabl
     private final Map<TopicPartition, Long> alreadyWritten;
     private final long lastSnapshotVersion;
     private final AtomicReference<Exception> sendFailure = new AtomicReference<>();
+    /** The open transaction's outputs, to be written again if the group refuses its commit. */
+    private final List<ProducerRecord<byte[], byte[]>> inTransaction = new ArrayList<>();
+    private Supplier<Optional<ConsumerGroupMetadata>> groupMetadata = Optional::empty;
     private long newestSnapshotVersion;
+    private volatile boolean closed;
 
     private TransactionalOutputs(Producer<byte[], byte[]> producer, String group,
             Map<TopicPartition, Long> alreadyWritten, long lastSnapshotVersion) {
@@ -132,6 +153,19 @@ public final class TransactionalOutputs implements OutputCommitter, AutoCloseabl
         }
     }
 
+    /**
+     * From now on the offsets carry {@code groupMetadata} (the consumer's member id and generation,
+     * as of its latest poll), so that the broker fences this member's commits once the group has
+     * moved on without it. Until the supplier has metadata, offsets go with the group id alone.
+     *
+     * @param groupMetadata the consumer's metadata; read on the trainer thread at each commit
+     * @return this
+     */
+    public TransactionalOutputs fencedByTheGroup(Supplier<Optional<ConsumerGroupMetadata>> groupMetadata) {
+        this.groupMetadata = Objects.requireNonNull(groupMetadata, "groupMetadata");
+        return this;
+    }
+
     /** The producer, to bind its client metrics; do not use it to send. */
     public Producer<?, ?> producer() {
         return producer;
@@ -153,6 +187,11 @@ public final class TransactionalOutputs implements OutputCommitter, AutoCloseabl
     /** Writes an output (a dead letter, a drift event) into the open transaction. */
     public void send(ProducerRecord<byte[], byte[]> record) {
         failIfLost();
+        inTransaction.add(record);
+        write(record);
+    }
+
+    private void write(ProducerRecord<byte[], byte[]> record) {
         producer.send(record, (md, e) -> {
             if (e != null) {
                 sendFailure.compareAndSet(null, e);
@@ -176,16 +215,52 @@ public final class TransactionalOutputs implements OutputCommitter, AutoCloseabl
             producer.flush();
             failIfLost();
             if (!offsets.isEmpty()) {
-                producer.sendOffsetsToTransaction(offsets, new ConsumerGroupMetadata(group));
+                producer.sendOffsetsToTransaction(offsets, groupMetadata.get().orElseGet(() -> new ConsumerGroupMetadata(group)));
             }
             producer.commitTransaction();
+            inTransaction.clear();
             producer.beginTransaction();
         } catch (OutputsLostException e) {
             throw e;
         } catch (RuntimeException e) {
+            CommitFailedException refusal = refusalIn(e);
+            if (refusal != null) {
+                throw refusedByTheGroup(refusal);
+            }
             throw new OutputsLostException("the output transaction could not be committed (" + e
                     + "); stopping so that a restart writes those outputs again", e);
         }
+    }
+
+    /** The group's refusal of the offsets, if that is what {@code e} is or wraps. */
+    private static CommitFailedException refusalIn(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof CommitFailedException c) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The group refused the offsets (this member's generation is not the group's): aborts the
+     * transaction, writes its outputs again into a new one, and reports that nothing was committed.
+     */
+    private UncheckedIOException refusedByTheGroup(CommitFailedException refusal) {
+        try {
+            producer.abortTransaction();
+            producer.beginTransaction();
+            for (ProducerRecord<byte[], byte[]> r : inTransaction) {
+                write(r);
+            }
+        } catch (RuntimeException e) {
+            throw new OutputsLostException("the output transaction could not be aborted and restarted after the"
+                    + " group refused its offsets (" + e + "); stopping so that a restart writes those outputs again", e);
+        }
+        return new UncheckedIOException(new java.io.IOException("the group refused the offsets of member "
+                + groupMetadata.get().map(ConsumerGroupMetadata::memberId).orElse("?") + " (" + refusal.getMessage()
+                + "): a rebalance moved the group to a new generation, or the group expelled this member;"
+                + " nothing was committed, the " + inTransaction.size() + " outputs wait for the next attempt", refusal));
     }
 
     private void failIfLost() {
@@ -196,9 +271,16 @@ public final class TransactionalOutputs implements OutputCommitter, AutoCloseabl
         }
     }
 
-    /** Aborts the open transaction (its outputs are written again by whoever replays them) and closes. */
+    /**
+     * Aborts the open transaction (its outputs are written again by whoever replays them) and
+     * closes. Idempotent.
+     */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         try {
             producer.abortTransaction();
         } catch (RuntimeException e) {

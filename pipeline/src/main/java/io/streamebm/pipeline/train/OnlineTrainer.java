@@ -504,7 +504,14 @@ public final class OnlineTrainer implements AutoCloseable {
             return; // the params topic could not be read: nothing changed, the next tick tries again
         }
         guard.rebaseline(); // a rollback must not undo the merge
-        committer.commit(Map.copyOf(positions));
+        try {
+            committer.commit(Map.copyOf(positions));
+        } catch (UncheckedIOException e) {
+            // Nothing committed (the group moved on in a rebalance): reported, and tried again later.
+            Duration retryIn = checkpoints.failed(System.nanoTime());
+            listener.checkpointFailed(step, e, checkpoints.failuresInARow(), retryIn);
+            return;
+        }
         for (Runnable ack : pendingAcks) {
             ack.run();
         }

@@ -22,7 +22,9 @@ public interface OutputCommitter {
     /**
      * Commits the outputs written so far together with {@code positions}. Called on the trainer
      * thread. A failure must be thrown: the trainer then stops rather than write a checkpoint whose
-     * outputs are lost.
+     * outputs are lost. The one exception is {@link java.io.UncheckedIOException}: nothing was
+     * committed, the outputs are kept for the next attempt, and the trainer tries again later (for
+     * Kafka: the group's generation moved on in a rebalance, so the broker refused the offsets).
      *
      * @param positions the next position per "topic-partition" that the outputs so far cover
      */

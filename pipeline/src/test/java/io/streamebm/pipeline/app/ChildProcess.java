@@ -67,7 +67,12 @@ final class ChildProcess implements AutoCloseable {
 
     /** Sends SIGTERM ({@link Process#destroy()} would also close the output still to be read). */
     void sigterm() throws IOException, InterruptedException {
-        assertEquals(0, new ProcessBuilder("kill", "-TERM", Long.toString(process.pid())).start().waitFor());
+        signal("TERM");
+    }
+
+    /** Sends the signal {@code name} ({@code STOP} freezes the child, {@code CONT} wakes it). */
+    void signal(String name) throws IOException, InterruptedException {
+        assertEquals(0, new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start().waitFor());
     }
 
     /** Whether the child ended in time. */

@@ -34,7 +34,7 @@ import reactor.core.publisher.Flux;
 /**
  * Scale-out against a real broker, with every member a {@code streamebm train} process: three
  * members on six partitions, one SIGKILLed mid-stream and restarted, a fourth joining, one leaving
- * for good. A plain {@code read_committed} consumer of the params topic, independent of the
+ * for good, one frozen (SIGSTOP) past its session and woken. A plain {@code read_committed} consumer of the params topic, independent of the
  * trainers, follows the records the group's model has counted: never more than the valid records
  * produced, and in the end exactly as many. The group's offsets end at the topic's end, every dead
  * letter is written once, and the snapshot versions on the snapshot topic strictly increase.
@@ -78,10 +78,27 @@ class ScaleOutTest {
             m3.sigterm(); // leaves for good
             assertTrue(m3.ended(), "m3 did not stop:\n" + m3.output());
             assertCleanStop(m3);
+
+            // m1 freezes (SIGSTOP) mid-stream for longer than its session: the group expels it and
+            // the others read its partitions again from the group's offsets. When it wakes it must
+            // publish nothing more (its commits carry its old generation, which the broker refuses),
+            // learn at its next poll that its partitions were lost, and stop; a restart rejoins.
+            // Frozen while the group is stable, and woken only once the group has expelled it: a
+            // member frozen in the middle of a rebalance, or woken before its session ran out, is
+            // simply late, not a zombie.
+            awaitGroup(broker, topic + "-g", "m1-trainer", true);
+            valid += produce(broker.bootstrapServers(), topic, data, 6_000);
+            m1.signal("STOP");
+            awaitGroup(broker, topic + "-g", "m1-trainer", false);
+            m1.signal("CONT");
+            assertTrue(m1.ended(), "m1 did not stop after waking from a freeze:\n" + m1.output());
+            assertTrue(m1.output().contains("the group gave"), "m1 stopped for another reason:\n" + m1.output());
+            ChildProcess m1again = start(broker, topic, model, snapshots, "m1");
+            members.add(m1again);
             valid += produce(broker.bootstrapServers(), topic, data, 6_000);
             count.awaitAtLeast(valid, valid);
 
-            for (ChildProcess m : List.of(m1, m2again, m4)) {
+            for (ChildProcess m : List.of(m1again, m2again, m4)) {
                 m.sigterm();
                 assertTrue(m.ended(), "a member did not stop:\n" + m.output());
                 assertCleanStop(m);
@@ -112,6 +129,31 @@ class ScaleOutTest {
             assertTrue(versions.get(i) > versions.get(i - 1), "snapshot versions strictly increase: " + versions);
         }
         assertTrue(versions.get(versions.size() - 1) <= valid, "a version counts records: " + versions);
+    }
+
+    /**
+     * Waits until the group is stable with {@code instance} among its members ({@code present}),
+     * or until it no longer holds that member, whatever its state.
+     */
+    private static void awaitGroup(LocalKafkaBroker broker, String group, String instance, boolean present)
+            throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        try (Admin admin = broker.admin()) {
+            while (true) {
+                org.apache.kafka.clients.admin.ConsumerGroupDescription d = admin
+                        .describeConsumerGroups(List.of(group)).describedGroups().get(group).get(30, TimeUnit.SECONDS);
+                boolean holds = d.members().stream()
+                        .anyMatch(m -> m.groupInstanceId().map(instance::equals).orElse(false));
+                boolean stable = d.groupState() == org.apache.kafka.common.GroupState.STABLE;
+                if (present ? holds && stable : !holds) {
+                    return;
+                }
+                if (System.nanoTime() > deadline) {
+                    fail("group " + group + " did not " + (present ? "settle with " : "expel ") + instance + ": " + d);
+                }
+                Thread.sleep(200);
+            }
+        }
     }
 
     /** A clean stop after SIGTERM: the shutdown hook finished, so the JVM reports the signal (143) or 0. */

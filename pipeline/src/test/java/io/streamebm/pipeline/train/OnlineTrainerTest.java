@@ -673,6 +673,35 @@ class OnlineTrainerTest {
         }
     }
 
+    /**
+     * With a shared model, a commit the group refuses (a rebalance moved it to a new generation)
+     * commits nothing: the run goes on, nothing is acknowledged on its account, and a later sync
+     * commits and acknowledges everything.
+     */
+    @Test
+    void aCommitTheGroupRefusesIsTriedAgainAndAcknowledgesNothingMeanwhile() {
+        CountingSharedModel group = new CountingSharedModel();
+        List<Long> acked = new ArrayList<>();
+        List<Integer> ackedAtCommit = new ArrayList<>();
+        AtomicInteger commits = new AtomicInteger();
+        OutputCommitter refusesTheFirst = positions -> {
+            synchronized (acked) {
+                ackedAtCommit.add(acked.size());
+            }
+            if (commits.incrementAndGet() == 1) {
+                throw new java.io.UncheckedIOException(new java.io.IOException("the group refused the offsets"));
+            }
+        };
+        try (OnlineTrainer t = new OnlineTrainer(new SumLearner(), new FileCheckpointStore(dir, 3, (id, r) -> { }),
+                options().checkpointEverySteps(100).build(), new TrainerListener() { }, refusesTheFirst, group)) {
+            t.train(input(6, 64, 0, acked)).blockLast(Duration.ofSeconds(30));
+            assertEquals(384, t.recordsSeen());
+        }
+        assertTrue(commits.get() >= 2, "the refused commit was tried again: " + commits);
+        assertEquals(0, ackedAtCommit.get(1), "the refused commit acknowledged nothing");
+        assertEquals(List.of(64L, 128L, 192L, 256L, 320L, 384L), acked);
+    }
+
     @Test
     void losingSourcesAloneIsReleasingThem() {
         List<Long> acked = new ArrayList<>();
