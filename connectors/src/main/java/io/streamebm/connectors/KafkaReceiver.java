@@ -129,13 +129,14 @@ public final class KafkaReceiver {
     }
 
     /**
-     * The consumer's group metadata (member id, generation) as of its latest poll or rebalance
-     * callback, for a transactional producer that commits this group's offsets
+     * The consumer's group metadata (member id, generation) as of its latest rebalance callback
+     * (taken there only, where the generation is settled: see {@code ReceiverLoop}), for a
+     * transactional producer that commits this group's offsets
      * ({@code sendOffsetsToTransaction}): with it, the broker refuses the offsets of a member the
      * group has since expelled (a zombie), and those sent with a generation that a rebalance has
      * since replaced. Any thread.
      *
-     * @return the metadata, or empty before the first poll
+     * @return the metadata, or empty before the first assignment
      */
     public Optional<ConsumerGroupMetadata> groupMetadata() {
         ReceiverLoop l = loop;

@@ -206,7 +206,6 @@ final class ReceiverLoop {
             setPaused(pause);
             ConsumerRecords<byte[], byte[]> polled = consumer.poll(pause ? Duration.ZERO : options.pollTimeout());
             polls++;
-            noteGroupMetadata();
             if (!polled.isEmpty()) {
                 emit(polled);
             }
@@ -258,7 +257,15 @@ final class ReceiverLoop {
         sink.next(batch);
     }
 
-    /** Loop thread: the consumer may be read only here, so its group metadata is copied for others. */
+    /**
+     * Loop thread, at the start of every rebalance callback: the consumer may be read only here, so
+     * its group metadata is copied for others. Why not after every poll: a poll can return between
+     * the group's join and sync phases, with the new generation already known; offsets committed
+     * with it then meet a group still completing its rebalance, which the broker answers with
+     * REBALANCE_IN_PROGRESS, an error the transactional producer treats as fatal. Copied in the
+     * callbacks only, the generation is either the group's and settled, or an old one, which the
+     * broker refuses as such (ILLEGAL_GENERATION: the commit is tried again later).
+     */
     private void noteGroupMetadata() {
         groupMetadata = consumer.groupMetadata();
     }
@@ -360,7 +367,7 @@ final class ReceiverLoop {
         return lag;
     }
 
-    /** @return the consumer's group metadata at the latest poll or rebalance callback, or null before either */
+    /** @return the consumer's group metadata at the latest rebalance callback, or null before the first */
     ConsumerGroupMetadata groupMetadata() {
         return groupMetadata;
     }

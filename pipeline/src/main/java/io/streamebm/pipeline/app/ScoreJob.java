@@ -4,6 +4,7 @@ import io.streamebm.connectors.DecodedBatch;
 import io.streamebm.connectors.DecodedSample;
 import io.streamebm.connectors.DecodingStage;
 import io.streamebm.connectors.KafkaReceiver;
+import io.streamebm.connectors.PartitionKeys;
 import io.streamebm.connectors.Rejection;
 import io.streamebm.connectors.ReceiverOptions;
 import io.streamebm.connectors.dlq.DeadLetterPublisher;
@@ -14,11 +15,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -113,7 +116,8 @@ public final class ScoreJob implements AutoCloseable {
                 .build());
         Flux<Void> scoring = input.receive()
                 .concatMap(stage::decode, 1)
-                .concatMap(b -> waitForModel().then(Mono.defer(() -> score(b))), 1)
+                .concatMap(b -> waitForModel().then(Mono.defer(() -> score(b,
+                        maxRecords > 0 ? maxRecords - scored.get() : Long.MAX_VALUE))), 1)
                 .doOnNext(n -> {
                     if (maxRecords > 0 && scored.get() >= maxRecords) {
                         stop();
@@ -150,17 +154,24 @@ public final class ScoreJob implements AutoCloseable {
                 : Mono.delay(Duration.ofMillis(100)).then(waitForModel()));
     }
 
-    /** Scores one batch and commits its scores, dead letters and offsets in one transaction. */
-    private Mono<Long> score(DecodedBatch batch) {
+    /**
+     * Scores one batch, or its first {@code room} samples, and commits their scores, the dead
+     * letters before them and the offsets after them in one transaction. What lies beyond the cut
+     * is not committed, so the next run starts there: {@code --records N} scores exactly N.
+     */
+    private Mono<Long> score(DecodedBatch batch, long room) {
         return Mono.fromCallable(() -> {
-            List<ProducerRecord<byte[], byte[]>> records = scores(batch);
+            ScoredPart part = ScoredPart.of(batch, room);
+            List<ProducerRecord<byte[], byte[]>> records = scores(part.samples());
             for (Rejection r : batch.rejections()) {
-                outputs.send(DeadLetterPublisher.deadLetterOf(r.record(), r.reason(), r.detail()));
+                if (part.covers(r.record().topic(), r.record().partition(), r.record().offset())) {
+                    outputs.send(DeadLetterPublisher.deadLetterOf(r.record(), r.reason(), r.detail()));
+                }
             }
             for (ProducerRecord<byte[], byte[]> record : records) {
                 outputs.send(record);
             }
-            outputs.commit(batch.sourcePositions());
+            outputs.commit(part.positions());
             // Counted as soon as they are committed, so a stop right after still reports them.
             scored.addAndGet(records.size());
             return (long) records.size();
@@ -168,9 +179,36 @@ public final class ScoreJob implements AutoCloseable {
                 .doOnSuccess(n -> batch.acknowledge());
     }
 
-    /** The score records of a batch, computed with the current model. */
-    private List<ProducerRecord<byte[], byte[]>> scores(DecodedBatch batch) {
-        List<DecodedSample> samples = batch.samples();
+    /**
+     * The part of a batch a run scores: its first {@code room} samples, and per partition the
+     * position after them (the batch's end for a partition with no sample left out, else the
+     * first sample left out).
+     */
+    private record ScoredPart(List<DecodedSample> samples, Map<String, Long> positions) {
+
+        static ScoredPart of(DecodedBatch batch, long room) {
+            List<DecodedSample> all = batch.samples();
+            if (all.size() <= room) {
+                return new ScoredPart(all, batch.sourcePositions());
+            }
+            int kept = (int) room;
+            Map<String, Long> positions = new HashMap<>(batch.sourcePositions());
+            for (DecodedSample left : all.subList(kept, all.size())) {
+                positions.merge(PartitionKeys.key(new TopicPartition(left.topic(), left.partition())),
+                        left.offset(), Math::min);
+            }
+            return new ScoredPart(all.subList(0, kept), positions);
+        }
+
+        /** Whether the record at {@code offset} lies before this part's position of its partition. */
+        boolean covers(String topic, int partition, long offset) {
+            Long end = positions.get(PartitionKeys.key(new TopicPartition(topic, partition)));
+            return end != null && offset < end;
+        }
+    }
+
+    /** The score records of samples, computed with the current model. */
+    private List<ProducerRecord<byte[], byte[]>> scores(List<DecodedSample> samples) {
         List<String> json = scorer.score(current.get(), samples);
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(samples.size());
         for (int i = 0; i < samples.size(); i++) {

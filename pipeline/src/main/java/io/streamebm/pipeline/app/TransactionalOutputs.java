@@ -155,7 +155,7 @@ public final class TransactionalOutputs implements OutputCommitter, AutoCloseabl
 
     /**
      * From now on the offsets carry {@code groupMetadata} (the consumer's member id and generation,
-     * as of its latest poll), so that the broker fences this member's commits once the group has
+     * as of its latest rebalance callback), so that the broker fences this member's commits once the group has
      * moved on without it. Until the supplier has metadata, offsets go with the group id alone.
      *
      * @param groupMetadata the consumer's metadata; read on the trainer thread at each commit

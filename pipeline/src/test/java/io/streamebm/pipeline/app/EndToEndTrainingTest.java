@@ -124,11 +124,18 @@ class EndToEndTrainingTest {
             previous = s.version();
         }
 
+        // --records N scores exactly N, and the next run goes on from there: a batch is cut.
         try (ScoreJob scorer = new ScoreJob(config, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))) {
-            assertEquals(500, scorer.run(500) >= 500 ? 500 : scorer.scored());
+            assertEquals(500, scorer.run(500));
         }
-        List<ConsumerRecord<byte[], byte[]>> scored = readAll(broker.bootstrapServers(), scores, 500);
-        assertTrue(scored.size() >= 500, "scores: " + scored.size());
+        try (ScoreJob scorer = new ScoreJob(config, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))) {
+            assertEquals(230, scorer.run(230));
+        }
+        List<ConsumerRecord<byte[], byte[]>> scored = readAll(broker.bootstrapServers(), scores, 730);
+        assertEquals(730, scored.size(), "scores written by runs of 500 and 230 records");
+        assertEquals(730, scored.stream().map(r -> new String(r.value(), StandardCharsets.UTF_8)
+                .replaceAll(".*\"partition\":(\\d+),\"offset\":(\\d+).*", "$1@$2")).distinct().count(),
+                "no record scored twice");
         String first = new String(scored.get(0).value(), StandardCharsets.UTF_8);
         assertTrue(first.matches("\\{\"energy\":-?[0-9.E-]+,\"topic\":\"" + topic + "\",\"partition\":\\d,\"offset\":\\d+,\"modelVersion\":\\d+"
                 + ",\"percentile\":([01]\\.[0-9]+(E-?[0-9]+)?|null),\"anomaly\":(true|false|null)}"), first);
