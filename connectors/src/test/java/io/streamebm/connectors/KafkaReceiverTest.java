@@ -238,13 +238,8 @@ class KafkaReceiverTest {
             await("every record processed", Duration.ofSeconds(90), () -> processed.size() >= total);
             assertEquals(total, processed.size());
         } finally {
-            runA.dispose();
-            if (runB != null) {
-                runB.dispose();
-            }
+            stop(a, runA, b, runB);
         }
-        a.closed().block(Duration.ofSeconds(30));
-        b.closed().block(Duration.ofSeconds(30));
         assertTrue(byB.get() > 0, "the second consumer got no records");
         assertTrue(!revokedFromA.isEmpty(), "the first consumer saw no revocation");
         Set<TopicPartition> union = new HashSet<>(KafkaTestSupport.committed(admin, "rebalance-g").keySet());
@@ -311,10 +306,15 @@ class KafkaReceiverTest {
             assertTrue(!beforeRevocation.get(0).revokedSincePolled(new TopicPartition("other", 0)),
                     "a partition the batch holds no records of is never reported");
         } finally {
-            runA.dispose();
-            if (runB != null) {
-                runB.dispose();
-            }
+            stop(a, runA, b, runB);
+        }
+    }
+
+    /** Cancels both subscriptions (the second may not have started) and waits for both consumers to close. */
+    private static void stop(KafkaReceiver a, Disposable runA, KafkaReceiver b, Disposable runB) {
+        runA.dispose();
+        if (runB != null) {
+            runB.dispose();
         }
         a.closed().block(Duration.ofSeconds(30));
         b.closed().block(Duration.ofSeconds(30));

@@ -44,10 +44,8 @@ class ZombieFencingTest {
     @Timeout(180)
     void anExpelledMemberCommitsNothingAndItsOutputsStayInvisible() throws Exception {
         LocalKafkaBroker broker = TestBroker.get();
-        String topic = TestBroker.uniqueTopic("zombie");
+        String topic = topics(broker, "zombie");
         String group = topic + "-g";
-        broker.createTopic(topic, 2);
-        broker.createTopic(topic + ".out", 1);
         try (KafkaConsumer<byte[], byte[]> zombie = member(broker, group, 1_500);
                 KafkaConsumer<byte[], byte[]> survivor = member(broker, group, 300_000)) {
             zombie.subscribe(List.of(topic));
@@ -79,10 +77,8 @@ class ZombieFencingTest {
     @Timeout(180)
     void aCommitOneGenerationBehindIsRefusedAndItsOutputsGoWithTheNextCommit() throws Exception {
         LocalKafkaBroker broker = TestBroker.get();
-        String topic = TestBroker.uniqueTopic("generation");
+        String topic = topics(broker, "generation");
         String group = topic + "-g";
-        broker.createTopic(topic, 2);
-        broker.createTopic(topic + ".out", 1);
         try (KafkaConsumer<byte[], byte[]> first = member(broker, group, 300_000);
                 KafkaConsumer<byte[], byte[]> second = member(broker, group, 300_000)) {
             first.subscribe(List.of(topic));
@@ -125,10 +121,8 @@ class ZombieFencingTest {
     @Timeout(180)
     void aCommitFromTheRevocationCallbackIsAccepted() throws Exception {
         LocalKafkaBroker broker = TestBroker.get();
-        String topic = TestBroker.uniqueTopic("revoking");
+        String topic = topics(broker, "revoking");
         String group = topic + "-g";
-        broker.createTopic(topic, 2);
-        broker.createTopic(topic + ".out", 1);
         List<String> outcomes = new ArrayList<>();
         try (TransactionalOutputs outputs = open(broker, group, "revoking-outputs");
                 KafkaConsumer<byte[], byte[]> first = member(broker, group, 300_000);
@@ -162,6 +156,14 @@ class ZombieFencingTest {
         // The rebalance's revocation, and the one closing the first consumer.
         assertTrue(!outcomes.isEmpty() && outcomes.stream().allMatch("committed"::equals), outcomes.toString());
         assertEquals(outcomes.size(), readCommitted(broker, topic + ".out").size());
+    }
+
+    /** A new two-partition input topic and its one-partition outputs topic ({@code <topic>.out}). */
+    private static String topics(LocalKafkaBroker broker, String prefix) {
+        String topic = TestBroker.uniqueTopic(prefix);
+        broker.createTopic(topic, 2);
+        broker.createTopic(topic + ".out", 1);
+        return topic;
     }
 
     private static TransactionalOutputs open(LocalKafkaBroker broker, String group, String transactionalId) {
