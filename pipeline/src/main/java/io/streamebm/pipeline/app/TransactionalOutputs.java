@@ -2,6 +2,7 @@ package io.streamebm.pipeline.app;
 
 import io.streamebm.connectors.PartitionKeys;
 import io.streamebm.pipeline.train.OutputCommitter;
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -73,7 +74,8 @@ public final class TransactionalOutputs implements OutputCommitter, AutoCloseabl
     private final AtomicReference<Exception> sendFailure = new AtomicReference<>();
     /** The open transaction's outputs, to be written again if the group refuses its commit. */
     private final List<ProducerRecord<byte[], byte[]>> inTransaction = new ArrayList<>();
-    private Supplier<Optional<ConsumerGroupMetadata>> groupMetadata = Optional::empty;
+    /** Set once before training starts; volatile because the trainer thread reads it. */
+    private volatile Supplier<Optional<ConsumerGroupMetadata>> groupMetadata = Optional::empty;
     private long newestSnapshotVersion;
     private volatile boolean closed;
 
@@ -155,8 +157,8 @@ public final class TransactionalOutputs implements OutputCommitter, AutoCloseabl
 
     /**
      * From now on the offsets carry {@code groupMetadata} (the consumer's member id and generation,
-     * as of its latest rebalance callback), so that the broker fences this member's commits once the group has
-     * moved on without it. Until the supplier has metadata, offsets go with the group id alone.
+     * as of its latest rebalance callback), so that the broker fences this member's commits once
+     * the group has moved on without it. Until the supplier has metadata, offsets go with the group id alone.
      *
      * @param groupMetadata the consumer's metadata; read on the trainer thread at each commit
      * @return this
@@ -215,7 +217,8 @@ public final class TransactionalOutputs implements OutputCommitter, AutoCloseabl
             producer.flush();
             failIfLost();
             if (!offsets.isEmpty()) {
-                producer.sendOffsetsToTransaction(offsets, groupMetadata.get().orElseGet(() -> new ConsumerGroupMetadata(group)));
+                producer.sendOffsetsToTransaction(offsets,
+                        groupMetadata.get().orElseGet(() -> new ConsumerGroupMetadata(group)));
             }
             producer.commitTransaction();
             inTransaction.clear();
@@ -257,7 +260,7 @@ public final class TransactionalOutputs implements OutputCommitter, AutoCloseabl
             throw new OutputsLostException("the output transaction could not be aborted and restarted after the"
                     + " group refused its offsets (" + e + "); stopping so that a restart writes those outputs again", e);
         }
-        return new UncheckedIOException(new java.io.IOException("the group refused the offsets of member "
+        return new UncheckedIOException(new IOException("the group refused the offsets of member "
                 + groupMetadata.get().map(ConsumerGroupMetadata::memberId).orElse("?") + " (" + refusal.getMessage()
                 + "): a rebalance moved the group to a new generation, or the group expelled this member;"
                 + " nothing was committed, the " + inTransaction.size() + " outputs wait for the next attempt", refusal));
