@@ -99,6 +99,7 @@ public final class ContrastiveDivergenceLoss extends RandomizedLoss {
     public Tensor apply(EnergyFunction model, INDArray data) {
         INDArray x = LossSupport.checkData(NAME, model, data);
         LossSupport.checkSampler(NAME, sampler, model);
+        INDArray probe = LossSupport.checkProbe(NAME, model, probeRows());
         if (dataNoise > 0) {
             x = x.add(sampler.random().gaussian(x.dataType(), x.rows(), x.columns()).muli(dataNoise));
         }
@@ -107,11 +108,12 @@ public final class ContrastiveDivergenceLoss extends RandomizedLoss {
         long sampling = System.nanoTime() - t0;
         double acceptance = sampler.lastAcceptanceRate();
         double[][] e = new double[1][];
-        Tensor loss = LossSupport.contrastive(model, x, neg, alpha, e);
+        Tensor loss = LossSupport.contrastive(model, x, neg, probe, alpha, e);
         int n = (int) x.rows();
+        int m = (int) neg.rows();
         lastNegatives = neg;
-        record(new LossDiagnostics(LossSupport.mean(e[0], 0, n), LossSupport.mean(e[0], n, e[0].length),
-                acceptance, Double.NaN, sampling), e[0], n);
+        record(new LossDiagnostics(LossSupport.mean(e[0], 0, n), LossSupport.mean(e[0], n, n + m),
+                acceptance, Double.NaN, sampling), e[0], n, n + m);
         return loss;
     }
 
@@ -119,6 +121,12 @@ public final class ContrastiveDivergenceLoss extends RandomizedLoss {
     @Override
     public Optional<DataEnergies> dataEnergies() {
         return dataNoise == 0 ? offerDataEnergies() : Optional.empty();
+    }
+
+    /** The probe rows ride along in the one stacked pass of data and negatives. */
+    @Override
+    public Optional<ProbeEnergies> probeEnergies() {
+        return offerProbeEnergies();
     }
 
     @Override

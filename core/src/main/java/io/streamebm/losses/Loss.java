@@ -41,6 +41,14 @@ public interface Loss {
         return Optional.empty();
     }
 
+    /**
+     * Extra rows this loss can measure in its own energy pass without training on them; empty when
+     * it cannot (the default). The answer is fixed for the loss's lifetime.
+     */
+    default Optional<ProbeEnergies> probeEnergies() {
+        return Optional.empty();
+    }
+
     /** A short stable name for metrics and configuration, such as {@code "pcd"}. */
     String name();
 }

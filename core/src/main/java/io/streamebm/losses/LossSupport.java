@@ -46,6 +46,14 @@ final class LossSupport {
         return x.isView() || x.ordering() != 'c' ? x.dup('c') : x;
     }
 
+    /**
+     * Checks a loss's probe rows ({@link ProbeEnergies}) as {@link #checkData} checks the batch;
+     * null stays null. Called next to {@code checkData}, so that a refused probe changes no state.
+     */
+    static INDArray checkProbe(String loss, EnergyFunction model, INDArray probe) {
+        return probe == null ? null : checkData(loss + " probe", model, probe);
+    }
+
     /** The data type of the model's parameters, or {@code fallback} for a model without any. */
     static DataType modelType(EnergyFunction model, DataType fallback) {
         List<Tensor> ps = model.parameters();
@@ -81,21 +89,25 @@ final class LossSupport {
      * pass over the stacked batch {@code [x⁺; x⁻]}: one forward and one backward through the model
      * instead of two, with the means folded into per-row weights (loss = Σ wᵢEᵢ + Σ uᵢEᵢ²). When
      * the model offers {@link FusedEnergyTerms} the parameter gradient comes from its kernel;
-     * otherwise from the recorded graph.
+     * otherwise from the recorded graph. Probe rows, when given, ride along after the negatives
+     * with weight zero: measured in the same pass, not trained on ({@link ProbeEnergies}).
      *
-     * @param energies receives the energies of all n + m rows
+     * @param probe    rows to measure only ({@link #checkProbe checked}), or null
+     * @param energies receives the energies of all n + m (+ probe) rows
      */
-    static Tensor contrastive(EnergyFunction model, INDArray pos, INDArray neg, double alpha, double[][] energies) {
+    static Tensor contrastive(EnergyFunction model, INDArray pos, INDArray neg, INDArray probe, double alpha,
+            double[][] energies) {
         int n = (int) pos.rows();
         int m = (int) neg.rows();
+        int p = probe == null ? 0 : (int) probe.rows();
         DataType type = pos.dataType();
-        double[] w = new double[n + m];
+        double[] w = new double[n + m + p];
         Arrays.fill(w, 0, n, 1.0 / n);
         Arrays.fill(w, n, n + m, -1.0 / m);
-        double[] u = new double[n + m];
+        double[] u = new double[n + m + p];
         Arrays.fill(u, 0, n, alpha / n);
         Arrays.fill(u, n, n + m, alpha / m);
-        INDArray all = Nd4j.concat(0, pos, neg);
+        INDArray all = probe == null ? Nd4j.concat(0, pos, neg) : Nd4j.concat(0, pos, neg, probe);
         Optional<FusedEnergyTerms> fused = model.fusedEnergyTerms();
         if (fused.isPresent()) {
             FusedResult r = fused.get().energyTerms(all, (first, e, slopes) -> {

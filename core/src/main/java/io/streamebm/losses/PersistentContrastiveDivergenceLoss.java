@@ -202,6 +202,7 @@ public final class PersistentContrastiveDivergenceLoss extends BaseLoss implemen
     public Tensor apply(EnergyFunction model, INDArray data) {
         INDArray x = LossSupport.checkData(NAME, model, data);
         LossSupport.checkSampler(NAME, sampler, model);
+        INDArray probe = LossSupport.checkProbe(NAME, model, probeRows());
         long d = x.columns();
         if (chains != null && (chains.columns() != d || chains.dataType() != x.dataType())) {
             throw new IllegalArgumentException(NAME + ": the persistent chains have shape "
@@ -237,13 +238,13 @@ public final class PersistentContrastiveDivergenceLoss extends BaseLoss implemen
         cursor = (from + m) % nChains;
 
         double[][] e = new double[1][];
-        Tensor loss = LossSupport.contrastive(model, x, neg, alpha, e);
+        Tensor loss = LossSupport.contrastive(model, x, neg, probe, alpha, e);
         for (int i = 0; i < m; i++) {
             chainEnergies[(from + i) % nChains] = e[0][n + i];
         }
         lastNegatives = neg;
         record(new LossDiagnostics(LossSupport.mean(e[0], 0, n), LossSupport.mean(e[0], n, n + m),
-                acceptance, chainEnergyMean(), sampling), e[0], n);
+                acceptance, chainEnergyMean(), sampling), e[0], n, n + m);
         return loss;
     }
 
@@ -346,6 +347,12 @@ public final class PersistentContrastiveDivergenceLoss extends BaseLoss implemen
     @Override
     public Optional<DataEnergies> dataEnergies() {
         return offerDataEnergies();
+    }
+
+    /** The probe rows ride along in the one stacked pass of data and negatives. */
+    @Override
+    public Optional<ProbeEnergies> probeEnergies() {
+        return offerProbeEnergies();
     }
 
     @Override

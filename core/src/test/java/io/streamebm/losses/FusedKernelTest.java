@@ -110,11 +110,11 @@ class FusedKernelTest {
         if (name.equals("cd")) {
             INDArray neg = new RandomSource(5).gaussian(type, rows - 2, 3);
             double[][] e = new double[1][];
-            fused = LossSupport.contrastive(mlp, data, neg, 0.3, e).item();
-            LossSupport.contrastive(mlp, data, neg, 0.3, e).backward();
+            fused = LossSupport.contrastive(mlp, data, neg, null, 0.3, e).item();
+            LossSupport.contrastive(mlp, data, neg, null, 0.3, e).backward();
             double[] g1 = grads(mlp);
             MlpEnergy plainModel = reference(mlp);
-            Tensor l = LossSupport.contrastive(plainModel, data, neg, 0.3, e);
+            Tensor l = LossSupport.contrastive(plainModel, data, neg, null, 0.3, e);
             plain = l.item();
             l.backward();
             assertClose(g1, grads(plainModel), type, name);
@@ -159,11 +159,11 @@ class FusedKernelTest {
         INDArray pos = new RandomSource(1).gaussian(DataType.FLOAT, 200, 2);
         INDArray neg = new RandomSource(2).gaussian(DataType.FLOAT, 300, 2);
         double[][] e = new double[1][];
-        LossSupport.contrastive(mlp, pos, neg, 0.1, e).backward();
+        LossSupport.contrastive(mlp, pos, neg, null, 0.1, e).backward();
         double[] first = grads(mlp);
-        LossSupport.contrastive(mlp, pos.mul(2), neg, 0.1, e).backward();
+        LossSupport.contrastive(mlp, pos.mul(2), neg, null, 0.1, e).backward();
         double[] other = grads(mlp);
-        LossSupport.contrastive(mlp, pos, neg, 0.1, e).backward();
+        LossSupport.contrastive(mlp, pos, neg, null, 0.1, e).backward();
         double[] again = grads(mlp);
         org.junit.jupiter.api.Assertions.assertArrayEquals(first, again, "same batch, same gradients, bit for bit");
         assertTrue(!java.util.Arrays.equals(first, other), "a different batch changes the gradients");

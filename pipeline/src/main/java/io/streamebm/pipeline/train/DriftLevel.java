@@ -1,7 +1,9 @@
 package io.streamebm.pipeline.train;
 
+import io.streamebm.losses.ProbeEnergies;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Optional;
 import java.util.function.Function;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -28,6 +30,11 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * Measuring the 1,024 recent records again under the current model works, at the price of a
  * forward pass four times a micro-batch's.
  *
+ * <p><b>Cost.</b> When the learner offers {@link ProbeEnergies} (pcd, cd), the probe rides in the
+ * update's own energy pass with weight zero, and costs its rows' share of that pass; otherwise a
+ * forward pass of its own before each update measures it, most of whose cost is ND4J's fixed cost
+ * per operation (bench/RESULTS.md, "Calibration and drift").
+ *
  * <p>The probe and the recent records are drawn from the stream after each {@link #reset} (a
  * (re)start, a drift), so they stand for the stream the detector compares against. Not
  * thread-safe: the trainer thread owns it.
@@ -44,20 +51,44 @@ final class DriftLevel {
     }
 
     private final Function<INDArray, INDArray> energies;
+    private final Optional<ProbeEnergies> riding;
     private final Deque<Batch> recent = new ArrayDeque<>();
     private int recentCount;
     private INDArray probe;
     private double probeNow = Double.NaN;
 
-    /** @param energies the model's energies of some rows, under the current model ({@code [n]}) */
-    DriftLevel(Function<INDArray, INDArray> energies) {
+    /**
+     * @param energies the model's energies of some rows, under the current model ({@code [n]})
+     * @param riding   the update's own pass measuring the probe, when the learner offers it
+     */
+    DriftLevel(Function<INDArray, INDArray> energies, Optional<ProbeEnergies> riding) {
         this.energies = energies;
+        this.riding = riding;
     }
 
-    /** Before an update: measures the probe under the model the update starts from. */
+    /**
+     * Before an update: measures the probe under the model the update starts from, unless the
+     * update will ({@link #updateMade}).
+     */
     void beforeUpdate() {
-        probeNow = probe != null && probe.rows() == PROBE_ROWS ? energies.apply(probe).meanNumber().doubleValue()
-                : Double.NaN;
+        boolean full = probe != null && probe.rows() == PROBE_ROWS;
+        probeNow = full && riding.isEmpty() ? energies.apply(probe).meanNumber().doubleValue() : Double.NaN;
+    }
+
+    /** The update returned: a probe that rode in its pass was measured under the model it started from. */
+    void updateMade() {
+        if (riding.isPresent() && probe != null && probe.rows() == PROBE_ROWS) {
+            double[] measured = riding.get().lastProbe();
+            probeNow = measured.length == PROBE_ROWS ? mean(measured) : Double.NaN;
+        }
+    }
+
+    private static double mean(double[] v) {
+        double sum = 0;
+        for (double x : v) {
+            sum += x;
+        }
+        return sum / v.length;
     }
 
     /**
@@ -105,6 +136,9 @@ final class DriftLevel {
         if (take > 0) {
             INDArray rows = batch.get(NDArrayIndex.interval(0, take), NDArrayIndex.all()).dup();
             probe = probe == null ? rows : Nd4j.vstack(probe, rows);
+            if (probe.rows() == PROBE_ROWS) {
+                riding.ifPresent(r -> r.probe(probe));
+            }
         }
     }
 
@@ -114,5 +148,6 @@ final class DriftLevel {
         recentCount = 0;
         probe = null;
         probeNow = Double.NaN;
+        riding.ifPresent(r -> r.probe(null));
     }
 }

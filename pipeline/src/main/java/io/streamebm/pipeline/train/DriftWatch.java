@@ -24,9 +24,10 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p><b>Cost.</b> The batch's own energies come free from the loss when it measures them
  * ({@link Learner#batchEnergies}: pcd, cd, nce, mle, sm, ssm); otherwise the trainer measures them.
- * The level costs a forward pass of {@value DriftLevel#PROBE_ROWS} probe rows an update, about
- * 2.7 % of a default PCD step, the sketch and the detector 0.5 % (bench/RESULTS.md, "Calibration
- * and drift").
+ * The level measures {@value DriftLevel#PROBE_ROWS} probe rows an update, in the update's own pass
+ * when the learner offers it ({@link Learner#probeEnergies}: pcd, cd), else in a forward pass of
+ * their own (2.7 % of a default PCD step); see bench/RESULTS.md, "Calibration and drift", for the
+ * measured costs.
  *
  * <p><b>Warm-up.</b> The detector starts after {@value #WARM_UP_RECORDS} records and
  * {@value #WARM_UP_UPDATES} updates: a model from scratch changes fastest in its first updates,
@@ -81,7 +82,8 @@ final class DriftWatch {
         this.snapshots = Objects.requireNonNull(snapshots, "snapshots");
         this.listener = Objects.requireNonNull(listener, "listener");
         this.detector = options.map(DriftOptions::detector).orElse(null);
-        this.level = new DriftLevel(learner::energies);
+        this.level = new DriftLevel(learner::energies,
+                options.isPresent() ? learner.probeEnergies() : Optional.empty());
     }
 
     /** Whether drift detection is on ({@code drift.enabled}): then every batch is measured. */
@@ -97,6 +99,13 @@ final class DriftWatch {
         level.beforeUpdate();
         if (options.get().reaction() == DriftReaction.SNAPSHOT_PRE_DRIFT) {
             modelBefore = learner.modelState();
+        }
+    }
+
+    /** The update returned (it may still be rolled back): what it measured under the model before it is known. */
+    void updateMade() {
+        if (options.isPresent()) {
+            level.updateMade();
         }
     }
 

@@ -12,6 +12,7 @@ import io.streamebm.losses.MaximumLikelihoodLoss;
 import io.streamebm.losses.NoiseContrastiveEstimationLoss;
 import io.streamebm.losses.PersistentChains;
 import io.streamebm.losses.PersistentContrastiveDivergenceLoss;
+import io.streamebm.losses.ProbeEnergies;
 import io.streamebm.losses.ScoreMatchingLoss;
 import io.streamebm.losses.SlicedScoreMatchingLoss;
 import io.streamebm.optim.Adam;
@@ -140,6 +141,11 @@ public final class EbmLearner implements Learner {
     @Override
     public Optional<DataEnergies> batchEnergies() {
         return loss.dataEnergies();
+    }
+
+    @Override
+    public Optional<ProbeEnergies> probeEnergies() {
+        return loss.probeEnergies();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.streamebm.pipeline.train;
 
 import io.streamebm.losses.DataEnergies;
+import io.streamebm.losses.ProbeEnergies;
 import io.streamebm.runtime.Stateful;
 import io.streamebm.telemetry.StepRecord;
 import java.util.Map;
@@ -36,6 +37,15 @@ public interface Learner extends Stateful {
      * returned. The answer is fixed for the learner's lifetime.
      */
     default Optional<DataEnergies> batchEnergies() {
+        return Optional.empty();
+    }
+
+    /**
+     * Rows each {@link #update} can measure under the model before it, at the marginal cost of
+     * their rows in the update's own pass (the loss offers {@link ProbeEnergies}); empty when it
+     * cannot (the default). The answer is fixed for the learner's lifetime.
+     */
+    default Optional<ProbeEnergies> probeEnergies() {
         return Optional.empty();
     }
 

@@ -457,8 +457,11 @@ public final class OnlineTrainer implements AutoCloseable {
         double[] energies = wanted && batchEnergies.isEmpty() ? learner.energies(batch).toDoubleVector() : null;
         drift.beforeUpdate();
         DivergenceGuard.Attempt attempt = guard.attempt(batch);
-        if (attempt.made() && batchEnergies.isPresent()) {
-            energies = batchEnergies.get().lastBatch();
+        if (attempt.made()) {
+            drift.updateMade();
+            if (batchEnergies.isPresent()) {
+                energies = batchEnergies.get().lastBatch();
+            }
         }
         step++;
         recordsSeen += rows.size();
