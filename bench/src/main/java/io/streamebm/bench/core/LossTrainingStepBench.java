@@ -33,7 +33,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One training step — {@link TrainingStep#run}: loss, backward, gradient norm, Adam update — of
- * the 2→128→128→1 SiLU MLP (float32) on a batch of 256 eight-Gaussians points, for every loss of
+ * the 2→128→128→1 SiLU MLP (float32) on a batch of 256 eight-Gaussians points ({@code -p batch=…},
+ * and {@code -p chains=…} for PCD, measure the smaller steps of scale-out members), for every loss of
  * the issue's targets: CD-10 and PCD-10 (1,000 chains) ≤ 8 ms, DSM ≤ 2 ms, exact SM ≤ 10 ms,
  * SSM with 5 projections ≤ 5 ms, NCE with 10 noise samples ≤ 3 ms. TorchEBM takes 58–64 ms for
  * CD-10 on this machine. Batches rotate over 16 pre-drawn ones, so the model keeps training.
@@ -52,17 +53,29 @@ public class LossTrainingStepBench {
     @Param({"cd", "pcd", "dsm", "sm", "ssm", "nce"})
     public String loss;
 
+    /** Rows of a batch (the scale-out members' share is 256 / N). */
+    @Param({"256"})
+    public int batch;
+
+    /** PCD's persistent chains (the scale-out members' share is 1,000 / N). */
+    @Param({"1000"})
+    public int chains;
+
     private TrainingStep step;
     private final List<INDArray> batches = new ArrayList<>();
     private int next;
 
     /** Builds the loss by name on a fresh default MLP. */
     static Loss build(String name, MlpEnergy model) {
+        return build(name, model, 1000);
+    }
+
+    private static Loss build(String name, MlpEnergy model, int chains) {
         switch (name) {
             case "cd":
                 return new ContrastiveDivergenceLoss(new LangevinDynamics(model, 0.01).withSeed(1), 10);
             case "pcd":
-                return new PersistentContrastiveDivergenceLoss(new LangevinDynamics(model, 0.01).withSeed(1), 1000, 10);
+                return new PersistentContrastiveDivergenceLoss(new LangevinDynamics(model, 0.01).withSeed(1), chains, 10);
             case "dsm":
                 return new DenoisingScoreMatchingLoss(0.1);
             case "sm":
@@ -78,18 +91,22 @@ public class LossTrainingStepBench {
 
     /** A training step over a fresh model, and 16 batches. */
     static TrainingStep trainingStep(String name) {
+        return trainingStep(name, 1000);
+    }
+
+    private static TrainingStep trainingStep(String name, int chains) {
         MlpEnergy model = MlpEnergy.builder().build();
-        Loss l = build(name, model);
+        Loss l = build(name, model, chains);
         return new TrainingStep(model, l, new Adam(TrainingStep.trainableParameters(model, l), 1e-3));
     }
 
     /** Builds the model, loss, optimizer and batches. */
     @Setup(Level.Trial)
     public void setup() {
-        step = trainingStep(loss);
+        step = trainingStep(loss, chains);
         var data = Datasets.eightGaussians(2, 0.1, 7);
         for (int i = 0; i < 16; i++) {
-            batches.add(data.nextBatch(256));
+            batches.add(data.nextBatch(batch));
         }
     }
 

@@ -31,11 +31,15 @@ import java.util.concurrent.TimeUnit;
  * off, the baseline. Members run with {@code scale-out.members=N}: micro-batches of 256 / N and
  * 1,000 / N chains each, the setting that keeps the group's statistical efficiency.
  *
+ * <p>Before the measured runs, one trainer trains {@code --warm-up} records (default 100,000) unreported,
+ * so that the JIT has compiled the training path before the first measured run, whichever it is:
+ * without it the baseline, run first, paid the compilation alone.
+ *
  * <p>Run with one kernel thread, so that one member is one core's work:
  * <pre>
  *   OMP_NUM_THREADS=1 java -Dstreamebm.kernel.threads=1 -Xmx3g -cp bench/target/benchmarks.jar \
  *       io.streamebm.bench.scaleout.ScaleOutThroughputHarness [--records 200000] [--members 0,1,2] \
- *       [--hidden 128,128] [--sync-every 10] [--share N (scale-out.members, default: the members)]
+ *       [--hidden 128,128] [--sync-every 10] [--share N (scale-out.members, default: the members)] [--warm-up 100000]
  * </pre>
  */
 public final class ScaleOutThroughputHarness {
@@ -50,6 +54,7 @@ public final class ScaleOutThroughputHarness {
         String hidden = "128,128";
         String syncEvery = "10";
         int share = 0;
+        long warmUp = 100_000;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--records" -> records = Long.parseLong(args[++i]);
@@ -57,6 +62,7 @@ public final class ScaleOutThroughputHarness {
                 case "--hidden" -> hidden = args[++i];
                 case "--sync-every" -> syncEvery = args[++i];
                 case "--share" -> share = Integer.parseInt(args[++i]);
+                case "--warm-up" -> warmUp = Long.parseLong(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -66,14 +72,13 @@ public final class ScaleOutThroughputHarness {
                     syncEvery, System.getProperty("streamebm.kernel.threads", "default"));
             System.out.println("members | records/s | vs alone | syncs/s/member | published B/s/member | read B/s/member"
                     + " | contribution bytes");
+            if (warmUp > 0) {
+                String topic = written(broker, "warm-up", warmUp);
+                run(broker, topic, 0, warmUp, hidden, syncEvery, share, work.resolve(topic));
+            }
             double alone = Double.NaN;
             for (int n : sizes) {
-                String topic = "bench-" + n + "-" + hidden.replace(',', 'x');
-                broker.createTopic(topic, 6);
-                try (KafkaSender sender = KafkaParts.sender(broker.bootstrapServers(), "bench-producer")) {
-                    new SyntheticProducer(sender, topic, Float32SampleCodec.INSTANCE,
-                            Datasets.stream("eight-gaussians", 4)::next).run(records, 0);
-                }
+                String topic = written(broker, "bench-" + n + "-" + hidden.replace(',', 'x'), records);
                 Result r = run(broker, topic, n, records, hidden, syncEvery, share, work.resolve(topic));
                 if (n <= 1 && Double.isNaN(alone)) {
                     alone = r.recordsPerSecond();
@@ -83,6 +88,16 @@ public final class ScaleOutThroughputHarness {
                         r.readPerSecond(), r.contributionBytes());
             }
         }
+    }
+
+    /** Creates {@code topic} with 6 partitions and writes {@code records} of eight Gaussians into it. */
+    private static String written(LocalKafkaBroker broker, String topic, long records) throws Exception {
+        broker.createTopic(topic, 6);
+        try (KafkaSender sender = KafkaParts.sender(broker.bootstrapServers(), "bench-producer")) {
+            new SyntheticProducer(sender, topic, Float32SampleCodec.INSTANCE,
+                    Datasets.stream("eight-gaussians", 4)::next).run(records, 0);
+        }
+        return topic;
     }
 
     private record Result(double recordsPerSecond, double syncsPerSecond, double publishedPerSecond,

@@ -101,6 +101,8 @@ public final class ScoreJob implements AutoCloseable {
                 .then().flux();
 
         String group = config.string("kafka.group") + "-scorer";
+        OutputTopics.ensure(config, List.of(config.string("score.topic"),
+                config.string("kafka.topic") + DeadLetterPublisher.DEFAULT_SUFFIX), Duration.ofMinutes(1));
         outputs = TransactionalOutputs.open(bootstrap, group, KafkaParts.memberName(config) + "-scorer",
                 config.clientProperties(PipelineConfig.PRODUCER_PREFIX), KafkaParts.adminProperties(config),
                 Duration.ofMinutes(1));

@@ -383,6 +383,7 @@ public final class TrainingJob implements AutoCloseable {
                     SnapshotTopic.ensure(config.string("kafka.bootstrap-servers"), KafkaParts.adminProperties(config),
                             snapshots.topic(), snapshotBytes, timeout);
                 }
+                OutputTopics.ensure(config, outputTopics(), timeout);
                 return TransactionalOutputs.open(config.string("kafka.bootstrap-servers"), config.string("kafka.group"),
                         member + "-outputs", producer,
                         KafkaParts.adminProperties(config), timeout);
@@ -400,6 +401,16 @@ public final class TrainingJob implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    /** The topics the trainer writes besides snapshots and contributions: dead letters, drift events. */
+    private List<String> outputTopics() {
+        List<String> topics = new java.util.ArrayList<>();
+        topics.add(config.string("kafka.topic") + DeadLetterPublisher.DEFAULT_SUFFIX);
+        if (config.bool("drift.enabled")) {
+            topics.add(DriftOptions.fromConfig(config).eventsTopic());
+        }
+        return topics;
     }
 
     private static boolean refusedByTheCluster(Throwable e) {

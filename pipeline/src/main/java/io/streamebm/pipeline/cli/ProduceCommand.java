@@ -6,11 +6,13 @@ import io.streamebm.connectors.codec.JsonSampleCodec;
 import io.streamebm.datasets.DatasetStream;
 import io.streamebm.datasets.Datasets;
 import io.streamebm.pipeline.app.KafkaParts;
+import io.streamebm.pipeline.app.OutputTopics;
 import io.streamebm.pipeline.app.SyntheticProducer;
 import io.streamebm.pipeline.config.Choices;
 import io.streamebm.pipeline.config.ConfigException;
 import io.streamebm.pipeline.config.PipelineConfig;
 import io.streamebm.pipeline.config.RecordFormat;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -111,6 +113,7 @@ public final class ProduceCommand implements Callable<Integer> {
         String target = config.string("kafka.topic");
         DatasetStream stream = Datasets.stream(datasetName, seed);
         return KafkaAccessDenied.translate(config, () -> {
+            OutputTopics.ensure(config, List.of(target), Duration.ofSeconds(30));
             try (KafkaSender sender = KafkaParts.sender(config, "streamebm-producer")) {
                 SyntheticProducer producer = new SyntheticProducer(sender, target,
                         recordFormat == RecordFormat.JSON ? JsonSampleCodec.INSTANCE : Float32SampleCodec.INSTANCE,
