@@ -81,6 +81,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *       [--members 1,2,4,8] [--sync-every 10[,50]] [--merge sum,average] [--max-records 800000] [--seed 42[,43]]
  *       [--eval-every 10240] [--threshold 0.35] [--dataset eight-gaussians] [--out bench/results/scaleout]
  *       [--split-chains] [--split-batch] [--sqrt-lr] [--scale-k] [--set key=value]...
+ *       [--outer-lr 1|&lt;x&gt;|sqrt] [--outer-momentum 0|&lt;β&gt;|sqrt] [--outer-nesterov] [--average-moments]
  * </pre>
  *
  * <p>{@code --split-chains} gives each member {@code loss.chains / N} persistent chains instead of
@@ -97,6 +98,37 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>{@code --scale-k} gives each member {@code loss.k × N} sampler steps per update (N times the
  * sampling work per record): an experiment on why the sum rule learns slower, not a setting to
  * scale out with.
+ *
+ * <p>{@code --outer-lr η} (average only; a number, or {@code sqrt} for √N) makes a sync an outer
+ * step on the round's mean update instead of the mean itself, as DiLoCo and "local SGD with a
+ * server learning rate" do: group := previous group model + η · (records-weighted mean of the
+ * replicas − previous group model), where the previous group model is what every member loaded at
+ * the previous sync, so each member can compute it locally with no extra bytes on a topic. Why:
+ * each member's Adam step on a micro-batch of 256/N is normalised by that small batch's own
+ * second moment, so where noise dominates the gradient its expected movement is about 1/√N of one
+ * trainer's step, and the mean of N such steps keeps that shortfall; the mean, unlike each
+ * member's step, has the noise of 256 records, so it can be lengthened. A number is applied only
+ * when N &gt; 1 (N = 1 stays exactly one trainer; √1 is 1 anyway). Measured on eight Gaussians at
+ * N = 8 it does not help (η = 1.5, 2 about as plain averaging, √N worse): every sync then moves the
+ * model η times the round's mean, farther than the members' chains followed.
+ *
+ * <p>{@code --outer-momentum β} (default 0; a number, or {@code sqrt} for β = 1 − 1/√N) adds
+ * heavy-ball momentum on the outer update: u := β·u + Δ, group := previous + η·u
+ * ({@code --outer-nesterov}: previous + η·(β·u + Δ)), with u the same on every member (it depends
+ * only on the group's models). Why it should help where a larger η did not: a direction the
+ * rounds agree on (the signal) grows by up to 1/(1 − β), the round-to-round noise, uncorrelated,
+ * only by 1/√(1 − β²), so the model's distance from the chains grows less than with η = 1/(1 − β).
+ * {@code sqrt} makes the signal's gain √N, the factor by which N normalised steps on micro-batches
+ * of 256/N fall short. Because u is linear in Δ = Σₘ wₘ·(replicaₘ − previous), it is also the sum
+ * of per-member buffers uₘ := β·uₘ + wₘ·(replicaₘ − previous): each member can keep its own
+ * inside its contribution, and the group's model stays the initial one plus the contributions.
+ * Off for N = 1. The TV is measured on the mean of the replicas (right after a sync: the model
+ * every member loaded), never on a look-ahead.
+ *
+ * <p>{@code --average-moments} (average only, N &gt; 1) also replaces every member's Adam moments
+ * ({@code exp_avg.*}, {@code exp_avg_sq.*}) by their mean over the members at a sync, so that
+ * every member's step scale is the group's; the step counts and learning rates stay each
+ * member's own. Unlike the outer rule this would need the moments on the params topic.
  *
  * <p>Writes {@code statistical-efficiency-summary.csv}, {@code statistical-efficiency-curves.csv},
  * one {@code tv-vs-records-h<H>.png} per sync interval (a panel per merge rule, a curve per N, the
@@ -147,6 +179,56 @@ public final class StatisticalEfficiencyHarness {
         }
     }
 
+    /**
+     * How an averaging sync turns the replicas' mean into the group's model (all defaults: the
+     * mean itself, as before these flags existed).
+     *
+     * @param outerLr        η as given: a number, or {@code sqrt} for √N
+     * @param outerMomentum  β of the heavy-ball momentum on the outer update as given: a number (0:
+     *                       none), or {@code sqrt} for 1 − 1/√N
+     * @param nesterov       Nesterov's form of that momentum
+     * @param averageMoments also average the members' Adam moments at a sync
+     */
+    record Outer(String outerLr, String outerMomentum, boolean nesterov, boolean averageMoments) {
+
+        /** η for a group of {@code members}: 1 for one member, whatever was asked. */
+        double lr(int members) {
+            if (members <= 1) {
+                return 1.0;
+            }
+            return outerLr.equalsIgnoreCase("sqrt") ? Math.sqrt(members) : Double.parseDouble(outerLr);
+        }
+
+        /** β for a group of {@code members}: 0 for one member. */
+        double momentum(int members) {
+            if (members <= 1) {
+                return 0.0;
+            }
+            return outerMomentum.equalsIgnoreCase("sqrt") ? 1 - 1 / Math.sqrt(members)
+                    : Double.parseDouble(outerMomentum);
+        }
+
+        /** Whether a sync of {@code members} does anything but load the plain mean. */
+        boolean active(int members) {
+            return members > 1 && (lr(members) != 1.0 || momentum(members) != 0);
+        }
+
+        /** A line for the plots and the log. */
+        String describe() {
+            List<String> parts = new ArrayList<>();
+            if (!outerLr.equals("1")) {
+                parts.add("outer lr " + outerLr);
+            }
+            if (!outerMomentum.equals("0")) {
+                parts.add((nesterov ? "Nesterov" : "heavy-ball") + " outer momentum " + outerMomentum);
+            }
+            if (averageMoments) {
+                parts.add("Adam moments averaged at a sync");
+            }
+            return String.join(", ", parts);
+        }
+    }
+
     /** One grid-TV measurement of the group's model. */
     record Point(long records, double tv, double tvMember0) {
     }
@@ -183,6 +265,10 @@ public final class StatisticalEfficiencyHarness {
         boolean scaleK = false;
         boolean splitBatch = false;
         boolean sqrtLr = false;
+        String outerLr = "1";
+        String outerMomentum = "0";
+        boolean outerNesterov = false;
+        boolean averageMoments = false;
         Map<String, String> overrides = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -200,6 +286,10 @@ public final class StatisticalEfficiencyHarness {
                 case "--scale-k" -> scaleK = true;
                 case "--split-batch" -> splitBatch = true;
                 case "--sqrt-lr" -> sqrtLr = true;
+                case "--outer-lr" -> outerLr = args[++i].trim();
+                case "--outer-momentum" -> outerMomentum = args[++i].trim();
+                case "--outer-nesterov" -> outerNesterov = true;
+                case "--average-moments" -> averageMoments = true;
                 case "--set" -> {
                     HarnessArgs.put(overrides, args[++i]);
                 }
@@ -220,13 +310,28 @@ public final class StatisticalEfficiencyHarness {
             System.out.println("learning rate: optimizer.lr x sqrt(N) per member");
         }
         Variant variant = new Variant(splitChains, splitBatch, scaleK, sqrtLr);
+        Outer outer = new Outer(outerLr, outerMomentum, outerNesterov, averageMoments);
+        if (!outerLr.equalsIgnoreCase("sqrt")) {
+            Double.parseDouble(outerLr); // fail on a typo before hours of runs, not at the first N > 1
+        }
+        if (!outerMomentum.equalsIgnoreCase("sqrt") && !(Double.parseDouble(outerMomentum) >= 0
+                && Double.parseDouble(outerMomentum) < 1)) {
+            throw new IllegalArgumentException("--outer-momentum must be in [0, 1), got " + outerMomentum);
+        }
+        if (!outer.describe().isEmpty()) {
+            if (merges.contains(Merge.SUM)) {
+                throw new IllegalArgumentException("--outer-lr, --outer-momentum and --average-moments apply to"
+                        + " --merge average only");
+            }
+            System.out.println("sync: " + outer.describe() + " (none of it for N = 1)");
+        }
         List<Result> results = new ArrayList<>();
         for (long seed : seeds) {
             for (int h : syncEvery) {
                 for (Merge merge : merges) {
                     for (int n : members) {
                         Result r = run(known, new RunKey(merge, h, seed, n), maxRecords, evalEvery, threshold,
-                                variant, overrides);
+                                variant, outer, overrides);
                         results.add(r);
                         System.out.printf(Locale.ROOT, "  %-7s H=%-3d seed %d N=%d: to TV<=%.2f %s, stays from %s,"
                                         + " final TV %.3f (last tenth %.3f) | %d steps, %d syncs, %d rejected, %.1f s%n",
@@ -242,15 +347,20 @@ public final class StatisticalEfficiencyHarness {
         writeCsv(out, results);
         for (int h : syncEvery) {
             plotCurves(out.resolve("tv-vs-records-h" + h + ".png"), results, h, seeds.get(0), merges, threshold,
-                    variant.describe(overrides));
+                    describe(variant, outer, overrides));
         }
-        plotRatios(out.resolve("records-to-threshold.png"), results, threshold, variant.describe(overrides));
+        plotRatios(out.resolve("records-to-threshold.png"), results, threshold, describe(variant, outer, overrides));
         System.out.println("wrote " + out.toAbsolutePath());
+    }
+
+    private static String describe(Variant variant, Outer outer, Map<String, String> overrides) {
+        String sync = outer.describe();
+        return variant.describe(overrides) + (sync.isEmpty() ? "" : "; " + sync);
     }
 
     /** Trains one group on one stream and measures its model's TV along the way. */
     static Result run(KnownDensity known, RunKey key, long maxRecords, long evalEvery, double threshold,
-            Variant variant, Map<String, String> overrides) {
+            Variant variant, Outer outer, Map<String, String> overrides) {
         Map<String, String> settings = new LinkedHashMap<>(overrides);
         settings.put("seed", Long.toString(key.seed()));
         PipelineConfig config = PipelineConfig.parse(Map.of(), settings);
@@ -268,7 +378,7 @@ public final class StatisticalEfficiencyHarness {
         }
         config = PipelineConfig.parse(Map.of(), settings);
         int batchSize = config.integer("batch.max-size");
-        SimulatedGroup group = new SimulatedGroup(config, key.members(), key.merge());
+        SimulatedGroup group = new SimulatedGroup(config, key.members(), key.merge(), outer);
         // The same stream (and seed offset) as LearningQualityHarness and the demo.
         DatasetStream data = known.stream().apply(key.seed() + 100);
         EnergyFunction probe = Models.build(Models.shapeOf(config.asMap()), key.seed());
@@ -332,11 +442,21 @@ public final class StatisticalEfficiencyHarness {
         /** Records each member counted since its last publish (sum) and in all (the averaging weights). */
         private final long[] sincePublish;
         private final long[] counted;
+        private final Outer outer;
+        /**
+         * The group's model as every member loaded it at the previous sync (the initial one before
+         * the first): the point the outer step starts from. Every member holds it, so no member
+         * would need anything from the others to keep it.
+         */
+        private Map<String, INDArray> previous;
+        /** The outer momentum buffer u, the same on every member; zeros before the first sync. */
+        private Map<String, INDArray> velocity;
         long syncs;
         long rejected;
 
-        SimulatedGroup(PipelineConfig config, int n, Merge merge) {
+        SimulatedGroup(PipelineConfig config, int n, Merge merge, Outer outer) {
             this.merge = merge;
+            this.outer = outer;
             this.sincePublish = new long[n];
             this.counted = new long[n];
             RandomSource memberStreams = new RandomSource(config.longValue("seed") + 1);
@@ -348,6 +468,9 @@ public final class StatisticalEfficiencyHarness {
                 members.add(learner);
             }
             this.groupModel = new GroupModel(parameters(0));
+            this.previous = copy(parameters(0));
+            this.velocity = new LinkedHashMap<>();
+            previous.forEach((name, a) -> velocity.put(name, a.like().assign(0)));
             for (int m = 0; m < n; m++) {
                 if (!same(parameters(m), parameters(0))) {
                     throw new IllegalStateException("member " + m + " starts from other parameters than member 0");
@@ -384,15 +507,73 @@ public final class StatisticalEfficiencyHarness {
                 }
             } else {
                 Map<String, INDArray> mean = weightedMean();
-                for (EbmLearner learner : members) {
-                    Models.load(learner.model(), mean);
+                Map<String, INDArray> next = mean;
+                if (outer.active(members.size())) {
+                    next = outerStep(mean);
                 }
+                for (EbmLearner learner : members) {
+                    Models.load(learner.model(), next);
+                }
+                previous = copy(next);
+                if (outer.averageMoments() && members.size() > 1) {
+                    averageMoments();
+                }
+            }
+        }
+
+        /**
+         * previous + η·Δ (heavy-ball: previous + η·u with u := β·u + Δ; Nesterov: previous + η·(β·u + Δ)),
+         * Δ = mean − previous; keeps the new u.
+         */
+        private Map<String, INDArray> outerStep(Map<String, INDArray> mean) {
+            double eta = outer.lr(members.size());
+            double beta = outer.momentum(members.size());
+            Map<String, INDArray> out = new LinkedHashMap<>();
+            mean.forEach((name, m) -> {
+                INDArray prev = previous.get(name);
+                INDArray delta = m.sub(prev);
+                INDArray u = velocity.get(name).mul(beta).addi(delta);
+                INDArray direction = outer.nesterov() ? u.mul(beta).addi(delta) : u;
+                out.put(name, prev.add(direction.mul(eta)));
+                velocity.put(name, u);
+            });
+            return out;
+        }
+
+        /**
+         * Every member's Adam moments := their mean over the members (equal weights: every member
+         * made the same number of steps here); step counts and learning rates stay each member's.
+         */
+        private void averageMoments() {
+            List<Map<String, INDArray>> states = new ArrayList<>();
+            for (EbmLearner learner : members) {
+                states.add(learner.optimizer().exportState());
+            }
+            Map<String, INDArray> mean = new LinkedHashMap<>();
+            for (Map<String, INDArray> state : states) {
+                state.forEach((k, v) -> {
+                    if (k.startsWith("exp_avg")) {
+                        mean.merge(k, v.mul(1.0 / members.size()), INDArray::addi);
+                    }
+                });
+            }
+            if (mean.isEmpty()) {
+                throw new IllegalStateException("--average-moments needs Adam or AdamW (no exp_avg slots)");
+            }
+            for (int m = 0; m < members.size(); m++) {
+                Map<String, INDArray> state = new LinkedHashMap<>(states.get(m));
+                mean.forEach((k, v) -> state.put(k, v.dup()));
+                members.get(m).optimizer().importState(state);
             }
         }
 
         /** The group's parameters as a sync now would make them; changes nothing. */
         Map<String, INDArray> modelAsSyncedNow() {
             if (merge == Merge.AVERAGE) {
+                // With an outer rule too, the mean of the replicas: right after a sync that is the
+                // model every member loaded. "What a sync now would make" would not be: with
+                // momentum, a sync with no new update still moves the model by β·u, and measuring
+                // that look-ahead would flatter the rule.
                 return weightedMean();
             }
             Map<String, INDArray> out = groupModel.parameters();
@@ -418,6 +599,12 @@ public final class StatisticalEfficiencyHarness {
 
         private Map<String, INDArray> parameters(int m) {
             return Models.parameters(members.get(m).model());
+        }
+
+        private static Map<String, INDArray> copy(Map<String, INDArray> arrays) {
+            Map<String, INDArray> out = new LinkedHashMap<>();
+            arrays.forEach((name, a) -> out.put(name, a.dup()));
+            return out;
         }
 
         private static boolean same(Map<String, INDArray> a, Map<String, INDArray> b) {
