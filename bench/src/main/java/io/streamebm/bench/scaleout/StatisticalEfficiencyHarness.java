@@ -6,6 +6,7 @@ import io.streamebm.energy.EnergyFunction;
 import io.streamebm.pipeline.config.PipelineConfig;
 import io.streamebm.pipeline.quality.KnownDensity;
 import io.streamebm.pipeline.scaleout.GroupModel;
+import io.streamebm.pipeline.scaleout.MergeRule;
 import io.streamebm.pipeline.scaleout.Replica;
 import io.streamebm.pipeline.train.EbmLearner;
 import io.streamebm.pipeline.train.Models;
@@ -82,6 +83,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *       [--eval-every 10240] [--threshold 0.35] [--dataset eight-gaussians] [--out bench/results/scaleout]
  *       [--split-chains] [--split-batch] [--sqrt-lr] [--scale-k] [--set key=value]...
  *       [--outer-lr 1|&lt;x&gt;|sqrt] [--outer-momentum 0|&lt;β&gt;|sqrt] [--outer-nesterov] [--average-moments]
+ *       [--staggered [--aligned | --simultaneous] [--equal-weights]]
  * </pre>
  *
  * <p>{@code --split-chains} gives each member {@code loss.chains / N} persistent chains instead of
@@ -129,6 +131,24 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * ({@code exp_avg.*}, {@code exp_avg_sq.*}) by their mean over the members at a sync, so that
  * every member's step scale is the group's; the step counts and learning rates stay each
  * member's own. Unlike the outer rule this would need the moments on the params topic.
+ *
+ * <p>{@code --staggered} (average only, N &gt; 1) syncs the members one at a time, as
+ * {@code GroupSync} does over Kafka, through the pipeline's own {@link Replica} and
+ * {@link GroupModel}: member m syncs after its own steps s with (s + m·H/N) divisible by H, publishing
+ * its updates since its last publish with {@link MergeRule#AVERAGE}'s weight (its records over the
+ * records the group trained since its previous publish) and then merging the group's model. With
+ * {@code --outer-momentum} each member keeps its own buffer uₘ := β·uₘ + w·(replicaₘ − base) and
+ * publishes η·uₘ instead of w·(replicaₘ − base) (the per-member form of the outer momentum, which
+ * is what the pipeline could do with no extra bytes); the TV is then that of
+ * {@link GroupModel#parameters()}, the model on the params topic. Not with {@code --outer-nesterov}
+ * or {@code --average-moments}. {@code --aligned} drops the offsets: all members sync after the same
+ * step, one after the other, to tell the effect of the staggering from that of the path through
+ * {@link Replica}; {@code --simultaneous} makes every member publish at the lock-step sync and only
+ * then every member merge, so that all take in the same model (the lock-step average, through
+ * {@link Replica}). {@code --equal-weights} weighs every publication 1/N instead of by
+ * {@link MergeRule#AVERAGE}: the rule gives a member that publishes before anybody else weight 1,
+ * the next 1/2, and so on, so the group's first round moves the model by about ln N + 0.58 times
+ * the mean update.
  *
  * <p>Writes {@code statistical-efficiency-summary.csv}, {@code statistical-efficiency-curves.csv},
  * one {@code tv-vs-records-h<H>.png} per sync interval (a panel per merge rule, a curve per N, the
@@ -188,8 +208,13 @@ public final class StatisticalEfficiencyHarness {
      *                       none), or {@code sqrt} for 1 − 1/√N
      * @param nesterov       Nesterov's form of that momentum
      * @param averageMoments also average the members' Adam moments at a sync
+     * @param staggered      members sync one at a time through {@link Replica} (per-member momentum)
+     * @param aligned        with {@code staggered}: no offsets, every member syncs after the same step
+     * @param simultaneous   with {@code staggered}: all publish at the lock-step sync, then all merge
+     * @param equalWeights   with {@code staggered}: every publication weighs 1/N
      */
-    record Outer(String outerLr, String outerMomentum, boolean nesterov, boolean averageMoments) {
+    record Outer(String outerLr, String outerMomentum, boolean nesterov, boolean averageMoments, boolean staggered,
+            boolean aligned, boolean simultaneous, boolean equalWeights) {
 
         /** η for a group of {@code members}: 1 for one member, whatever was asked. */
         double lr(int members) {
@@ -224,6 +249,10 @@ public final class StatisticalEfficiencyHarness {
             }
             if (averageMoments) {
                 parts.add("Adam moments averaged at a sync");
+            }
+            if (staggered) {
+                parts.add((simultaneous ? "simultaneous" : aligned ? "aligned" : "staggered")
+                        + " syncs through Replica, per-member momentum" + (equalWeights ? ", weights 1/N" : ""));
             }
             return String.join(", ", parts);
         }
@@ -269,6 +298,10 @@ public final class StatisticalEfficiencyHarness {
         String outerMomentum = "0";
         boolean outerNesterov = false;
         boolean averageMoments = false;
+        boolean staggered = false;
+        boolean aligned = false;
+        boolean simultaneous = false;
+        boolean equalWeights = false;
         Map<String, String> overrides = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -290,6 +323,10 @@ public final class StatisticalEfficiencyHarness {
                 case "--outer-momentum" -> outerMomentum = args[++i].trim();
                 case "--outer-nesterov" -> outerNesterov = true;
                 case "--average-moments" -> averageMoments = true;
+                case "--staggered" -> staggered = true;
+                case "--aligned" -> aligned = true;
+                case "--simultaneous" -> simultaneous = true;
+                case "--equal-weights" -> equalWeights = true;
                 case "--set" -> {
                     HarnessArgs.put(overrides, args[++i]);
                 }
@@ -310,7 +347,14 @@ public final class StatisticalEfficiencyHarness {
             System.out.println("learning rate: optimizer.lr x sqrt(N) per member");
         }
         Variant variant = new Variant(splitChains, splitBatch, scaleK, sqrtLr);
-        Outer outer = new Outer(outerLr, outerMomentum, outerNesterov, averageMoments);
+        Outer outer = new Outer(outerLr, outerMomentum, outerNesterov, averageMoments, staggered, aligned, simultaneous,
+                equalWeights);
+        if ((aligned || simultaneous || equalWeights) && !staggered) {
+            throw new IllegalArgumentException("--aligned, --simultaneous and --equal-weights need --staggered");
+        }
+        if (staggered && (outerNesterov || averageMoments)) {
+            throw new IllegalArgumentException("--staggered takes neither --outer-nesterov nor --average-moments");
+        }
         if (!outerLr.equalsIgnoreCase("sqrt")) {
             Double.parseDouble(outerLr); // fail on a typo before hours of runs, not at the first N > 1
         }
@@ -320,8 +364,8 @@ public final class StatisticalEfficiencyHarness {
         }
         if (!outer.describe().isEmpty()) {
             if (merges.contains(Merge.SUM)) {
-                throw new IllegalArgumentException("--outer-lr, --outer-momentum and --average-moments apply to"
-                        + " --merge average only");
+                throw new IllegalArgumentException("--outer-lr, --outer-momentum, --average-moments and --staggered"
+                        + " apply to --merge average only");
             }
             System.out.println("sync: " + outer.describe() + " (none of it for N = 1)");
         }
@@ -393,7 +437,18 @@ public final class StatisticalEfficiencyHarness {
             group.update(member, data.nextBatch(batchSize));
             records += batchSize;
             batches++;
-            if (batches % ((long) key.members() * key.syncEvery()) == 0) {
+            if (group.staggered() && outer.simultaneous()) {
+                if (batches % ((long) key.members() * key.syncEvery()) == 0) {
+                    group.syncAllThroughReplicas();
+                }
+            } else if (group.staggered()) {
+                // Member m's own step count, offset by m·H/N so that the syncs are spread over a round.
+                long ownSteps = (batches - 1) / key.members() + 1;
+                long offset = outer.aligned() ? 0 : (long) member * key.syncEvery() / key.members();
+                if ((ownSteps + offset) % key.syncEvery() == 0) {
+                    group.syncMember(member);
+                }
+            } else if (batches % ((long) key.members() * key.syncEvery()) == 0) {
                 group.sync();
             }
             if (records >= nextEval || records >= maxRecords) {
@@ -451,6 +506,9 @@ public final class StatisticalEfficiencyHarness {
         private Map<String, INDArray> previous;
         /** The outer momentum buffer u, the same on every member; zeros before the first sync. */
         private Map<String, INDArray> velocity;
+        /** Staggered syncs: each member's own momentum buffer uₘ, and the others' records at its last publish. */
+        private final List<Map<String, INDArray>> memberVelocity = new ArrayList<>();
+        private final List<Map<String, Long>> othersAtLastPublish = new ArrayList<>();
         long syncs;
         long rejected;
 
@@ -476,6 +534,9 @@ public final class StatisticalEfficiencyHarness {
                     throw new IllegalStateException("member " + m + " starts from other parameters than member 0");
                 }
                 replicas.add(new Replica(memberName(m), groupModel));
+                memberVelocity.add(new LinkedHashMap<>());
+                velocity.forEach((name, a) -> memberVelocity.get(memberVelocity.size() - 1).put(name, a.dup()));
+                othersAtLastPublish.add(new LinkedHashMap<>());
             }
         }
 
@@ -567,8 +628,87 @@ public final class StatisticalEfficiencyHarness {
             }
         }
 
+        /** Whether the members sync one at a time ({@code --staggered}; never for one member). */
+        boolean staggered() {
+            return merge == Merge.AVERAGE && outer.staggered() && members.size() > 1;
+        }
+
+        /**
+         * Member {@code m}'s sync as {@code GroupSync} makes it: publish its updates since its last
+         * publish with the average rule's weight (times η, through its momentum buffer), then take
+         * in the group's model.
+         */
+        void syncMember(int m) {
+            syncs++;
+            Map<String, INDArray> published = publishMember(m);
+            // Everything this member trained is published, so the merge is the group's model.
+            Models.load(members.get(m).model(), replicas.get(m).merge(published, groupModel));
+        }
+
+        /** Every member publishes, then every member merges: all take in the same group model. */
+        void syncAllThroughReplicas() {
+            syncs++;
+            List<Map<String, INDArray>> published = new ArrayList<>();
+            for (int m = 0; m < members.size(); m++) {
+                published.add(publishMember(m));
+            }
+            for (int m = 0; m < members.size(); m++) {
+                Models.load(members.get(m).model(), replicas.get(m).merge(published.get(m), groupModel));
+            }
+        }
+
+        /**
+         * Publishes member {@code m}'s updates since its last publish (weighted, through its
+         * momentum buffer) into the group model; returns the parameters it published as its own.
+         */
+        private Map<String, INDArray> publishMember(int m) {
+            Replica replica = replicas.get(m);
+            Map<String, INDArray> current = parameters(m);
+            long newRecords = sincePublish[m];
+            if (newRecords > 0) {
+                long others = othersSinceLastPublish(m);
+                double w = outer.equalWeights() ? 1.0 / members.size() : MergeRule.AVERAGE.weight(newRecords, others);
+                Map<String, INDArray> published = current;
+                if (outer.active(members.size())) {
+                    // Replica.publish adds w·(published − base) to the contribution; publishing
+                    // base + η·uₘ / w makes that η·uₘ, the member's share of the group's momentum.
+                    double eta = outer.lr(members.size());
+                    double beta = outer.momentum(members.size());
+                    Map<String, INDArray> base = replica.known();
+                    Map<String, INDArray> u = memberVelocity.get(m);
+                    published = new LinkedHashMap<>();
+                    for (Map.Entry<String, INDArray> e : base.entrySet()) {
+                        String name = e.getKey();
+                        INDArray next = u.get(name).mul(beta).addi(current.get(name).sub(e.getValue()).muli(w));
+                        u.put(name, next);
+                        published.put(name, e.getValue().add(next.mul(eta / w)));
+                    }
+                }
+                groupModel.offer(replica.publish(published, newRecords, w, 0L));
+                sincePublish[m] = 0;
+                return published;
+            }
+            return current;
+        }
+
+        /** As {@code GroupSync}: the records the others counted since member {@code m}'s last publish. */
+        private long othersSinceLastPublish(int m) {
+            Map<String, Long> now = new LinkedHashMap<>(groupModel.recordsByMember());
+            now.remove(memberName(m));
+            long since = 0;
+            for (Map.Entry<String, Long> e : now.entrySet()) {
+                since += e.getValue() - othersAtLastPublish.get(m).getOrDefault(e.getKey(), 0L);
+            }
+            othersAtLastPublish.set(m, now);
+            return since;
+        }
+
         /** The group's parameters as a sync now would make them; changes nothing. */
         Map<String, INDArray> modelAsSyncedNow() {
+            if (staggered()) {
+                // The model on the params topic: what a joiner, and the snapshot, would get.
+                return groupModel.parameters();
+            }
             if (merge == Merge.AVERAGE) {
                 // With an outer rule too, the mean of the replicas: right after a sync that is the
                 // model every member loaded. "What a sync now would make" would not be: with
