@@ -667,7 +667,8 @@ public final class StatisticalEfficiencyHarness {
             long newRecords = sincePublish[m];
             if (newRecords > 0) {
                 long others = othersSinceLastPublish(m);
-                double w = outer.equalWeights() ? 1.0 / members.size() : MergeRule.AVERAGE.weight(newRecords, others);
+                double w = outer.equalWeights() ? 1.0 / members.size()
+                        : MergeRule.AVERAGE.weight(newRecords, others, unheard(m));
                 Map<String, INDArray> published = current;
                 if (outer.active(members.size())) {
                     // Replica.publish adds w·(published − base) to the contribution; publishing
@@ -689,6 +690,13 @@ public final class StatisticalEfficiencyHarness {
                 return published;
             }
             return current;
+        }
+
+        /** As {@code GroupSync}: the members not heard from yet, member {@code m} counted as heard. */
+        private int unheard(int m) {
+            java.util.Set<String> heard = new java.util.HashSet<>(groupModel.recordsByMember().keySet());
+            heard.add(memberName(m));
+            return Math.max(0, members.size() - heard.size());
         }
 
         /** As {@code GroupSync}: the records the others counted since member {@code m}'s last publish. */

@@ -75,15 +75,28 @@ class ReplicaTest {
         MergeRule average = MergeRule.AVERAGE;
         Map<String, INDArray> ta = step(a.known(), 3);
         Map<String, INDArray> tb = step(b.known(), 6);
-        group.offer(a.publish(ta, 10, average.weight(10, 0), 1));     // alone so far: weight 1
-        double wb = average.weight(30, 10);                             // a trained 10 meanwhile
+        group.offer(a.publish(ta, 10, average.weight(10, 0, 0), 1));  // alone so far: weight 1
+        double wb = average.weight(30, 10, 0);                             // a trained 10 meanwhile
         assertEquals(0.75, wb, 1e-12);
         group.offer(b.publish(tb, 30, wb, 2));
         assertArrayEquals(new float[] {7.5f}, w(group.parameters()), 1e-5f);
         assertArrayEquals(new float[] {7.5f}, w(b.merge(tb, group)), 1e-5f, "a replica that just published is the group's model");
         assertArrayEquals(new float[] {8.5f}, w(a.merge(step(ta, 1), group)), 1e-5f, "unpublished updates stay");
         assertEquals(Map.of("a", 10L, "b", 30L), group.recordsByMember());
-        assertEquals(1.0, MergeRule.SUM.weight(30, 10));
+        assertEquals(1.0, MergeRule.SUM.weight(30, 10, 0));
+    }
+
+    @Test
+    void membersNotHeardFromYetWeighInAsIfTheyHadTrainedAsMuch() {
+        MergeRule average = MergeRule.AVERAGE;
+        // The first of four members to publish: not 1 but a quarter, as in every later round.
+        assertEquals(0.25, average.weight(10, 0, 3), 1e-12);
+        // The second: the first trained 10 meanwhile, two are still unheard.
+        assertEquals(0.25, average.weight(10, 10, 2), 1e-12);
+        // Everybody heard: records weigh as before, a faster member more.
+        assertEquals(0.4, average.weight(20, 30, 0), 1e-12);
+        assertEquals(1.0, MergeRule.SUM.weight(10, 0, 3));
+        assertThrows(IllegalArgumentException.class, () -> average.weight(10, 0, -1));
     }
 
     @Test
