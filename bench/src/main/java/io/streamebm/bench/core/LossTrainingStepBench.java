@@ -61,6 +61,13 @@ public class LossTrainingStepBench {
     @Param({"1000"})
     public int chains;
 
+    /**
+     * Rows riding in the loss's pass with weight zero ({@code Loss.probeEnergies()}, pcd and cd;
+     * the drift watch's 64): their cost is the step's time over the same step with 0.
+     */
+    @Param({"0"})
+    public int probeRows;
+
     private TrainingStep step;
     private final List<INDArray> batches = new ArrayList<>();
     private int next;
@@ -105,6 +112,10 @@ public class LossTrainingStepBench {
     public void setup() {
         step = trainingStep(loss, chains);
         var data = Datasets.eightGaussians(2, 0.1, 7);
+        if (probeRows > 0) {
+            step.loss().probeEnergies().orElseThrow(() -> new IllegalArgumentException(loss + " carries no probe rows"))
+                    .probe(data.nextBatch(probeRows).dup('c'));
+        }
         for (int i = 0; i < 16; i++) {
             batches.add(data.nextBatch(batch));
         }

@@ -29,7 +29,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * ({@code DriftLevel}): in the step's own pass when the loss offers {@code Loss.probeEnergies()}
  * (pcd), whose cost is then the watched step's time over the plain one's; else in a forward pass
  * of their own. The totals per record, each part apart. DSM is the cheapest step, so the hardest
- * budget; PCD-10 the default.
+ * budget; PCD-10 the default. The riding probe's figure is not a measure: two learner instances
+ * differ by up to ±0.1 ms a step whatever they do, as much as the probe costs; {@link ProbeCostHarness}
+ * measures it on one learner.
  *
  * <p>Run: {@code OMP_NUM_THREADS=1 java -cp bench/target/benchmarks.jar
  * io.streamebm.bench.pipeline.CalibrationOverheadHarness [seconds per loss, default 20]}.

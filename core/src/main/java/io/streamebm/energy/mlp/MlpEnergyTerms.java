@@ -11,6 +11,7 @@ import java.util.function.IntFunction;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Fused parameter gradients of a loss Σᵢ ℓᵢ(E(xᵢ)) on an {@link MlpEnergy} (CD, PCD, NCE), so that
@@ -56,6 +57,8 @@ final class MlpEnergyTerms implements FusedEnergyTerms {
         /** Gradients of a block whose results are only added to another's, made on first use. */
         private INDArray[] ownWeights;
         private INDArray[] ownBiases;
+        /** The backward pass of fewer rows than this one's, when trailing rows weigh nothing. */
+        private Pass trimmed;
 
         private void ensure(int rows) {
             if (rows == n) {
@@ -92,7 +95,11 @@ final class MlpEnergyTerms implements FusedEnergyTerms {
             return new FusedResult(value, energies, backward(x, c, fresh));
         }
 
-        /** Parameter gradients of Σᵢ cᵢE(xᵢ) after the forward pass on the same x. */
+        /**
+         * Parameter gradients of Σᵢ cᵢE(xᵢ) after the forward pass on the same x. Trailing rows of
+         * slope zero (probe rows riding along, {@code ProbeEnergies}) add nothing to them, so the
+         * backward pass stops before them: they cost a forward pass only.
+         */
         private Map<String, FusedResult.ParameterGradient> backward(INDArray x, double[] c, boolean fresh) {
             if (!fresh && ownWeights == null) {
                 ownWeights = shapedLike(model::weight);
@@ -100,24 +107,66 @@ final class MlpEnergyTerms implements FusedEnergyTerms {
             }
             INDArray[] dW = fresh ? shapedLike(model::weight) : ownWeights;
             INDArray[] db = fresh ? shapedLike(model::bias) : ownBiases;
+            int m = n;
+            while (m > 0 && c[m - 1] == 0) {
+                m--;
+            }
+            if (m == 0) {
+                for (int k = 0; k <= hidden; k++) {
+                    dW[k].assign(0);
+                    db[k].assign(0);
+                }
+                return model.named(dW, db);
+            }
+            if (m < n) {
+                return trimmed(m).backward(x.get(NDArrayIndex.interval(0, m), NDArrayIndex.all()), rows(a, m),
+                        rows(slope, m), java.util.Arrays.copyOf(c, m), dW, db);
+            }
+            return backward(x, a, slope, c, dW, db);
+        }
+
+        /** The pass of the first {@code m} rows' backward, buffers made once per row count. */
+        private Pass trimmed(int m) {
+            if (trimmed == null) {
+                trimmed = new Pass();
+            }
+            trimmed.ensure(m);
+            return trimmed;
+        }
+
+        private INDArray[] rows(INDArray[] layers, int m) {
+            INDArray[] out = new INDArray[layers.length];
+            for (int k = 0; k < layers.length; k++) {
+                out[k] = layers[k].get(NDArrayIndex.interval(0, m), NDArrayIndex.all());
+            }
+            return out;
+        }
+
+        /**
+         * The backward pass itself, into this pass's buffers of x's row count: {@code acts} and
+         * {@code slopes} are the forward pass's activations and act′ of x's rows (views, when
+         * trimmed).
+         */
+        private Map<String, FusedResult.ParameterGradient> backward(INDArray x, INDArray[] acts, INDArray[] slopes,
+                double[] c, INDArray[] dW, INDArray[] db) {
             int top = hidden - 1;
             HostArrays.write(column, c);
             double sc = 0;
             for (double ci : c) {
                 sc += ci;
             }
-            MlpForward.matVec(a[top], true, column, dW[hidden].reshape(model.width(top)));
+            MlpForward.matVec(acts[top], true, column, dW[hidden].reshape(model.width(top)));
             db[hidden].assign(sc);
             // dL/dz_top = c ⊗ w_L ∘ act′(z_top)
             Nd4j.gemm(column.reshape(n, 1), model.weight(hidden).value(), upstream[top], false, true, 1.0, 0.0);
-            upstream[top].muli(slope[top]);
+            upstream[top].muli(slopes[top]);
             for (int k = top; k >= 0; k--) {
-                INDArray prev = k == 0 ? x : a[k - 1];
+                INDArray prev = k == 0 ? x : acts[k - 1];
                 Nd4j.gemm(prev, upstream[k], dW[k], true, false, 1.0, 0.0);
                 MlpForward.matVec(upstream[k], true, ones, db[k].reshape(model.width(k)));
                 if (k > 0) {
                     Nd4j.gemm(upstream[k], model.weight(k).value(), upstream[k - 1], false, true, 1.0, 0.0);
-                    upstream[k - 1].muli(slope[k - 1]);
+                    upstream[k - 1].muli(slopes[k - 1]);
                 }
             }
             return model.named(dW, db);
