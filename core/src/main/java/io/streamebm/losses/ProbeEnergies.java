@@ -12,7 +12,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>The probe rows get weight zero in the loss: the loss's value and gradient are those without
  * them, up to float rounding (the pass sums over more rows). Offered through
- * {@link Loss#probeEnergies()} by the losses whose energy pass can carry extra rows (cd and pcd). Not thread-safe: call it on the thread that applies the loss.
+ * {@link Loss#probeEnergies()} by the losses whose energy pass can carry extra rows (cd and pcd);
+ * the fused MLP kernel runs its backward pass without them, so they cost a forward pass only.
+ * Not thread-safe: call it on the thread that applies the loss.
  */
 public interface ProbeEnergies {
 
