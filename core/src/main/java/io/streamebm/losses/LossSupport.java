@@ -110,7 +110,7 @@ final class LossSupport {
         INDArray all = probe == null ? Nd4j.concat(0, pos, neg) : Nd4j.concat(0, pos, neg, probe);
         Optional<FusedEnergyTerms> fused = model.fusedEnergyTerms();
         if (fused.isPresent()) {
-            FusedResult r = fused.get().energyTerms(all, (first, e, slopes) -> {
+            FusedResult r = fused.get().energyTerms(all, n + m, (first, e, slopes) -> {
                 double value = 0;
                 for (int j = 0; j < e.length; j++) {
                     int i = first + j;

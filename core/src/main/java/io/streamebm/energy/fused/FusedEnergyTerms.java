@@ -32,4 +32,14 @@ public interface FusedEnergyTerms {
     default FusedResult energyTerms(INDArray x, RowTerms terms) {
         return energyTerms((int) x.rows(), RowBlocks.Rows.of(x), terms);
     }
+
+    /**
+     * As {@link #energyTerms(INDArray, RowTerms)} for rows of {@code x} from {@code weighedRows} on
+     * whose terms' slopes are zero (probe rows, measured only): a kernel that can splits the
+     * batch over the weighed rows ({@link RowBlocks#run(int, int, RowBlocks.Rows, RowBlocks.Work)});
+     * the default splits as usual. The result is the same up to rounding either way.
+     */
+    default FusedResult energyTerms(INDArray x, int weighedRows, RowTerms terms) {
+        return energyTerms(x, terms);
+    }
 }

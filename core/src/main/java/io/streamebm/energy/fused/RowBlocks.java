@@ -75,7 +75,22 @@ public final class RowBlocks {
      * result: values added, energies in row order, gradients added by name into the first half's.
      */
     public static FusedResult run(int n, Rows input, Work work) {
-        int[] bounds = bounds(n);
+        return run(n, n, input, work);
+    }
+
+    /**
+     * As {@link #run(int, Rows, Work)} for a batch whose rows from {@code weighed} on weigh nothing
+     * in the loss (probe rows, measured only): the batch is split as a batch of {@code weighed}
+     * rows would be, and the other rows join the last block. Why: they cost that block a forward
+     * pass only, while splitting over all rows would move weighed rows, forward and backward, into
+     * the first block, and the halves would then wait for it; the weighed rows' gradients are also
+     * summed exactly as without the others.
+     */
+    public static FusedResult run(int n, int weighed, Rows input, Work work) {
+        if (weighed < 0 || weighed > n) {
+            throw new IllegalArgumentException("weighed rows must be in [0, " + n + "], got " + weighed);
+        }
+        int[] bounds = bounds(weighed);
         if (bounds.length == 2) {
             FusedResult r = work.run(0, input.rows(0, 0, n), 0);
             return new FusedResult(r.value(), r.energies().clone(), r.gradients());

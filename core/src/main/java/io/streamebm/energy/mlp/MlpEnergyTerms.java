@@ -42,6 +42,13 @@ final class MlpEnergyTerms implements FusedEnergyTerms {
         return RowBlocks.run(n, rows, (slot, x, first) -> passes[slot].evaluate(x, first, terms, slot < 2));
     }
 
+    /** Split over the weighed rows; the probe rows join the last block, whose backward pass skips them. */
+    @Override
+    public FusedResult energyTerms(INDArray x, int weighedRows, RowTerms terms) {
+        return RowBlocks.run((int) x.rows(), weighedRows, RowBlocks.Rows.of(x),
+                (slot, rows, first) -> passes[slot].evaluate(rows, first, terms, slot < 2));
+    }
+
     /** The buffers and work of one block of rows, reused while the block size stays the same. */
     private final class Pass {
         private final DataType type = model.dataType();

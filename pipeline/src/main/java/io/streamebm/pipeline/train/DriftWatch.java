@@ -25,7 +25,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p><b>Cost.</b> The batch's own energies come free from the loss when it measures them
  * ({@link Learner#batchEnergies}: pcd, cd, nce, mle, sm, ssm); otherwise the trainer measures them.
  * The level measures {@value DriftLevel#PROBE_ROWS} probe rows an update, in the update's own pass
- * when the learner offers it ({@link Learner#probeEnergies}: pcd, cd; 1.3–1.6 % of a default PCD
+ * when the learner offers it ({@link Learner#probeEnergies}: pcd, cd; 0.7–1.6 % of a default PCD
  * step), else in a forward pass of their own (2.7 %); see bench/RESULTS.md, "Calibration and
  * drift".
  *
