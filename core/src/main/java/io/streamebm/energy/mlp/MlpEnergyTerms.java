@@ -66,12 +66,17 @@ final class MlpEnergyTerms implements FusedEnergyTerms {
         private INDArray[] ownBiases;
         /** The backward pass of fewer rows than this one's, when trailing rows weigh nothing. */
         private Pass trimmed;
+        /** Views of the first {@code headRows} rows of {@code a} and {@code slope}, for {@link #trimmed}. */
+        private INDArray[] aHead;
+        private INDArray[] slopeHead;
+        private int headRows = -1;
 
         private void ensure(int rows) {
             if (rows == n) {
                 return;
             }
             n = rows;
+            headRows = -1;
             z = layerBuffers(rows);
             a = layerBuffers(rows);
             slope = layerBuffers(rows);
@@ -126,8 +131,14 @@ final class MlpEnergyTerms implements FusedEnergyTerms {
                 return model.named(dW, db);
             }
             if (m < n) {
-                return trimmed(m).backward(x.get(NDArrayIndex.interval(0, m), NDArrayIndex.all()), rows(a, m),
-                        rows(slope, m), java.util.Arrays.copyOf(c, m), dW, db);
+                if (headRows != m) {
+                    // Views of this pass's buffers: made again only when the row counts change.
+                    aHead = rows(a, m);
+                    slopeHead = rows(slope, m);
+                    headRows = m;
+                }
+                return trimmed(m).backward(x.get(NDArrayIndex.interval(0, m), NDArrayIndex.all()), aHead,
+                        slopeHead, java.util.Arrays.copyOf(c, m), dW, db);
             }
             return backward(x, a, slope, c, dW, db);
         }
