@@ -21,6 +21,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code ebm_group_members}: members whose contributions the group's model holds (alone: 1)</li>
  *   <li>{@code ebm_params_published_bytes_total} and {@code ebm_params_read_bytes_total}: bytes
  *       this member wrote to and read from the params topic</li>
+ *   <li>{@code ebm_group_round_wait_seconds_total}: time this member waited for the others'
+ *       publications of its sync rounds, and {@code ebm_group_rounds_incomplete_total}: rounds it
+ *       went on without somebody after {@code scale-out.round-timeout}</li>
  * </ul>
  * All exist from the first scrape on, at 0. A binder of its own: the group is not one member's
  * training updates. Thread-safe: every update is atomic.
@@ -32,6 +35,8 @@ public final class GroupMetrics implements MeterBinder {
     private final AtomicLong members = new AtomicLong();
     private final AtomicLong publishedBytes = new AtomicLong();
     private final AtomicLong readBytes = new AtomicLong();
+    private final AtomicLong roundWaitNanos = new AtomicLong();
+    private final AtomicLong roundsIncomplete = new AtomicLong();
 
     /**
      * @param model model name, the value of tag {@code model}
@@ -64,6 +69,26 @@ public final class GroupMetrics implements MeterBinder {
                 .baseUnit("bytes")
                 .tags(tags)
                 .register(registry);
+        FunctionCounter.builder("ebm.group.round.wait", roundWaitNanos, n -> n.get() / 1e9)
+                .description("Time this member waited for the other members' publications of its sync rounds")
+                .baseUnit("seconds")
+                .tags(tags)
+                .register(registry);
+        FunctionCounter.builder("ebm.group.rounds.incomplete", roundsIncomplete, AtomicLong::doubleValue)
+                .description("Sync rounds this member went on without a member after scale-out.round-timeout")
+                .tags(tags)
+                .register(registry);
+    }
+
+    /**
+     * This member waited {@code nanos} for the others' publications of a round; {@code complete}
+     * false: it went on without some of them.
+     */
+    public void onRoundWait(long nanos, boolean complete) {
+        roundWaitNanos.addAndGet(nanos);
+        if (!complete) {
+            roundsIncomplete.incrementAndGet();
+        }
     }
 
     /** The group's model as this member knows it now. */

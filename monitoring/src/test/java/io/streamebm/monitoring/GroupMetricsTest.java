@@ -20,15 +20,20 @@ class GroupMetricsTest {
         Map<String, Double> first = values(r.scrape());
         assertEquals(0.0, first.get("ebm_group_records_counted"));
         assertEquals(0.0, first.get("ebm_params_published_bytes_total"));
+        assertEquals(0.0, first.get("ebm_group_rounds_incomplete_total"));
         g.onGroupModel(30_000, 4);
         g.onPublished(70_000);
         g.onPublished(70_000);
         g.onRead(210_000);
+        g.onRoundWait(250_000_000L, true);
+        g.onRoundWait(5_000_000_000L, false);
         Map<String, Double> later = values(r.scrape());
         assertEquals(30_000.0, later.get("ebm_group_records_counted"));
         assertEquals(4.0, later.get("ebm_group_members"));
         assertEquals(140_000.0, later.get("ebm_params_published_bytes_total"));
         assertEquals(210_000.0, later.get("ebm_params_read_bytes_total"));
+        assertEquals(5.25, later.get("ebm_group_round_wait_seconds_total"), 1e-9);
+        assertEquals(1.0, later.get("ebm_group_rounds_incomplete_total"));
     }
 
     /** The value of each series, which this binder serves once (one model, one loss). */

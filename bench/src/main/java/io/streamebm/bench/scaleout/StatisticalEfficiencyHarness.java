@@ -8,6 +8,7 @@ import io.streamebm.pipeline.quality.KnownDensity;
 import io.streamebm.pipeline.scaleout.GroupModel;
 import io.streamebm.pipeline.scaleout.MergeRule;
 import io.streamebm.pipeline.scaleout.Replica;
+import io.streamebm.pipeline.scaleout.SyncRounds;
 import io.streamebm.pipeline.train.EbmLearner;
 import io.streamebm.pipeline.train.Models;
 import io.streamebm.pipeline.train.RejectedUpdateException;
@@ -83,7 +84,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *       [--eval-every 10240] [--threshold 0.35] [--dataset eight-gaussians] [--out bench/results/scaleout]
  *       [--split-chains] [--split-batch] [--sqrt-lr] [--scale-k] [--set key=value]...
  *       [--outer-lr 1|&lt;x&gt;|sqrt] [--outer-momentum 0|&lt;β&gt;|sqrt] [--outer-nesterov] [--average-moments]
- *       [--staggered [--aligned | --simultaneous] [--equal-weights]]
+ *       [--staggered [--aligned | --simultaneous] [--equal-weights] | --rounds]
  * </pre>
  *
  * <p>{@code --split-chains} gives each member {@code loss.chains / N} persistent chains instead of
@@ -150,6 +151,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * the next 1/2, and so on, so the group's first round moves the model by about ln N + 0.58 times
  * the mean update.
  *
+ * <p>{@code --rounds} is {@code GroupSync}'s rule with {@code scale-out.rounds} (the default):
+ * every member publishes its round through {@link Replica} with the weight {@link SyncRounds} and
+ * {@link MergeRule} give it and with {@link Replica}'s own outer momentum
+ * ({@code --outer-momentum}, {@code sqrt} being {@code scale-out.outer-momentum=auto}), then every
+ * member merges: what a group does when nobody misses a round.
+ *
  * <p>Writes {@code statistical-efficiency-summary.csv}, {@code statistical-efficiency-curves.csv},
  * one {@code tv-vs-records-h<H>.png} per sync interval (a panel per merge rule, a curve per N, the
  * first seed) and {@code records-to-threshold.png} (records to the threshold relative to N = 1,
@@ -214,7 +221,7 @@ public final class StatisticalEfficiencyHarness {
      * @param equalWeights   with {@code staggered}: every publication weighs 1/N
      */
     record Outer(String outerLr, String outerMomentum, boolean nesterov, boolean averageMoments, boolean staggered,
-            boolean aligned, boolean simultaneous, boolean equalWeights) {
+            boolean aligned, boolean simultaneous, boolean equalWeights, boolean rounds) {
 
         /** η for a group of {@code members}: 1 for one member, whatever was asked. */
         double lr(int members) {
@@ -250,7 +257,9 @@ public final class StatisticalEfficiencyHarness {
             if (averageMoments) {
                 parts.add("Adam moments averaged at a sync");
             }
-            if (staggered) {
+            if (rounds) {
+                parts.add("lock-step rounds as GroupSync makes them: SyncRounds weights, Replica's own momentum");
+            } else if (staggered) {
                 parts.add((simultaneous ? "simultaneous" : aligned ? "aligned" : "staggered")
                         + " syncs through Replica, per-member momentum" + (equalWeights ? ", weights 1/N" : ""));
             }
@@ -302,6 +311,7 @@ public final class StatisticalEfficiencyHarness {
         boolean aligned = false;
         boolean simultaneous = false;
         boolean equalWeights = false;
+        boolean rounds = false;
         Map<String, String> overrides = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -327,6 +337,7 @@ public final class StatisticalEfficiencyHarness {
                 case "--aligned" -> aligned = true;
                 case "--simultaneous" -> simultaneous = true;
                 case "--equal-weights" -> equalWeights = true;
+                case "--rounds" -> rounds = true;
                 case "--set" -> {
                     HarnessArgs.put(overrides, args[++i]);
                 }
@@ -347,8 +358,12 @@ public final class StatisticalEfficiencyHarness {
             System.out.println("learning rate: optimizer.lr x sqrt(N) per member");
         }
         Variant variant = new Variant(splitChains, splitBatch, scaleK, sqrtLr);
-        Outer outer = new Outer(outerLr, outerMomentum, outerNesterov, averageMoments, staggered, aligned, simultaneous,
-                equalWeights);
+        if (rounds && (staggered || aligned || simultaneous || equalWeights || outerNesterov || averageMoments
+                || !outerLr.equals("1"))) {
+            throw new IllegalArgumentException("--rounds is the pipeline's own rule: it takes only --outer-momentum");
+        }
+        Outer outer = new Outer(outerLr, outerMomentum, outerNesterov, averageMoments, staggered || rounds, aligned,
+                simultaneous || rounds, equalWeights, rounds);
         if ((aligned || simultaneous || equalWeights) && !staggered) {
             throw new IllegalArgumentException("--aligned, --simultaneous and --equal-weights need --staggered");
         }
@@ -560,7 +575,7 @@ public final class StatisticalEfficiencyHarness {
             syncs++;
             if (merge == Merge.SUM) {
                 for (int m = 0; m < members.size(); m++) {
-                    groupModel.offer(replicas.get(m).publish(parameters(m), sincePublish[m], 1.0, 0L));
+                    groupModel.offer(replicas.get(m).publish(parameters(m), sincePublish[m], 1.0, 0, 0L));
                     sincePublish[m] = 0;
                 }
                 for (int m = 0; m < members.size(); m++) {
@@ -665,6 +680,19 @@ public final class StatisticalEfficiencyHarness {
             Replica replica = replicas.get(m);
             Map<String, INDArray> current = parameters(m);
             long newRecords = sincePublish[m];
+            if (newRecords > 0 && outer.rounds()) {
+                // GroupSync's rule, through the pipeline's own types: the round, its weight, the momentum.
+                String name = memberName(m);
+                long round = SyncRounds.next(groupModel, name, replica.contribution().round());
+                double w = MergeRule.AVERAGE.weight(newRecords, SyncRounds.othersRoundRecords(groupModel, name, round),
+                        unheard(m));
+                double beta = outer.outerMomentum().equalsIgnoreCase("sqrt")
+                        ? SyncRounds.autoMomentum(SyncRounds.participants(groupModel, name, round) + unheard(m))
+                        : outer.momentum(members.size());
+                groupModel.offer(replica.publish(current, newRecords, w, beta, round, 0L));
+                sincePublish[m] = 0;
+                return current;
+            }
             if (newRecords > 0) {
                 long others = othersSinceLastPublish(m);
                 double w = outer.equalWeights() ? 1.0 / members.size()
@@ -685,7 +713,7 @@ public final class StatisticalEfficiencyHarness {
                         published.put(name, e.getValue().add(next.mul(eta / w)));
                     }
                 }
-                groupModel.offer(replica.publish(published, newRecords, w, 0L));
+                groupModel.offer(replica.publish(published, newRecords, w, 0, 0L));
                 sincePublish[m] = 0;
                 return published;
             }

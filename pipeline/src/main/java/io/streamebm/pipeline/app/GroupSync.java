@@ -8,6 +8,7 @@ import io.streamebm.pipeline.scaleout.Contribution;
 import io.streamebm.pipeline.scaleout.GroupModel;
 import io.streamebm.pipeline.scaleout.MergeRule;
 import io.streamebm.pipeline.scaleout.Replica;
+import io.streamebm.pipeline.scaleout.SyncRounds;
 import io.streamebm.pipeline.train.Learner;
 import io.streamebm.pipeline.train.Models;
 import io.streamebm.pipeline.train.SharedModel;
@@ -20,6 +21,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -36,10 +38,16 @@ import org.slf4j.LoggerFactory;
  * <p>At each sync (every {@code scale-out.sync-every-steps} updates; each one is a checkpoint) the
  * member reads the topic to its end, publishes its updates since its last sync, weighted by
  * {@code scale-out.merge} ({@link MergeRule}), with the records they counted, into its open output
- * transaction, sets its replica to the group's model ({@link Replica}), and, if it owns partition 0 of the input topic, publishes a snapshot of the
+ * transaction, and, if it owns partition 0 of the input topic, publishes a snapshot of the
  * group's model. The trainer then commits the transaction with the member's offsets. So a
  * contribution is visible exactly when the offsets of its records are committed: a SIGKILL loses
  * only updates whose records the group reads again.
+ *
+ * <p>Then the member sets its replica to the group's model ({@link Replica}). With
+ * {@code scale-out.rounds} (the default) every publication belongs to a round
+ * ({@link SyncRounds}), and the member merges only once the others have published the same round
+ * or {@code scale-out.round-timeout} passed ({@link #committed}), with the outer momentum
+ * {@code scale-out.outer-momentum}; without rounds it merges at once, whatever the topic holds.
  *
  * <p>Snapshot versions are the records the group's model has counted. They increase strictly
  * across failures: a new snapshot is published only above the newest version any member's
@@ -75,6 +83,19 @@ final class GroupSync implements SharedModel, AutoCloseable {
     private long lastSyncNanos = System.nanoTime();
     private long lastSyncStep;
     private final int syncEverySteps;
+    /** Whether members sync in lock-step rounds ({@code scale-out.rounds}). */
+    private final boolean rounds;
+    private final Duration roundTimeout;
+    /** β of the outer momentum when configured as a number; empty: auto, by the round's members. */
+    private final java.util.OptionalDouble fixedMomentum;
+    /** The members {@code scale-out.members} says the group has: those not heard from yet weigh in. */
+    private final int expectedMembers;
+    /** The round published in the transaction now committing, merged once it has (0: none). */
+    private long pendingRound;
+    /** When this member last published updates: quiet for a second, it leaves the rounds. */
+    private long lastPublishNanos = System.nanoTime();
+    /** The trainer is stopping: the last sync takes this member out of the rounds. */
+    private boolean leaving;
 
     /**
      * @param member       this member's stable name, the key of its contributions
@@ -96,6 +117,13 @@ final class GroupSync implements SharedModel, AutoCloseable {
         this.snapshotEveryRecords = (long) config.integer("snapshot.every-steps") * config.integer("batch.max-size");
         this.merge = config.choice("scale-out.merge", MergeRule.class);
         this.syncEverySteps = config.integer("scale-out.sync-every-steps");
+        this.rounds = config.bool("scale-out.rounds");
+        this.roundTimeout = config.duration("scale-out.round-timeout");
+        this.expectedMembers = config.integer("scale-out.members");
+        String beta = config.string("scale-out.outer-momentum");
+        this.fixedMomentum = !rounds ? java.util.OptionalDouble.of(0)
+                : beta.equalsIgnoreCase("auto") ? java.util.OptionalDouble.empty()
+                : java.util.OptionalDouble.of(Double.parseDouble(beta));
     }
 
     /**
@@ -149,8 +177,11 @@ final class GroupSync implements SharedModel, AutoCloseable {
         learner.loadModelState(replica.known());
         publishedRecords = replica.contribution().records();
         metrics.onGroupModel(group.recordsCounted(), group.members());
-        LOG.info("joined the group's model on {}: {} records counted by {} members, {} of them by {}",
-                params.topic(), group.recordsCounted(), group.members(), publishedRecords, member);
+        LOG.info("joined the group's model on {}: {} records counted by {} members, {} of them by {}; {}",
+                params.topic(), group.recordsCounted(), group.members(), publishedRecords, member,
+                rounds ? "lock-step rounds, outer momentum "
+                        + (fixedMomentum.isPresent() ? fixedMomentum.getAsDouble() : "1 - 1/sqrt(members of the round)")
+                        : "syncs without rounds");
         return publishedRecords;
     }
 
@@ -171,11 +202,23 @@ final class GroupSync implements SharedModel, AutoCloseable {
         owned.removeAll(sources);
     }
 
-    /** Every scale-out.sync-every-steps; the snapshot publisher also once a second, trained or not, to follow the group. */
+    /**
+     * Every scale-out.sync-every-steps; the snapshot publisher also once a second, trained or not,
+     * to follow the group; and a member in the rounds that has not trained for a second, or is
+     * stopping, once more to take itself out of them.
+     */
     @Override
     public boolean syncWanted(long step) {
+        boolean quiet = System.nanoTime() - lastSyncNanos >= IDLE_SYNC_NANOS;
+        boolean inRounds = replica != null && replica.contribution().round() > 0;
         return step - lastSyncStep >= syncEverySteps
-                || (owned.contains(leaderSource) && System.nanoTime() - lastSyncNanos >= IDLE_SYNC_NANOS);
+                || (owned.contains(leaderSource) && quiet)
+                || (inRounds && (leaving || (step == lastSyncStep && quiet)));
+    }
+
+    @Override
+    public void leaving() {
+        leaving = true;
     }
 
     @Override
@@ -188,32 +231,107 @@ final class GroupSync implements SharedModel, AutoCloseable {
         long newRecords = recordsSeen - publishedRecords;
         Map<String, INDArray> current = learner.modelState();
         Contribution own = replica.contribution();
+        long round = 0;
+        boolean withdrawn = false;
         if (newRecords > 0) {
-            // Members not heard from yet count for nothing here (unheard = 0): counting them, as the
-            // simulation of eight members wants, measured worse through the pipeline with three
-            // (GroupQualityTest 1.26-1.80x against 1.01-1.39x without; bench/RESULTS.md, Scale-out).
-            double weight = merge.weight(newRecords, othersSinceLastPublish(), 0);
-            own = replica.publish(current, newRecords, weight, System.currentTimeMillis());
+            double weight;
+            double momentum = 0;
+            if (rounds) {
+                long next = SyncRounds.next(group, member, own.round());
+                int unheard = unheard();
+                weight = merge.weight(newRecords, SyncRounds.othersRoundRecords(group, member, next), unheard);
+                // By the members of this round: a member left alone trains as one trainer would.
+                momentum = fixedMomentum.orElse(SyncRounds.autoMomentum(SyncRounds.participants(group, member, next) + unheard));
+                round = leaving ? 0 : next; // a member that stops takes no part in the next round
+            } else {
+                // Members not heard from yet count for nothing here (unheard = 0): counting them
+                // measured worse through the pipeline with three members syncing one at a time
+                // (GroupQualityTest 1.26-1.80x against 1.01-1.39x without; bench/RESULTS.md, Scale-out).
+                weight = merge.weight(newRecords, othersSinceLastPublish(), 0);
+            }
+            own = replica.publish(current, newRecords, weight, momentum, round, System.currentTimeMillis());
             group.offer(own);
+            lastPublishNanos = System.nanoTime();
+        } else if (own.round() > 0 && (leaving || System.nanoTime() - lastPublishNanos >= IDLE_SYNC_NANOS)) {
+            // Quiet partitions, or stopping: the others would wait scale-out.round-timeout for this member every round.
+            own = replica.withdraw();
+            group.offer(own);
+            withdrawn = true;
         }
-        Map<String, INDArray> merged = replica.merge(current, group);
         // Versions are records counted, so the newest version says how many records ago the last one was.
         boolean snapshot = owned.contains(leaderSource)
                 && group.recordsCounted() - group.newestSnapshotVersion() >= snapshotEveryRecords;
         if (snapshot) {
             long version = group.recordsCounted();
-            snapshots.publish(outputs.get(), version, merged, version, calibration);
+            snapshots.publish(outputs.get(), version, group.parameters(), version, calibration);
             own = replica.publishedSnapshot(version);
             group.offer(own);
         }
-        if (newRecords > 0 || snapshot) {
+        if (newRecords > 0 || snapshot || withdrawn) {
             ProducerRecord<byte[], byte[]> record = params.record(own);
             outputs.get().send(record);
             metrics.onPublished(record.value().length);
         }
-        learner.loadModelState(merged);
         publishedRecords = recordsSeen;
+        if (round > 0) {
+            pendingRound = round; // merged once the others see it, after the commit
+        } else {
+            learner.loadModelState(replica.merge(current, group));
+        }
         metrics.onGroupModel(group.recordsCounted(), group.members());
+    }
+
+    @Override
+    public void committed(Learner learner, BooleanSupplier mayWait) {
+        if (pendingRound == 0) {
+            return;
+        }
+        long round = pendingRound;
+        pendingRound = 0;
+        awaitRound(round, mayWait);
+        lastPublishNanos = System.nanoTime(); // the wait is not quiet time: quiet is measured from here
+        learner.loadModelState(replica.merge(learner.modelState(), group));
+        metrics.onGroupModel(group.recordsCounted(), group.members());
+    }
+
+    /**
+     * Reads the params topic until every member taking part in {@code round} has published it,
+     * {@code scale-out.round-timeout} passed, or {@code mayWait} says no. A read that fails ends
+     * the wait: the merge then takes in what this member has, and counting stays exact either way.
+     */
+    private void awaitRound(long round, BooleanSupplier mayWait) {
+        long t0 = System.nanoTime();
+        long deadline = t0 + roundTimeout.toNanos();
+        Set<String> awaited = SyncRounds.awaited(group, member, round);
+        if (!mayWait.getAsBoolean()) {
+            return; // leaving, releasing, or a rebalance waits: not a round gone wrong
+        }
+        try {
+            while (!awaited.isEmpty() && System.nanoTime() < deadline && mayWait.getAsBoolean()) {
+                long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+                takeIn(params.poll(Duration.ofMillis(Math.min(100, left)), metrics::onRead));
+                awaited = SyncRounds.awaited(group, member, round);
+            }
+        } catch (java.io.UncheckedIOException e) {
+            LOG.warn("round {}: could not read the others' publications ({}); taking in what {} has", round,
+                    e.getMessage(), member);
+        }
+        if (!mayWait.getAsBoolean()) {
+            LOG.info("round {}: a rebalance waits for this member; taking in the group's model without {}", round, awaited);
+            metrics.onRoundWait(System.nanoTime() - t0, true);
+            return;
+        }
+        metrics.onRoundWait(System.nanoTime() - t0, awaited.isEmpty());
+        if (!awaited.isEmpty()) {
+            LOG.warn("round {}: went on without {} after {} ms; they are left out of the next rounds until they publish"
+                    + " again (their records stay counted)", round, awaited, (System.nanoTime() - t0) / 1_000_000);
+        }
+    }
+
+    /** Members {@code scale-out.members} expects that have published nothing yet, this one counted as heard. */
+    private int unheard() {
+        int heard = group.members() + (group.of(member).isPresent() ? 0 : 1);
+        return Math.max(0, expectedMembers - heard);
     }
 
     /**

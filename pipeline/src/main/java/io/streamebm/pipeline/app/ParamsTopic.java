@@ -57,6 +57,8 @@ final class ParamsTopic implements AutoCloseable {
     private static final String SNAPSHOT_VERSION = "snapshot.version";
     private static final String LAST_RECORDS = "last.records";
     private static final String PUBLISHED_AT = "published.at.millis";
+    /** Absent in records written before sync rounds: read as 0, a publication outside any round. */
+    private static final String ROUND = "round";
 
     /** A contribution read from the topic, with the model it claims to belong to. */
     record Read(Contribution contribution, Map<String, String> model) {
@@ -150,10 +152,27 @@ final class ParamsTopic implements AutoCloseable {
                     throw new UncheckedIOException(new IOException("the params topic " + topic
                             + " was not read to its end " + end + " within " + timeout));
                 }
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                    bytesRead.accept(r.serializedValueSize());
-                    decode(r).ifPresent(out::add);
-                }
+                out.addAll(poll(Duration.ofMillis(100), bytesRead));
+            }
+        } catch (org.apache.kafka.common.KafkaException e) {
+            throw new UncheckedIOException(new IOException("cannot read the params topic " + topic + ": " + e, e));
+        }
+        return out;
+    }
+
+    /**
+     * Waits at most {@code wait} for committed contributions published after the last read, and
+     * returns those that arrived (none when the wait ran out): how a member waits for the others'
+     * round without asking the broker for the topic's end again and again.
+     *
+     * @throws UncheckedIOException when the topic cannot be read
+     */
+    List<Read> poll(Duration wait, java.util.function.LongConsumer bytesRead) {
+        List<Read> out = new ArrayList<>();
+        try {
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(wait)) {
+                bytesRead.accept(r.serializedValueSize());
+                decode(r).ifPresent(out::add);
             }
         } catch (org.apache.kafka.common.KafkaException e) {
             throw new UncheckedIOException(new IOException("cannot read the params topic " + topic + ": " + e, e));
@@ -204,12 +223,14 @@ final class ParamsTopic implements AutoCloseable {
         long snapshotVersion = number(meta, SNAPSHOT_VERSION);
         long lastRecords = number(meta, LAST_RECORDS);
         long publishedAt = number(meta, PUBLISHED_AT);
+        long round = meta.containsKey(ROUND) ? number(meta, ROUND) : 0;
         for (var a : c.arrays().entrySet()) {
             if (!Double.isFinite(a.getValue().sumNumber().doubleValue())) {
                 throw new IOException(a.getKey() + " holds non-finite values");
             }
         }
-        return new Read(new Contribution(member, c.recordsSeen(), snapshotVersion, c.arrays(), lastRecords, publishedAt),
+        return new Read(new Contribution(member, c.recordsSeen(), snapshotVersion, c.arrays(), lastRecords, publishedAt,
+                round),
                 meta);
     }
 
@@ -232,6 +253,7 @@ final class ParamsTopic implements AutoCloseable {
         meta.put(SNAPSHOT_VERSION, Long.toString(c.snapshotVersion()));
         meta.put(LAST_RECORDS, Long.toString(c.lastRecords()));
         meta.put(PUBLISHED_AT, Long.toString(c.publishedAtMillis()));
+        meta.put(ROUND, Long.toString(c.round()));
         byte[] value;
         try {
             value = CheckpointFormat.encode(new Checkpoint(0, c.records(), Map.of(), meta, c.updates()));

@@ -141,6 +141,13 @@ public final class PipelineConfig {
                     + " (without it, N members need about N times the records: bench/RESULTS.md)", positiveInt()),
             Key.choice("scale-out.merge", "average", "scale-out: how a member's update enters the group's model. average: weighted by the member's share of"
                     + " the records the group trained since its previous publication (local SGD); sum: at full weight", io.streamebm.pipeline.scaleout.MergeRule.class),
+            new Key("scale-out.rounds", "true", "scale-out: members sync in lock-step rounds: each publishes its round-k update, then waits for the"
+                    + " others' round k (at most scale-out.round-timeout) before it takes in the group's model; false: each takes in whatever"
+                    + " the params topic holds when it syncs (one at a time, which needs more records: bench/RESULTS.md)", flag()),
+            new Key("scale-out.round-timeout", "PT5S", "scale-out: longest wait for the others' round; a member that misses it is left out"
+                    + " of the next rounds until it publishes again (its records stay counted)", ValueChecks.duration()),
+            new Key("scale-out.outer-momentum", "auto", "scale-out: heavy-ball momentum on the group's update at each round (needs scale-out.rounds);"
+                    + " auto: 1 - 1/sqrt(scale-out.members), 0 for one member", autoOr(unitInterval())),
             new Key("scale-out.params-topic", "", "scale-out: compacted topic of the members' contributions, keyed by member; empty: <model.name>.params", topicName()),
             new Key("divergence.energy-bound", "10000", "largest |mean energy| before a rollback", positive()),
             new Key("divergence.good-state-every", "10", "updates between copies of the state a rollback returns to", positiveInt()),
@@ -198,6 +205,13 @@ public final class PipelineConfig {
             // publish its own pre-drift model under a version of its own.
             problems.add("drift.reaction = '" + merged.get("drift.reaction").trim() + "' with scale-out.enabled = true:"
                     + " a group publishes one snapshot stream; use none, reinit-chains or raise-lr");
+        }
+        if (problems.isEmpty() && !Boolean.parseBoolean(merged.get("scale-out.rounds").trim().toLowerCase(Locale.ROOT))
+                && !merged.get("scale-out.outer-momentum").trim().equalsIgnoreCase("auto")
+                && Double.parseDouble(merged.get("scale-out.outer-momentum").trim()) > 0) {
+            // Members syncing one at a time would amplify each other's stale updates: measured worse.
+            problems.add("scale-out.outer-momentum = '" + merged.get("scale-out.outer-momentum").trim()
+                    + "' with scale-out.rounds = false: momentum needs lock-step rounds; use auto or 0");
         }
         if (problems.isEmpty()) {
             String size = modelSizeProblem(merged.get("model.dim").trim(), merged.get("model.hidden").trim());

@@ -138,6 +138,17 @@ final class ValueChecks {
         };
     }
 
+    /** {@code auto}, or a value {@code check} accepts. */
+    static Function<String, String> autoOr(Function<String, String> check) {
+        return v -> {
+            if (v.equalsIgnoreCase("auto")) {
+                return null;
+            }
+            String problem = check.apply(v);
+            return problem == null ? null : problem + ", or auto";
+        };
+    }
+
     static Function<String, String> positive() {
         return number(d -> d > 0, "a number > 0");
     }

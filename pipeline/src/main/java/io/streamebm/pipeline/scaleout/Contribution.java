@@ -28,9 +28,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *                          others' weights)
  * @param publishedAtMillis when the newest publication was made (epoch milliseconds; whether the
  *                          member is still active)
+ * @param round             the sync round of the newest publication ({@link SyncRounds}; 0: none, or
+ *                          published by a member syncing without rounds)
  */
 public record Contribution(String member, long records, long snapshotVersion, Map<String, INDArray> updates,
-        long lastRecords, long publishedAtMillis) {
+        long lastRecords, long publishedAtMillis, long round) {
 
     /** Checks the fields and keeps the updates in name order, read-only. */
     public Contribution {
@@ -38,9 +40,9 @@ public record Contribution(String member, long records, long snapshotVersion, Ma
         if (member.isEmpty()) {
             throw new IllegalArgumentException("member must not be empty");
         }
-        if (records < 0 || snapshotVersion < 0 || lastRecords < 0 || lastRecords > records) {
-            throw new IllegalArgumentException("records, snapshotVersion and lastRecords must be >= 0, lastRecords at most"
-                    + " records; got " + records + ", " + snapshotVersion + " and " + lastRecords);
+        if (records < 0 || snapshotVersion < 0 || lastRecords < 0 || lastRecords > records || round < 0) {
+            throw new IllegalArgumentException("records, snapshotVersion, lastRecords and round must be >= 0, lastRecords"
+                    + " at most records; got " + records + ", " + snapshotVersion + ", " + lastRecords + " and " + round);
         }
         updates = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(updates, "updates")));
     }
@@ -49,6 +51,6 @@ public record Contribution(String member, long records, long snapshotVersion, Ma
     public static Contribution none(String member, Map<String, INDArray> like) {
         Map<String, INDArray> zeros = new LinkedHashMap<>();
         like.forEach((name, a) -> zeros.put(name, a.like().assign(0)));
-        return new Contribution(member, 0, 0, zeros, 0, 0);
+        return new Contribution(member, 0, 0, zeros, 0, 0, 0);
     }
 }

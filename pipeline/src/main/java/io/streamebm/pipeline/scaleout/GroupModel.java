@@ -81,6 +81,11 @@ public final class GroupModel {
         return Optional.ofNullable(newest.get(member));
     }
 
+    /** The newest contribution of every member, in member order (read-only). */
+    public java.util.Collection<Contribution> contributions() {
+        return java.util.Collections.unmodifiableCollection(newest.values());
+    }
+
     /** How many members have contributed. */
     public int members() {
         return newest.size();

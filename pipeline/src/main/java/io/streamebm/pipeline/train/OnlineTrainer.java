@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -76,6 +77,9 @@ public final class OnlineTrainer implements AutoCloseable {
 
     private final Learner learner;
     private final OutputCommitter committer;
+    /** Rebalance callbacks waiting for the trainer thread: a sync round must not hold them up. */
+    private final java.util.concurrent.atomic.AtomicInteger rebalanceCallbacksWaiting =
+            new java.util.concurrent.atomic.AtomicInteger();
     private final CheckpointStore store;
     private final TrainerOptions options;
     private final TrainerListener listener;
@@ -252,9 +256,9 @@ public final class OnlineTrainer implements AutoCloseable {
      * @param sources "topic-partition" names
      */
     public void release(Collection<String> sources) {
-        onThread(() -> {
+        onThreadForRebalance(() -> {
             released.addAll(sources);
-            boolean durable = checkpointIfNeeded();
+            boolean durable = checkpointIfNeeded(false);
             if (shared.shared()) {
                 if (!durable) {
                     // The replica holds updates from these sources' records, which the next owner
@@ -291,7 +295,7 @@ public final class OnlineTrainer implements AutoCloseable {
                 + " deadline); stopping without publishing what the replica learned since its last sync, so"
                 + " that their records are counted once, by their next owners; a restart rejoins from the"
                 + " group's model";
-        onThread(() -> {
+        onThreadForRebalance(() -> {
             released.addAll(sources);
             lostToTheGroup = why;
             return null;
@@ -309,7 +313,7 @@ public final class OnlineTrainer implements AutoCloseable {
      * @return next position per known source
      */
     public Map<String, Long> resume(Collection<String> sources) {
-        return onThread(() -> {
+        return onThreadForRebalance(() -> {
             released.removeAll(sources);
             if (shared.shared()) {
                 // Their previous owners' updates join the replica before their records do.
@@ -356,6 +360,19 @@ public final class OnlineTrainer implements AutoCloseable {
     /** The learner this trainer owns, for reading on the trainer thread only. */
     public Learner learner() {
         return learner;
+    }
+
+    /**
+     * {@link #onThread} for a consumer's rebalance callback: while it waits, a sync round on the
+     * trainer thread stops waiting for the other members ({@link #mayWait}).
+     */
+    private <T> T onThreadForRebalance(Callable<T> body) {
+        rebalanceCallbacksWaiting.incrementAndGet();
+        try {
+            return onThread(body);
+        } finally {
+            rebalanceCallbacksWaiting.decrementAndGet();
+        }
     }
 
     /** Runs {@code body} on the trainer thread and waits for it; never call it from that thread. */
@@ -486,9 +503,9 @@ public final class OnlineTrainer implements AutoCloseable {
 
     private void checkpointIfDue() {
         if (checkpoints.due(step, !pendingAcks.isEmpty(), System.nanoTime())) {
-            checkpointIfNeeded();
+            checkpointIfNeeded(true);
         } else if (shared.syncWanted(step)) {
-            syncWithoutFile();
+            syncWithoutFile(true);
         }
     }
 
@@ -498,8 +515,11 @@ public final class OnlineTrainer implements AutoCloseable {
      * acknowledged; the checkpoint file is only a cache of this member's own state and follows its
      * own schedule. A sync with nothing new still takes in the others' updates and lets the
      * snapshot publisher follow the group.
+     *
+     * @param awaitOthers whether to wait for the others' publications of the round (false when
+     *                    sources are about to be released or the trainer stops)
      */
-    private void syncWithoutFile() {
+    private void syncWithoutFile(boolean awaitOthers) {
         refuseIfLost();
         try {
             shared.sync(learner, step, recordsSeen, calibration.percentiles());
@@ -515,10 +535,21 @@ public final class OnlineTrainer implements AutoCloseable {
             listener.checkpointFailed(step, e, checkpoints.failuresInARow(), retryIn);
             return;
         }
+        shared.committed(learner, mayWait(awaitOthers));
+        guard.rebaseline();
         for (Runnable ack : pendingAcks) {
             ack.run();
         }
         pendingAcks.clear();
+    }
+
+    /**
+     * Whether a member in lock-step rounds may go on waiting for the others: not if the caller
+     * says no, and not while a rebalance callback waits for this thread, which the others of the
+     * round may be waiting for too (their partitions move only once this member lets go).
+     */
+    private BooleanSupplier mayWait(boolean awaitOthers) {
+        return () -> awaitOthers && rebalanceCallbacksWaiting.get() == 0;
     }
 
     /** Fails when sources were lost with a shared model: from then on nothing may be published. */
@@ -530,7 +561,8 @@ public final class OnlineTrainer implements AutoCloseable {
 
     /** The checkpoint at the end of the input: a failure here ends the run with the error. */
     private void finalCheckpoint() {
-        if (!checkpointIfNeeded()) {
+        shared.leaving();
+        if (!checkpointIfNeeded(false)) {
             throw new UncheckedIOException(new IOException("the final checkpoint at step " + step + " could not be"
                     + " written; the records since the last durable checkpoint are not committed and will be read again"));
         }
@@ -539,13 +571,16 @@ public final class OnlineTrainer implements AutoCloseable {
     /**
      * Writes a checkpoint if anything is new, then acknowledges what it covers.
      *
+     * @param awaitOthers with a shared model in lock-step rounds, whether to wait for the others'
+     *                    publications of the round before merging (false before a release or the
+     *                    end, which must not wait for anybody)
      * @return false when the write failed (nothing was acknowledged)
      */
-    private boolean checkpointIfNeeded() {
+    private boolean checkpointIfNeeded(boolean awaitOthers) {
         refuseIfLost();
         if (checkpoints.covers(step) && pendingAcks.isEmpty()) {
             if (shared.syncWanted(step)) {
-                syncWithoutFile();
+                syncWithoutFile(awaitOthers);
             }
             return true;
         }
@@ -560,6 +595,10 @@ public final class OnlineTrainer implements AutoCloseable {
                 }
                 // Phase one: the outputs become visible with the positions they cover (throws on failure).
                 committer.commit(Map.copyOf(positions));
+                if (shared.shared()) {
+                    shared.committed(learner, mayWait(awaitOthers));
+                    guard.rebaseline();
+                }
                 Map<String, INDArray> state = new LinkedHashMap<>(learner.exportState());
                 state.putAll(guard.exportState());
                 state.putAll(drift.exportState());

@@ -3,6 +3,7 @@ package io.streamebm.pipeline.train;
 import io.streamebm.pipeline.calibration.EnergyPercentiles;
 import java.util.Collection;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /**
  * The model a trainer shares with the other members of its consumer group (scale-out), consulted
@@ -43,6 +44,10 @@ public interface SharedModel {
         }
 
         @Override
+        public void committed(Learner learner, BooleanSupplier mayWait) {
+        }
+
+        @Override
         public boolean syncWanted(long step) {
             return false;
         }
@@ -72,7 +77,8 @@ public interface SharedModel {
     /**
      * Before the outputs' transaction commits, in every checkpoint and whenever
      * {@link #syncWanted} says so: publishes this member's updates since its last sync into that
-     * transaction and merges the others' into {@code learner}. A failure to read the others throws
+     * transaction and merges the others' into {@code learner} (with lock-step rounds, once it
+     * committed: {@link #committed}). A failure to read the others throws
      * {@link java.io.UncheckedIOException} before anything changed, and the sync is retried.
      *
      * @param step        the updates this member has made
@@ -80,6 +86,24 @@ public interface SharedModel {
      * @param calibration the rank function a snapshot of the group's model carries
      */
     void sync(Learner learner, long step, long recordsSeen, Optional<EnergyPercentiles> calibration);
+
+    /**
+     * After the transaction of a {@link #sync} committed, and only then. With lock-step rounds
+     * this is where the member takes in the group's model: it cannot be earlier, because the
+     * others see this member's update only once it is committed, as it sees theirs. Waits, while
+     * {@code mayWait} says so, until the others have published the same round or the round's
+     * timeout passed; once it says no (the member is about to release sources or to stop, or a
+     * rebalance waits for this trainer, and nobody may be held up) it takes in what the topic
+     * holds. Without rounds: nothing, the sync merged already.
+     */
+    void committed(Learner learner, BooleanSupplier mayWait);
+
+    /**
+     * The trainer is about to make its last sync and stop: a member that syncs in rounds takes
+     * itself out of them there, so that nobody waits for its next round.
+     */
+    default void leaving() {
+    }
 
     /**
      * Whether a sync is due at {@code step}: every {@code scale-out.sync-every-steps} updates, and

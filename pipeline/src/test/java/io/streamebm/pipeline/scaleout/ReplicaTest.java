@@ -32,13 +32,13 @@ class ReplicaTest {
         Replica b = new Replica("b", seenByB);
         Map<String, INDArray> ta = step(a.known(), 1, 0);          // a learns +1 on x
         Map<String, INDArray> tb = step(b.known(), 0, 2);          // b learns +2 on y
-        Contribution ca = a.publish(ta, 10, 1.0, 1);
+        Contribution ca = a.publish(ta, 10, 1.0, 0, 1);
         seenByA.offer(ca);
         seenByB.offer(ca);
         tb = step(tb, 0, 1);                                        // b goes on, unpublished: y = 3
         tb = b.merge(tb, seenByB);                                  // b takes in a's +1, keeps its own
         assertArrayEquals(new float[] {1, 3}, w(tb), 1e-6f);
-        Contribution cb = b.publish(tb, 30, 1.0, 2);
+        Contribution cb = b.publish(tb, 30, 1.0, 0, 2);
         seenByA.offer(cb);
         seenByB.offer(cb);
         ta = step(ta, 0.5f, 0);                                     // a's unpublished +0.5
@@ -53,12 +53,12 @@ class ReplicaTest {
     void aRestartedMemberContinuesItsContributionAndLosesOnlyWhatItNeverPublished() {
         GroupModel group = new GroupModel(params(0));
         Replica a = new Replica("a", group);
-        group.offer(a.publish(step(a.known(), 2), 5, 1.0, 1));
+        group.offer(a.publish(step(a.known(), 2), 5, 1.0, 0, 1));
         group.offer(a.publishedSnapshot(7));
         // SIGKILL: a's next +1 was never published; its records are read again by whoever owns them.
         Replica restarted = new Replica("a", group);
         assertArrayEquals(new float[] {2}, w(restarted.known()), 1e-6f);
-        Contribution again = restarted.publish(step(restarted.known(), 1), 3, 1.0, 2);
+        Contribution again = restarted.publish(step(restarted.known(), 1), 3, 1.0, 0, 2);
         assertEquals(8, again.records());
         assertEquals(7, again.snapshotVersion());
         group.offer(again);
@@ -75,10 +75,10 @@ class ReplicaTest {
         MergeRule average = MergeRule.AVERAGE;
         Map<String, INDArray> ta = step(a.known(), 3);
         Map<String, INDArray> tb = step(b.known(), 6);
-        group.offer(a.publish(ta, 10, average.weight(10, 0, 0), 1));  // alone so far: weight 1
+        group.offer(a.publish(ta, 10, average.weight(10, 0, 0), 0, 1));  // alone so far: weight 1
         double wb = average.weight(30, 10, 0);                             // a trained 10 meanwhile
         assertEquals(0.75, wb, 1e-12);
-        group.offer(b.publish(tb, 30, wb, 2));
+        group.offer(b.publish(tb, 30, wb, 0, 2));
         assertArrayEquals(new float[] {7.5f}, w(group.parameters()), 1e-5f);
         assertArrayEquals(new float[] {7.5f}, w(b.merge(tb, group)), 1e-5f, "a replica that just published is the group's model");
         assertArrayEquals(new float[] {8.5f}, w(a.merge(step(ta, 1), group)), 1e-5f, "unpublished updates stay");
@@ -103,7 +103,7 @@ class ReplicaTest {
     void aContributionOfAnotherModelIsRefusedNamingTheParameter() {
         GroupModel group = new GroupModel(params(0, 0));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> group.offer(new Contribution("x", 1, 0, params(1, 2, 3), 1, 0)));
+                () -> group.offer(new Contribution("x", 1, 0, params(1, 2, 3), 1, 0, 0)));
         assertEquals(true, e.getMessage().contains("model.param.0"), e.getMessage());
     }
 }

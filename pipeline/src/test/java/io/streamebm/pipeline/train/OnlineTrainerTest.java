@@ -610,7 +610,7 @@ class OnlineTrainerTest {
     }
 
     /** A shared model that counts its syncs and wants one every other step. */
-    private static final class CountingSharedModel implements SharedModel {
+    private static class CountingSharedModel implements SharedModel {
         final AtomicInteger syncs = new AtomicInteger();
 
         @Override
@@ -637,10 +637,75 @@ class OnlineTrainerTest {
             syncs.incrementAndGet();
         }
 
+        /** Whether each committed sync waited for the others, in order. */
+        final List<Boolean> committed = java.util.Collections.synchronizedList(new ArrayList<>());
+
+        @Override
+        public void committed(Learner learner, java.util.function.BooleanSupplier mayWait) {
+            committed.add(mayWait.getAsBoolean());
+        }
+
         @Override
         public boolean syncWanted(long step) {
             return step % 2 == 0;
         }
+    }
+
+    /** A shared model whose first round waits for as long as it may (at most 60 s). */
+    private static final class WaitingSharedModel extends CountingSharedModel {
+        final java.util.concurrent.CountDownLatch waiting = new java.util.concurrent.CountDownLatch(1);
+        volatile Boolean stoppedBecauseItMayNotWait;
+
+        @Override
+        public void committed(Learner learner, java.util.function.BooleanSupplier mayWait) {
+            if (stoppedBecauseItMayNotWait != null || !mayWait.getAsBoolean()) {
+                return;
+            }
+            waiting.countDown();
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (mayWait.getAsBoolean() && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            stoppedBecauseItMayNotWait = !mayWait.getAsBoolean();
+        }
+    }
+
+    /**
+     * A member waiting for the others' round lets a rebalance through at once: the others may be
+     * waiting for this very rebalance before they can publish the round.
+     */
+    @Test
+    void aRebalanceCallbackEndsTheWaitForTheRound() throws Exception {
+        WaitingSharedModel group = new WaitingSharedModel();
+        reactor.core.publisher.Sinks.Many<InputBatch> in = reactor.core.publisher.Sinks.many().unicast()
+                .onBackpressureBuffer();
+        try (OnlineTrainer t = new OnlineTrainer(new SumLearner(), new FileCheckpointStore(dir, 3, (id, r) -> { }),
+                options().build(), new TrainerListener() { }, OutputCommitter.NONE, group)) {
+            t.train(in.asFlux()).subscribe(r -> { }, e -> { });
+            input(4, 64, 0, new ArrayList<>()).toIterable().forEach(in::tryEmitNext);
+            assertTrue(group.waiting.await(30, java.util.concurrent.TimeUnit.SECONDS), "the round began");
+            t.release(List.of("t-0")); // blocks until the trainer thread is free
+            assertEquals(Boolean.TRUE, group.stoppedBecauseItMayNotWait, "the wait ended for the rebalance");
+            in.tryEmitComplete();
+        }
+    }
+
+    /**
+     * Every sync hears that its transaction committed (where lock-step rounds merge), and waits for
+     * the others' round only during the run: never in the checkpoint at its end, which must not
+     * wait for members that may have stopped.
+     */
+    @Test
+    void everyCommittedSyncIsToldSoAndTheLastOneDoesNotWait() {
+        CountingSharedModel group = new CountingSharedModel();
+        try (OnlineTrainer t = new OnlineTrainer(new SumLearner(), new FileCheckpointStore(dir, 3, (id, r) -> { }),
+                options().build(), new TrainerListener() { }, OutputCommitter.NONE, group)) {
+            t.train(input(6, 64, 0, new ArrayList<>())).blockLast();
+        }
+        assertTrue(group.syncs.get() >= 3, "syncs: " + group.syncs.get());
+        assertEquals(group.syncs.get(), group.committed.size(), "one committed() per sync: " + group.committed);
+        assertEquals(List.of(true, true, true), group.committed.subList(0, 3), group.committed.toString());
+        assertEquals(false, group.committed.get(group.committed.size() - 1), group.committed.toString());
     }
 
     @Test
