@@ -136,6 +136,7 @@ class GroupQualityTest {
         double sum = 0;
         int n = 0;
         List<Long> versions = new ArrayList<>();
+        StringBuilder curve = new StringBuilder();
         try (var consumer = GroupCount.readCommitted(broker.bootstrapServers())) {
             var tp = new org.apache.kafka.common.TopicPartition(topic, 0);
             consumer.assign(List.of(tp));
@@ -146,12 +147,15 @@ class GroupQualityTest {
                     ModelSnapshots.Snapshot s = ModelSnapshots.decode(r.value());
                     versions.add(s.recordsSeen());
                     if (s.recordsSeen() >= RECORDS * 3L / 5) {
-                        sum += truth.totalVariation(s.model());
+                        double tv = truth.totalVariation(s.model());
+                        sum += tv;
                         n++;
+                        curve.append(String.format(java.util.Locale.ROOT, " %dk:%.2f", s.recordsSeen() / 1000, tv));
                     }
                 }
             }
         }
+        System.out.println("late snapshots on " + topic + " (records: TV):" + curve);
         assertTrue(n >= 3, "snapshots over the last two fifths of the records on " + topic + ": " + n + " of " + versions);
         return sum / n;
     }
