@@ -684,10 +684,11 @@ public final class StatisticalEfficiencyHarness {
                 // GroupSync's rule, through the pipeline's own types: the round, its weight, the momentum.
                 String name = memberName(m);
                 long round = SyncRounds.next(groupModel, name, replica.contribution().round());
+                int absent = SyncRounds.absent(groupModel, name, round, members.size());
                 double w = MergeRule.AVERAGE.weight(newRecords, SyncRounds.othersRoundRecords(groupModel, name, round),
-                        unheard(m));
+                        absent);
                 double beta = outer.outerMomentum().equalsIgnoreCase("sqrt")
-                        ? SyncRounds.autoMomentum(SyncRounds.participants(groupModel, name, round) + unheard(m))
+                        ? SyncRounds.autoMomentum(SyncRounds.participants(groupModel, name, round) + absent)
                         : outer.momentum(members.size());
                 groupModel.offer(replica.publish(current, newRecords, w, beta, round, 0L));
                 sincePublish[m] = 0;

@@ -88,12 +88,13 @@ final class GroupSync implements SharedModel, AutoCloseable {
     private final Duration roundTimeout;
     /** β of the outer momentum when configured as a number; empty: auto, by the round's members. */
     private final java.util.OptionalDouble fixedMomentum;
-    /** The members {@code scale-out.members} says the group has: those not heard from yet weigh in. */
+    /** The members {@code scale-out.members} says the group has: those missing from a round weigh in. */
     private final int expectedMembers;
     /** The round published in the transaction now committing, merged once it has (0: none). */
     private long pendingRound;
-    /** When this member last published updates: quiet for a second, it leaves the rounds. */
-    private long lastPublishNanos = System.nanoTime();
+    /** The newest step this member was asked about, and when it first was: quiet for a second, it leaves the rounds. */
+    private long lastStep = -1;
+    private long lastStepNanos = System.nanoTime();
     /** The trainer is stopping: the last sync takes this member out of the rounds. */
     private boolean leaving;
 
@@ -205,15 +206,27 @@ final class GroupSync implements SharedModel, AutoCloseable {
     /**
      * Every scale-out.sync-every-steps; the snapshot publisher also once a second, trained or not,
      * to follow the group; and a member in the rounds that has not trained for a second, or is
-     * stopping, once more to take itself out of them.
+     * stopping, once more to publish what it has and take itself out of them.
      */
     @Override
     public boolean syncWanted(long step) {
-        boolean quiet = System.nanoTime() - lastSyncNanos >= IDLE_SYNC_NANOS;
+        long now = System.nanoTime();
+        if (step != lastStep) {
+            lastStep = step;
+            lastStepNanos = now;
+        }
         boolean inRounds = replica != null && replica.contribution().round() > 0;
         return step - lastSyncStep >= syncEverySteps
-                || (owned.contains(leaderSource) && quiet)
-                || (inRounds && (leaving || (step == lastSyncStep && quiet)));
+                || (owned.contains(leaderSource) && now - lastSyncNanos >= IDLE_SYNC_NANOS)
+                || (inRounds && (leaving || quiet()));
+    }
+
+    /**
+     * Whether this member has not trained for a second (its partitions are quiet, or it has none):
+     * the others would wait {@code scale-out.round-timeout} for it every round, so it leaves them.
+     */
+    private boolean quiet() {
+        return System.nanoTime() - lastStepNanos >= IDLE_SYNC_NANOS;
     }
 
     @Override
@@ -238,11 +251,12 @@ final class GroupSync implements SharedModel, AutoCloseable {
             double momentum = 0;
             if (rounds) {
                 long next = SyncRounds.next(group, member, own.round());
-                int unheard = unheard();
-                weight = merge.weight(newRecords, SyncRounds.othersRoundRecords(group, member, next), unheard);
-                // By the members of this round: a member left alone trains as one trainer would.
-                momentum = fixedMomentum.orElse(SyncRounds.autoMomentum(SyncRounds.participants(group, member, next) + unheard));
-                round = leaving ? 0 : next; // a member that stops takes no part in the next round
+                int absent = SyncRounds.absent(group, member, next, expectedMembers);
+                weight = merge.weight(newRecords, SyncRounds.othersRoundRecords(group, member, next), absent);
+                momentum = fixedMomentum.orElse(
+                        SyncRounds.autoMomentum(SyncRounds.participants(group, member, next) + absent));
+                // A member that stops, or whose partitions went quiet, takes no part in the next round.
+                round = leaving || quiet() ? 0 : next;
             } else {
                 // Members not heard from yet count for nothing here (unheard = 0): counting them
                 // measured worse through the pipeline with three members syncing one at a time
@@ -251,9 +265,7 @@ final class GroupSync implements SharedModel, AutoCloseable {
             }
             own = replica.publish(current, newRecords, weight, momentum, round, System.currentTimeMillis());
             group.offer(own);
-            lastPublishNanos = System.nanoTime();
-        } else if (own.round() > 0 && (leaving || System.nanoTime() - lastPublishNanos >= IDLE_SYNC_NANOS)) {
-            // Quiet partitions, or stopping: the others would wait scale-out.round-timeout for this member every round.
+        } else if (own.round() > 0 && (leaving || quiet())) {
             own = replica.withdraw();
             group.offer(own);
             withdrawn = true;
@@ -289,7 +301,7 @@ final class GroupSync implements SharedModel, AutoCloseable {
         long round = pendingRound;
         pendingRound = 0;
         awaitRound(round, mayWait);
-        lastPublishNanos = System.nanoTime(); // the wait is not quiet time: quiet is measured from here
+        lastStepNanos = System.nanoTime(); // the wait is not quiet time: quiet is measured from here
         learner.loadModelState(replica.merge(learner.modelState(), group));
         metrics.onGroupModel(group.recordsCounted(), group.members());
     }
@@ -326,12 +338,6 @@ final class GroupSync implements SharedModel, AutoCloseable {
             LOG.warn("round {}: went on without {} after {} ms; they are left out of the next rounds until they publish"
                     + " again (their records stay counted)", round, awaited, (System.nanoTime() - t0) / 1_000_000);
         }
-    }
-
-    /** Members {@code scale-out.members} expects that have published nothing yet, this one counted as heard. */
-    private int unheard() {
-        int heard = group.members() + (group.of(member).isPresent() ? 0 : 1);
-        return Math.max(0, expectedMembers - heard);
     }
 
     /**

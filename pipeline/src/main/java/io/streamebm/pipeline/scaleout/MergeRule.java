@@ -28,8 +28,9 @@ public enum MergeRule {
      * member's update, far beyond what the members' chains follow (bench/RESULTS.md, Scale-out:
      * eight members never reached TV 0.35 that way, in one simulation of the pipeline's syncs).
      *
-     * @param unheard members {@code scale-out.members} expects beyond those the group model has
-     *                heard from, this one included; 0 when every expected member has published
+     * @param unheard members {@code scale-out.members} expects beyond those that weigh in: in sync
+     *                rounds, those taking no part in the round ({@link SyncRounds#absent}); 0 when
+     *                every expected member is there (syncs without rounds always pass 0)
      */
     public double weight(long ownRecords, long othersRecords, int unheard) {
         if (unheard < 0) {

@@ -71,6 +71,10 @@ class SyncRoundsTest {
         // d is left out; b (round 3) and c (round 4) each count one round.
         assertEquals(220, SyncRounds.othersRoundRecords(g, "a", 4));
         assertEquals(3, SyncRounds.participants(g, "a", 4), "a, b and c; d is left out");
+        assertEquals(1, SyncRounds.absent(g, "a", 4, 4), "a group of four lacks d this round");
+        assertEquals(0, SyncRounds.absent(g, "a", 4, 2), "more members than expected lack nobody");
+        // Alone in a group of three, a member's update weighs a third: the group moves as far per record.
+        assertEquals(1.0 / 3, MergeRule.AVERAGE.weight(85, 0, SyncRounds.absent(group(), "a", 7, 3)), 1e-12);
         assertEquals(1.0 / 3, MergeRule.AVERAGE.weight(110, 220, 0), 1e-12);
     }
 
