@@ -108,11 +108,12 @@ class GroupQualityTest {
         System.out.printf("group quality: mean late TV %.4f for %d members (final model %.4f), %.4f alone; members %s%n",
                 together, MEMBERS, finalTv, single, memberSteps);
         assertTrue(single < 0.4, "the single trainer learned the eight modes: TV " + single);
-        // The bound is 10%, which this group does not meet reliably. Measured: 0.96 in one
-        // process (the simulation), and 1.01, 1.06, 1.13, 1.16 and 1.25 through this test. Repeats of one
-        // run spread by about 10%, so the test allows 50%: members at the unsplit settings (2x)
-        // and a diverging group still fail it. bench/RESULTS.md has the measurements.
-        assertTrue(together <= 1.5 * single, "grid TV of the group's model " + together + " against " + single
+        // The bound is 10%. Measured with the members syncing in lock-step rounds (the
+        // default): 0.93, 0.97 and 0.90 in three runs of the final code; one-at-a-time syncs gave
+        // 1.01-1.42 and once 1.80. Repeats of one run spread by about 10%, so the test allows 30%:
+        // members at the unsplit settings (2x) and a diverging group fail it.
+        // bench/RESULTS.md has the measurements.
+        assertTrue(together <= 1.3 * single, "grid TV of the group's model " + together + " against " + single
                 + " for one trainer on the same records");
     }
 
