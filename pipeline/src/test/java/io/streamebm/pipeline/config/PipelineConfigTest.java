@@ -132,6 +132,19 @@ class PipelineConfigTest {
     }
 
     @Test
+    void outerMomentumIsAutoOrABetaAndNeedsRounds() {
+        assertEquals(List.of("scale-out.outer-momentum = '1.2': must be a number in [0, 1), or auto"),
+                assertThrows(ConfigException.class, () -> config("scale-out.outer-momentum", "1.2")).problems());
+        ConfigException e = assertThrows(ConfigException.class, () -> PipelineConfig.parse(Map.of(),
+                Map.of("scale-out.rounds", "false", "scale-out.outer-momentum", "0.5")));
+        assertTrue(e.getMessage().contains("scale-out.outer-momentum = '0.5' with scale-out.rounds = false"),
+                e.getMessage());
+        assertEquals("AUTO", config("scale-out.outer-momentum", "AUTO").string("scale-out.outer-momentum"));
+        assertEquals(0.0, PipelineConfig.parse(Map.of(), Map.of("scale-out.rounds", "false",
+                "scale-out.outer-momentum", "0")).number("scale-out.outer-momentum"));
+    }
+
+    @Test
     void everyEnumeratedKeyIsTyped() {
         List<String> typed = PipelineConfig.KEYS.stream().filter(k -> k.choices() != null).map(PipelineConfig.Key::name)
                 .toList();
