@@ -117,6 +117,11 @@ public final class GroupMetrics implements MeterBinder {
         return publishedBytes.get();
     }
 
+    /** The sync rounds this member went on without somebody, so far. */
+    public long roundsIncomplete() {
+        return roundsIncomplete.get();
+    }
+
     /** The bytes read so far. */
     public long readBytes() {
         return readBytes.get();

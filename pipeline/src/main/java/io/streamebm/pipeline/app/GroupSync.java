@@ -238,6 +238,7 @@ final class GroupSync implements SharedModel, AutoCloseable {
     public void sync(Learner learner, long step, long recordsSeen, Optional<EnergyPercentiles> calibration) {
         lastSyncNanos = System.nanoTime();
         lastSyncStep = step;
+        pendingRound = 0; // a round whose commit failed goes out again in this transaction; it is not waited for
         // Read first: a failure here changes nothing, and the checkpoint is retried.
         List<ParamsTopic.Read> news = params.readToEnd(READ_TIMEOUT, metrics::onRead);
         takeIn(news);

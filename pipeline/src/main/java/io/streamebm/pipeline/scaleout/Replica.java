@@ -25,7 +25,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * the member's own state, like its optimizer's moments: a member that starts again begins with an
  * empty one, which only slows the group's next rounds a little.
  *
-
  * <p>Not thread-safe: the trainer thread owns it.
  */
 public final class Replica {
@@ -69,7 +68,7 @@ public final class Replica {
      * @param newRecords      records counted since the last publish
      * @param weight          the share of this update in the group's model: 1 for a plain sum;
      *                        for the records-weighted average, {@code newRecords} over the records
-     *                        the group trained since this member's previous publication, these included
+     *                        of the group they are averaged with ({@link MergeRule#weight})
      * @param round           the sync round of this publication (0: syncing without rounds)
      * @param nowMillis       the time of publication
      * @return the contribution to publish (and to offer to the group model)

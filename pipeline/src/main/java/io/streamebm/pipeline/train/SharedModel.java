@@ -108,7 +108,8 @@ public interface SharedModel {
     /**
      * Whether a sync is due at {@code step}: every {@code scale-out.sync-every-steps} updates, and
      * for the member that publishes the group's snapshots at least once a second, so that it
-     * follows the group while its own partitions are quiet.
+     * follows the group while its own partitions are quiet. The trainer asks after every update
+     * and on its timer, so the answer may also depend on how long no update came.
      */
     boolean syncWanted(long step);
 }
