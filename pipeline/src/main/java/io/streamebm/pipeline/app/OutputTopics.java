@@ -51,6 +51,15 @@ public final class OutputTopics {
      *                              another reason than authorisation (the caller retries or stops)
      */
     public static void ensure(PipelineConfig config, Collection<String> topics, Duration timeout) {
+        ensure(config, topics, Optional.empty(), timeout);
+    }
+
+    /**
+     * {@link #ensure(PipelineConfig, Collection, Duration)}, creating missing topics with
+     * {@code partitions} partitions (empty: the cluster's default). Existing topics keep theirs.
+     */
+    public static void ensure(PipelineConfig config, Collection<String> topics, Optional<Integer> partitions,
+            Duration timeout) {
         Map<String, Object> a = new HashMap<>(KafkaParts.adminProperties(config));
         a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.string("kafka.bootstrap-servers"));
         try (Admin admin = Admin.create(a)) {
@@ -58,7 +67,7 @@ public final class OutputTopics {
             List<NewTopic> missing = new ArrayList<>();
             for (String topic : topics) {
                 if (!existing.contains(topic) && missing.stream().noneMatch(t -> t.name().equals(topic))) {
-                    missing.add(new NewTopic(topic, Optional.empty(), Optional.empty()));
+                    missing.add(new NewTopic(topic, partitions, Optional.empty()));
                 }
             }
             if (missing.isEmpty()) {

@@ -52,6 +52,11 @@ public final class ProduceCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", description = "dataset seed (default ${DEFAULT-VALUE})")
     long seed = 1;
 
+    @Option(names = "--partitions", paramLabel = "N", description = "partitions of the topic when produce creates it"
+            + " (default: the cluster's default; an existing topic keeps its own). Several trainers of one group"
+            + " share a topic by its partitions (scale-out)")
+    int partitions;
+
     /** Lists the dataset names for the help text. */
     static final class DatasetNames implements Iterable<String> {
         @Override
@@ -84,6 +89,9 @@ public final class ProduceCommand implements Callable<Integer> {
         if (rate < 0 || records < 0) {
             problems.add("--rate and --records must be >= 0");
         }
+        if (partitions < 0) {
+            problems.add("--partitions " + partitions + ": must be >= 1, or 0 for the cluster's default");
+        }
         String datasetName;
         try {
             datasetName = datasetName(dataset);
@@ -113,7 +121,8 @@ public final class ProduceCommand implements Callable<Integer> {
         String target = config.string("kafka.topic");
         DatasetStream stream = Datasets.stream(datasetName, seed);
         return KafkaAccessDenied.translate(config, () -> {
-            OutputTopics.ensure(config, List.of(target), Duration.ofSeconds(30));
+            OutputTopics.ensure(config, List.of(target),
+                    partitions == 0 ? java.util.Optional.empty() : java.util.Optional.of(partitions), Duration.ofSeconds(30));
             try (KafkaSender sender = KafkaParts.sender(config, "streamebm-producer")) {
                 SyntheticProducer producer = new SyntheticProducer(sender, target,
                         recordFormat == RecordFormat.JSON ? JsonSampleCodec.INSTANCE : Float32SampleCodec.INSTANCE,

@@ -43,7 +43,7 @@ class StrictClusterTopicsTest {
             String bootstrap = broker.bootstrapServers();
             // produce creates its topic; a plain producer then appends the corrupt record.
             assertEquals(0, StreamEbmCli.execute("produce", "--bootstrap-server", bootstrap, "--topic", topic,
-                    "--records", Integer.toString(VALID / 2), "--rate", "0", "--seed", "1"));
+                    "--records", Integer.toString(VALID / 2), "--rate", "0", "--seed", "1", "--partitions", "3"));
             Map<String, Object> props = Map.of("bootstrap.servers", bootstrap, "max.block.ms", 20_000);
             try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(),
                     new ByteArraySerializer())) {
@@ -76,6 +76,8 @@ class StrictClusterTopicsTest {
             assertEquals(VALID, EndToEndTrainingTest.readAll(bootstrap, topic + ".scores", VALID).size(), "scores");
             try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
                     Map.of("bootstrap.servers", bootstrap))) {
+                assertEquals(3, admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size(),
+                        "produce --partitions 3 created the input topic with 3 partitions");
                 assertTrue(admin.listTopics().names().get().contains("strict.events"),
                         "the drift events topic exists before the first drift");
             }

@@ -139,10 +139,12 @@ class CliProcessTest {
         assertFalse(type.err().contains("Usage:"), "one error, not the whole usage: " + type.err());
         assertNoStackTrace(type);
 
-        Run format = run("produce", "--bootstrap-server", "127.0.0.1:9", "--format", "xml", "--dataset", "moons");
+        Run format = run("produce", "--bootstrap-server", "127.0.0.1:9", "--format", "xml", "--dataset", "moons",
+                "--partitions", "-2");
         assertEquals(2, format.exit(), format.all());
         assertTrue(format.err().contains("--format 'xml': must be one of [json, float32]"), format.err());
         assertTrue(format.err().contains("--dataset 'moons': must be one of ["), format.err());
+        assertTrue(format.err().contains("--partitions -2: must be >= 1, or 0 for the cluster's default"), format.err());
         assertNoStackTrace(format);
     }
 
