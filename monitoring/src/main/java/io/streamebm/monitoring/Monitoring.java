@@ -106,7 +106,11 @@ public final class Monitoring implements AutoCloseable {
         } catch (IOException e) {
             probe.close();
             registry.close();
-            throw new UncheckedIOException("cannot serve metrics on " + options.host() + ":" + options.port(), e);
+            String inUse = e instanceof java.net.BindException
+                    ? ": the port is taken (another trainer on this host?); give each process its own metrics.port"
+                            + " (--metrics-port N), or 0 for any free one"
+                    : "";
+            throw new UncheckedIOException("cannot serve metrics on " + options.host() + ":" + options.port() + inUse, e);
         }
         ScheduledExecutorService kafkaScheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "streamebm-kafka-metrics");
