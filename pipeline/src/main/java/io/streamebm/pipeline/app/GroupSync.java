@@ -159,10 +159,18 @@ final class GroupSync implements SharedModel, AutoCloseable {
     public long join(Learner learner, long restoredRecords) {
         params = ParamsTopic.open(config.string("kafka.bootstrap-servers"), paramsTopic(config), member,
                 config.clientProperties(PipelineConfig.CONSUMER_PREFIX), KafkaParts.adminProperties(config), model,
-                READ_TIMEOUT);
+                config.string("kafka.group"), READ_TIMEOUT);
         // The initial model is the seed's: every member computes the same one.
         group = new GroupModel(Models.parameters(Models.build(learner.architecture(), config.longValue("seed"))));
         for (ParamsTopic.Read r : params.readToEnd(READ_TIMEOUT, metrics::onRead)) {
+            if (!params.sameGroup(r)) {
+                throw new IllegalStateException("the params topic " + params.topic() + " holds a contribution of member "
+                        + r.contribution().member() + " of consumer group " + r.group() + ", and this member is in group "
+                        + config.string("kafka.group") + ": model " + config.string("model.name")
+                        + " counts records at group " + r.group() + "'s offsets, which group " + config.string("kafka.group")
+                        + " does not share; use --group " + r.group() + " to go on training it, or another model.name"
+                        + " or scale-out.params-topic for a new model");
+            }
             if (!params.sameModel(r)) {
                 throw new IllegalStateException("the params topic " + params.topic() + " holds a contribution of member "
                         + r.contribution().member() + " to another model " + r.model() + ", not this one " + model
@@ -178,7 +186,7 @@ final class GroupSync implements SharedModel, AutoCloseable {
         learner.loadModelState(replica.known());
         publishedRecords = replica.contribution().records();
         metrics.onGroupModel(group.recordsCounted(), group.members());
-        LOG.info("joined the group's model on {}: {} records counted by {} members, {} of them by {}; {}",
+        LOG.info("joined the group's model on {}: {} records counted by {} member(s), {} of them by {}; {}",
                 params.topic(), group.recordsCounted(), group.members(), publishedRecords, member,
                 rounds ? "lock-step rounds, outer momentum "
                         + (fixedMomentum.isPresent() ? fixedMomentum.getAsDouble() : "1 - 1/sqrt(members of the round)")
@@ -362,6 +370,11 @@ final class GroupSync implements SharedModel, AutoCloseable {
         for (ParamsTopic.Read r : reads) {
             Contribution c = r.contribution();
             if (c.member().equals(member)) {
+                continue;
+            }
+            if (!params.sameGroup(r)) {
+                LOG.error("contribution of member {} on {} comes from consumer group {}, not {}; skipped", c.member(),
+                        params.topic(), r.group(), config.string("kafka.group"));
                 continue;
             }
             if (!params.sameModel(r)) {

@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -59,23 +60,34 @@ final class ParamsTopic implements AutoCloseable {
     private static final String PUBLISHED_AT = "published.at.millis";
     /** Absent in records written before sync rounds: read as 0, a publication outside any round. */
     private static final String ROUND = "round";
+    /**
+     * The consumer group of the member that published. Absent in records written before it was
+     * kept: read as empty, which any group accepts.
+     */
+    private static final String GROUP = "group";
 
-    /** A contribution read from the topic, with the model it claims to belong to. */
-    record Read(Contribution contribution, Map<String, String> model) {
+    /**
+     * A contribution read from the topic, with the model it claims to belong to and the consumer
+     * group of the member that published it ({@code ""}: not recorded).
+     */
+    record Read(Contribution contribution, Map<String, String> model, String group) {
     }
 
     private final String topic;
     private final Map<String, String> model;
+    private final String group;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final List<TopicPartition> partitions;
 
     /**
      * @param model the architecture and seed every contribution must carry
+     * @param group the consumer group whose members publish here
      */
-    private ParamsTopic(String topic, Map<String, String> model, KafkaConsumer<byte[], byte[]> consumer,
+    private ParamsTopic(String topic, Map<String, String> model, String group, KafkaConsumer<byte[], byte[]> consumer,
             List<TopicPartition> partitions) {
         this.topic = topic;
         this.model = Map.copyOf(model);
+        this.group = group;
         this.consumer = consumer;
         this.partitions = partitions;
     }
@@ -86,9 +98,10 @@ final class ParamsTopic implements AutoCloseable {
      * @param consumerProps pass-through consumer properties (TLS, SASL)
      * @param adminProps    the admin client's share of them
      * @param model         architecture and seed of this member's model
+     * @param group         this member's consumer group, the only one whose contributions it takes in
      */
     static ParamsTopic open(String bootstrap, String topic, String member, Map<String, ?> consumerProps,
-            Map<String, ?> adminProps, Map<String, String> model, Duration timeout) {
+            Map<String, ?> adminProps, Map<String, String> model, String group, Duration timeout) {
         Map<String, Object> a = new HashMap<>(adminProps);
         a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         try (Admin admin = Admin.create(a)) {
@@ -127,7 +140,7 @@ final class ParamsTopic implements AutoCloseable {
             List<TopicPartition> parts = infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
             consumer.assign(parts);
             consumer.seekToBeginning(parts);
-            return new ParamsTopic(topic, model, consumer, parts);
+            return new ParamsTopic(topic, model, group, consumer, parts);
         } catch (RuntimeException e) {
             consumer.close(Duration.ZERO);
             throw e;
@@ -207,6 +220,15 @@ final class ParamsTopic implements AutoCloseable {
         return read.model().equals(model);
     }
 
+    /**
+     * Whether {@code read} was published by a member of this member's consumer group. A group's
+     * model counts records at that group's committed offsets: another group's contributions
+     * counted records at offsets this group does not hold.
+     */
+    boolean sameGroup(Read read) {
+        return read.group().isEmpty() || read.group().equals(group);
+    }
+
     /** This member's architecture and seed. */
     Map<String, String> model() {
         return model;
@@ -224,6 +246,7 @@ final class ParamsTopic implements AutoCloseable {
         long lastRecords = number(meta, LAST_RECORDS);
         long publishedAt = number(meta, PUBLISHED_AT);
         long round = meta.containsKey(ROUND) ? number(meta, ROUND) : 0;
+        String group = Objects.requireNonNullElse(meta.remove(GROUP), "");
         for (var a : c.arrays().entrySet()) {
             if (!Double.isFinite(a.getValue().sumNumber().doubleValue())) {
                 throw new IOException(a.getKey() + " holds non-finite values");
@@ -231,7 +254,7 @@ final class ParamsTopic implements AutoCloseable {
         }
         return new Read(new Contribution(member, c.recordsSeen(), snapshotVersion, c.arrays(), lastRecords, publishedAt,
                 round),
-                meta);
+                meta, group);
     }
 
     private static long number(Map<String, String> meta, String key) throws IOException {
@@ -254,6 +277,7 @@ final class ParamsTopic implements AutoCloseable {
         meta.put(LAST_RECORDS, Long.toString(c.lastRecords()));
         meta.put(PUBLISHED_AT, Long.toString(c.publishedAtMillis()));
         meta.put(ROUND, Long.toString(c.round()));
+        meta.put(GROUP, group);
         byte[] value;
         try {
             value = CheckpointFormat.encode(new Checkpoint(0, c.records(), Map.of(), meta, c.updates()));

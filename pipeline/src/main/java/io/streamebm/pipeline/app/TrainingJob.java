@@ -356,8 +356,9 @@ public final class TrainingJob implements AutoCloseable {
             } catch (java.io.UncheckedIOException e) {
                 LOG.warn("could not read the params topic for the final count: {}", e.getMessage());
             }
-            out.printf("group model: %d records counted by %d members, %d of them by this member%n",
-                    groupSync.groupRecordsCounted(), groupSync.groupMembers(), trainer.recordsSeen());
+            int members = groupSync.groupMembers();
+            out.printf("group model: %d records counted by %d member%s, %d of them by this member%n",
+                    groupSync.groupRecordsCounted(), members, members == 1 ? "" : "s", trainer.recordsSeen());
         }
         long firstAt = firstNanos.get() == 0 ? endNanos : firstNanos.get();
         return new Summary(trainer.step(), trainer.recordsSeen(), history.snapshot(),

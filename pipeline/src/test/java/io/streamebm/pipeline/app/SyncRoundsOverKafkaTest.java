@@ -100,6 +100,24 @@ class SyncRoundsOverKafkaTest {
         assertEquals(List.of("a@1", "b@1", "a@2", "b@2", "a@3", "b@3", "b@0", "a@4"), seen);
     }
 
+    @Test
+    void aMemberOfAnotherConsumerGroupIsRefusedNamingBothGroups() {
+        LocalKafkaBroker broker = TestBroker.get();
+        String topic = TestBroker.uniqueTopic("other-group");
+        broker.createTopic(topic, 2);
+        try (Member a = new Member(broker, topic, "a", topic + "-group")) {
+            a.trainAndPublish(1);
+            a.sync.committed(a.learner, () -> true);
+            // The same model name, and so the same params topic, under a new consumer group: its
+            // offsets start over, so taking in a's records would count them twice.
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> new Member(broker, topic, "c", topic + "-other").close());
+            assertTrue(e.getMessage().contains("group " + topic + "-group")
+                    && e.getMessage().contains("group " + topic + "-other")
+                    && e.getMessage().contains("--group " + topic + "-group"), e.getMessage());
+        }
+    }
+
     private static void assertSame(Map<String, INDArray> x, Map<String, INDArray> y) {
         assertEquals(x.keySet(), y.keySet());
         for (String name : x.keySet()) {
@@ -119,17 +137,27 @@ class SyncRoundsOverKafkaTest {
         private long records;
 
         Member(LocalKafkaBroker broker, String topic, String name) {
+            this(broker, topic, name, topic + "-group");
+        }
+
+        Member(LocalKafkaBroker broker, String topic, String name, String group) {
             Map<String, String> s = new HashMap<>(LightModel.trainer(broker, topic, dir.resolve(name)));
             s.putAll(Map.of("scale-out.enabled", "true", "scale-out.members", "2", "scale-out.round-timeout", "PT5S",
-                    "model.name", topic + "-model", "kafka.group", topic + "-group", "kafka.member-name", name,
+                    "model.name", topic + "-model", "kafka.group", group, "kafka.member-name", name,
                     "batch.max-size", "64", "seed", "7", "snapshot.topic", ""));
             PipelineConfig config = GroupSync.memberShare(PipelineConfig.parse(Map.of(), s));
             learner = new EbmLearner(config);
-            outputs = TransactionalOutputs.open(broker.bootstrapServers(), topic + "-group", name + "-outputs",
+            outputs = TransactionalOutputs.open(broker.bootstrapServers(), group, name + "-outputs",
                     Map.of(), KafkaParts.adminProperties(config), Duration.ofSeconds(30));
             sync = new GroupSync(config, name, learner.architecture(),
                     new SnapshotPublisher(config, learner.architecture(), Optional.empty(), v -> { }), () -> outputs, metrics);
-            sync.join(learner, 0);
+            try {
+                sync.join(learner, 0);
+            } catch (RuntimeException e) {
+                sync.close();
+                outputs.close();
+                throw e;
+            }
         }
 
         /** Two updates on a batch of {@code seed}, then a sync whose transaction commits. */
