@@ -115,15 +115,19 @@ public final class CheckpointFormat {
         INDArray c = a.ordering() == 'c' && !a.isView() ? a : a.dup('c');
         long n = c.length();
         switch (t) {
+            // In bulk: a contribution is encoded at every sync, and element by element each value
+            // went through a synchronized stream write.
             case FLOAT -> {
-                for (float v : c.data().asFloat()) {
-                    out.i32(Float.floatToRawIntBits(v));
-                }
+                float[] v = c.data().asFloat();
+                ByteBuffer b = littleEndian(4 * v.length);
+                b.asFloatBuffer().put(v);
+                out.raw(b.array());
             }
             case DOUBLE -> {
-                for (double v : c.data().asDouble()) {
-                    out.i64(Double.doubleToRawLongBits(v));
-                }
+                double[] v = c.data().asDouble();
+                ByteBuffer b = littleEndian(8 * v.length);
+                b.asDoubleBuffer().put(v);
+                out.raw(b.array());
             }
             case LONG -> {
                 for (long i = 0; i < n; i++) {
@@ -131,9 +135,10 @@ public final class CheckpointFormat {
                 }
             }
             default -> {
-                for (int v : c.data().asInt()) {
-                    out.i32(v);
-                }
+                int[] v = c.data().asInt();
+                ByteBuffer b = littleEndian(4 * v.length);
+                b.asIntBuffer().put(v);
+                out.raw(b.array());
             }
         }
     }
@@ -325,6 +330,10 @@ public final class CheckpointFormat {
 
         /** Throws, with the reason, if the array must not be read. */
         void check(String name, DataType type, long[] shape) throws IOException;
+    }
+
+    private static ByteBuffer littleEndian(int bytes) {
+        return ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private static byte[] sha256(byte[] data, int len) {
