@@ -18,8 +18,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.errors.AuthorizationException;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,17 +73,11 @@ public final class OutputTopics {
             }
             CreateTopicsResult created = admin.createTopics(missing);
             for (NewTopic t : missing) {
-                try {
-                    created.values().get(t.name()).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-                    LOG.info("created the output topic {}", t.name());
-                } catch (ExecutionException e) {
-                    if (e.getCause() instanceof AuthorizationException) {
-                        LOG.warn("cannot create the output topic {} ({}); records to it wait for the cluster to have it",
-                                t.name(), e.getCause().getMessage());
-                    } else if (!(e.getCause() instanceof TopicExistsException)) {
-                        throw new UncheckedIOException(new IOException("cannot create the output topic " + t.name()
-                                + ": " + e.getCause(), e.getCause()));
-                    }
+                switch (TopicCreation.await(created.values().get(t.name()), t.name(), "the output topic", true, timeout)) {
+                    case CREATED -> LOG.info("created the output topic {}", t.name());
+                    case NOT_AUTHORIZED -> LOG.warn("cannot create the output topic {} (not authorised); records to it"
+                            + " wait for the cluster to have it", t.name());
+                    case EXISTED -> { }
                 }
             }
         } catch (ExecutionException e) {

@@ -14,9 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -26,7 +23,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -108,19 +104,8 @@ final class ParamsTopic implements AutoCloseable {
             NewTopic t = new NewTopic(topic, Optional.of(1), Optional.empty()).configs(Map.of(
                     "cleanup.policy", "compact",
                     "max.message.bytes", Integer.toString(MAX_RECORD_BYTES)));
-            try {
-                admin.createTopics(List.of(t)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw new UncheckedIOException(new IOException("cannot create the params topic " + topic + ": "
-                            + e.getCause(), e.getCause()));
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while creating the params topic " + topic, e);
-        } catch (TimeoutException e) {
-            throw new UncheckedIOException(new IOException("timed out creating the params topic " + topic, e));
+            // Not created on first write: a default topic would be neither compacted nor large enough.
+            TopicCreation.create(admin, t, "the params topic", false, timeout);
         }
         Map<String, Object> p = new HashMap<>();
         consumerProps.forEach((k, v) -> {

@@ -19,7 +19,6 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.AuthorizationException;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -112,21 +111,12 @@ final class SnapshotTopic {
         }
     }
 
-    private static void create(Admin admin, String topic, int limit, Duration timeout) throws InterruptedException {
+    private static void create(Admin admin, String topic, int limit, Duration timeout) {
         NewTopic t = new NewTopic(topic, Optional.of(1), Optional.empty())
                 .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(limit)));
-        try {
-            admin.createTopics(List.of(t)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof AuthorizationException) {
-                LOG.warn("cannot create the snapshot topic {} ({}); the cluster creates it at the first snapshot, with"
-                        + " its default record limit", topic, e.getCause().getMessage());
-            } else if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new UncheckedIOException(new IOException("cannot create the snapshot topic " + topic + ": "
-                        + e.getCause(), e.getCause()));
-            }
-        } catch (TimeoutException e) {
-            throw new UncheckedIOException(new IOException("timed out creating the snapshot topic " + topic, e));
+        if (TopicCreation.create(admin, t, "the snapshot topic", true, timeout) == TopicCreation.NOT_AUTHORIZED) {
+            LOG.warn("cannot create the snapshot topic {} (not authorised); the cluster creates it at the first snapshot,"
+                    + " with its default record limit", topic);
         }
     }
 }
