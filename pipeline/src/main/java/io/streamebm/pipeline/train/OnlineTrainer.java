@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import reactor.core.Disposable;
@@ -78,8 +79,7 @@ public final class OnlineTrainer implements AutoCloseable {
     private final Learner learner;
     private final OutputCommitter committer;
     /** Rebalance callbacks waiting for the trainer thread: a sync round must not hold them up. */
-    private final java.util.concurrent.atomic.AtomicInteger rebalanceCallbacksWaiting =
-            new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger rebalanceCallbacksWaiting = new AtomicInteger();
     private final CheckpointStore store;
     private final TrainerOptions options;
     private final TrainerListener listener;
