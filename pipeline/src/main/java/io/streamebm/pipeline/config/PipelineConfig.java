@@ -125,7 +125,7 @@ public final class PipelineConfig {
             new Key("quality.window", "256", "recent records (and model samples) the quality probe compares", atLeastTwo()),
             Key.choice("quality.reference", "none", "known true density of the stream for grid TV in the quality probe"
                     + " (eight-gaussians: std 0.1, as the demo streams it)", QualityReference.class),
-            new Key("drift.enabled", "false", "watch the arriving stream for drift; measures every micro-batch plus 1,024 reference rows, which costs 70-150% of a training step today", flag()),
+            new Key("drift.enabled", "false", "watch the arriving stream for drift: ADWIN on each arriving record's energy before the update, relative to the recent records' (about 2% of a PCD step; README, Drift)", flag()),
             new Key("drift.delta", "0.002", "ADWIN confidence of the drift detector on the energies of arriving records: smaller, fewer false alarms and later detection", openUnitInterval()),
             new Key("drift.max-window", "100000", "most recent records the drift detector compares (at least 64)", intAtLeast(64)),
             Key.choice("drift.reaction", "none", "what the trainer does on a drift, besides counting, logging and publishing it", DriftReaction.class),
