@@ -11,7 +11,6 @@ import io.streamebm.pipeline.drift.Drift;
 import io.streamebm.pipeline.drift.DriftOptions;
 import io.streamebm.pipeline.drift.DriftReaction;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -60,14 +59,7 @@ class LargeBatchDriftTest {
         PipelineConfig config = PipelineConfig.parse(Map.of(), Map.of("seed", Long.toString(seed),
                 "drift.enabled", "true", "drift.reaction", DriftReaction.NONE.name().toLowerCase(java.util.Locale.ROOT)
                         .replace('_', '-')));
-        TrainerOptions options = TrainerOptions.builder()
-                .maxBatchSize(BATCH)
-                .maxWait(Duration.ofSeconds(10))
-                .checkpointEverySteps(1_000_000)
-                .checkpointInterval(Duration.ofHours(1))
-                .snapshotEverySteps(1_000_000)
-                .drift(DriftOptions.fromConfig(config))
-                .build();
+        TrainerOptions options = TrainerOptions.builder().maxBatchSize(BATCH).drift(DriftOptions.fromConfig(config)).build();
         DatasetStream before = Datasets.eightGaussians(2.0, 0.1, seed);
         DatasetStream after = Datasets.checkerboard(4.0, seed + 1);
         List<Drift> drifts = new ArrayList<>();
