@@ -157,11 +157,12 @@ final class GroupSync implements SharedModel, AutoCloseable {
 
     @Override
     public long join(Learner learner, long restoredRecords) {
+        // The initial model is the seed's: every member computes the same one.
+        Map<String, INDArray> initial = Models.parameters(Models.build(learner.architecture(), config.longValue("seed")));
         params = ParamsTopic.open(config.string("kafka.bootstrap-servers"), paramsTopic(config), member,
                 config.clientProperties(PipelineConfig.CONSUMER_PREFIX), KafkaParts.adminProperties(config), model,
-                config.string("kafka.group"), READ_TIMEOUT);
-        // The initial model is the seed's: every member computes the same one.
-        group = new GroupModel(Models.parameters(Models.build(learner.architecture(), config.longValue("seed"))));
+                config.string("kafka.group"), ParamsTopic.recordBytes(initial), READ_TIMEOUT);
+        group = new GroupModel(initial);
         for (ParamsTopic.Read r : params.readToEnd(READ_TIMEOUT, metrics::onRead)) {
             if (!params.sameGroup(r)) {
                 throw new IllegalStateException("the params topic " + params.topic() + " holds a contribution of member "

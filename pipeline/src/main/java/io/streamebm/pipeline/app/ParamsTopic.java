@@ -14,9 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -24,6 +21,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,8 +45,6 @@ final class ParamsTopic implements AutoCloseable {
 
     /** Content type header of contribution records. */
     static final String CONTENT_TYPE = "application/x-streamebm-contribution";
-    /** Largest contribution record: four million float parameters (the producer and the topic allow it). */
-    static final int MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
     private static final String MEMBER = "member";
     private static final String SNAPSHOT_VERSION = "snapshot.version";
@@ -95,18 +91,13 @@ final class ParamsTopic implements AutoCloseable {
      * @param adminProps    the admin client's share of them
      * @param model         architecture and seed of this member's model
      * @param group         this member's consumer group, the only one whose contributions it takes in
+     * @param recordBytes   the largest contribution of this model ({@link #recordBytes})
+     * @throws io.streamebm.pipeline.config.ConfigException when an existing topic does not take such records
      */
     static ParamsTopic open(String bootstrap, String topic, String member, Map<String, ?> consumerProps,
-            Map<String, ?> adminProps, Map<String, String> model, String group, Duration timeout) {
-        Map<String, Object> a = new HashMap<>(adminProps);
-        a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        try (Admin admin = Admin.create(a)) {
-            NewTopic t = new NewTopic(topic, Optional.of(1), Optional.empty()).configs(Map.of(
-                    "cleanup.policy", "compact",
-                    "max.message.bytes", Integer.toString(MAX_RECORD_BYTES)));
-            // Not created on first write: a default topic would be neither compacted nor large enough.
-            TopicCreation.create(admin, t, "the params topic", false, timeout);
-        }
+            Map<String, ?> adminProps, Map<String, String> model, String group, int recordBytes, Duration timeout) {
+        // Not left to the cluster to create on first write: that topic would not be compacted.
+        SizedTopic.ensure(bootstrap, adminProps, topic, SizedTopic.Use.CONTRIBUTIONS, recordBytes, timeout);
         Map<String, Object> p = new HashMap<>();
         consumerProps.forEach((k, v) -> {
             if (!k.equals(ConsumerConfig.GROUP_ID_CONFIG) && !k.equals(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG)) {
@@ -117,8 +108,8 @@ final class ParamsTopic implements AutoCloseable {
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "streamebm-params-" + member);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, MAX_RECORD_BYTES);
-        p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, MAX_RECORD_BYTES);
+        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, SizedTopic.createdLimit(recordBytes));
+        p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, SizedTopic.createdLimit(recordBytes));
         KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         try {
             List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
@@ -198,6 +189,18 @@ final class ParamsTopic implements AutoCloseable {
                     e.getMessage());
             return Optional.empty();
         }
+    }
+
+    /**
+     * The largest contribution of a model with these parameters: the updates have their shapes and
+     * types, and the rest (names, shapes, metadata, digest) fits in {@link SizedTopic#HEADROOM_BYTES}.
+     */
+    static int recordBytes(Map<String, INDArray> parameters) {
+        long bytes = 0;
+        for (INDArray a : parameters.values()) {
+            bytes += a.length() * a.dataType().width();
+        }
+        return SizedTopic.recordBytes(Math.toIntExact(bytes));
     }
 
     /** Whether {@code read} belongs to this member's model (architecture and seed). */

@@ -48,11 +48,11 @@ final class SnapshotPublisher {
 
     /**
      * The most bytes a snapshot of a model with {@code params} takes, calibration and signature
-     * included ({@link SnapshotTopic#recordBytes}).
+     * included ({@link SizedTopic#recordBytes}).
      */
     int maxRecordBytes(Map<String, INDArray> params) {
         try {
-            return SnapshotTopic.recordBytes(ModelSnapshots.encode(0, 0, metadata(0), params, Optional.empty()).length);
+            return SizedTopic.recordBytes(ModelSnapshots.encode(0, 0, metadata(0), params, Optional.empty()).length);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot encode a snapshot of the model", e);
         }

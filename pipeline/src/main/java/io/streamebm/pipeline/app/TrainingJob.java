@@ -378,11 +378,11 @@ public final class TrainingJob implements AutoCloseable {
             try {
                 Map<String, Object> producer = new java.util.HashMap<>(config.clientProperties(PipelineConfig.PRODUCER_PREFIX));
                 // A snapshot or a contribution is as large as the model (68 KB for 2-128-128-1, 4 MB
-                // for a million parameters); the producer's default limit is 1 MiB.
-                producer.putIfAbsent("max.request.size", Math.max(ParamsTopic.MAX_RECORD_BYTES, snapshotBytes));
+                // for a million parameters), and both are sized alike; the producer's default limit is 1 MiB.
+                producer.putIfAbsent("max.request.size", SizedTopic.createdLimit(snapshotBytes));
                 if (!snapshots.topic().isEmpty()) {
-                    SnapshotTopic.ensure(config.string("kafka.bootstrap-servers"), KafkaParts.adminProperties(config),
-                            snapshots.topic(), snapshotBytes, timeout);
+                    SizedTopic.ensure(config.string("kafka.bootstrap-servers"), KafkaParts.adminProperties(config),
+                            snapshots.topic(), SizedTopic.Use.SNAPSHOTS, snapshotBytes, timeout);
                 }
                 OutputTopics.ensure(config, outputTopics(), timeout);
                 return TransactionalOutputs.open(config.string("kafka.bootstrap-servers"), config.string("kafka.group"),

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A model whose snapshot is larger than Kafka's default record limit of 1 MiB (2→512→512→1,
  * 265,000 parameters) publishes its snapshots: the trainer creates the snapshot topic large
  * enough. A snapshot topic that exists with the default limit is refused when the job starts, with
- * the command that raises it, rather than stopping the trainer at its first snapshot.
+ * the command that raises it, rather than stopping the trainer at its first snapshot. With
+ * scale-out the same holds for the params topic, whose contributions are as large as the model.
  */
 class LargeSnapshotTest {
 
@@ -75,6 +76,47 @@ class LargeSnapshotTest {
             assertTrue(e.getMessage().contains("max.message.bytes"), e.getMessage());
             assertEquals(0, job.trainer().recordsSeen(), "nothing trained before the refusal");
         }
+    }
+
+    @Test
+    void aMemberSharesAContributionOverOneMebibyteThroughTheParamsTopicItCreates() throws Exception {
+        String params = topic + "-wide.params";
+        try (TrainingJob job = new TrainingJob(scaleOut(), quiet())) {
+            assertEquals(RECORDS, job.run(RECORDS).recordsSeen());
+        }
+        // An independent reader: the newest committed contribution, as another member would read it.
+        byte[] newest = null;
+        try (var c = GroupCount.readCommitted(broker.bootstrapServers())) {
+            var tp = new org.apache.kafka.common.TopicPartition(params, 0);
+            c.assign(List.of(tp));
+            c.seekToBeginning(List.of(tp));
+            long end = c.endOffsets(List.of(tp)).get(tp);
+            while (c.position(tp) < end) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(java.time.Duration.ofMillis(200))) {
+                    newest = r.value();
+                }
+            }
+        }
+        assertTrue(newest != null && newest.length > 1 << 20, "a contribution over 1 MiB on " + params);
+        assertEquals(RECORDS, ParamsTopic.parse(newest).contribution().records());
+    }
+
+    @Test
+    void anExistingParamsTopicTooSmallForTheModelIsRefusedAtStart() throws Exception {
+        String params = topic + "-wide.params";
+        broker.createTopic(params, 1, Map.of("cleanup.policy", "compact")); // the broker's default limit, about 1 MiB
+        try (TrainingJob job = new TrainingJob(scaleOut(), quiet())) {
+            ConfigException e = assertThrows(ConfigException.class, () -> job.run(RECORDS));
+            assertTrue(e.getMessage().contains("scale-out.params-topic '" + params + "'"), e.getMessage());
+            assertTrue(e.getMessage().contains("a contribution of this model takes up to"), e.getMessage());
+            assertTrue(e.getMessage().contains("--add-config max.message.bytes="), e.getMessage());
+            assertEquals(0, job.trainer().recordsSeen(), "nothing trained before the refusal");
+        }
+    }
+
+    /** {@link #config} as the one member of a group sharing its model through {@code <topic>-wide.params}. */
+    private PipelineConfig scaleOut() {
+        return config().with(Map.of("scale-out.enabled", "true", "model.name", topic + "-wide"));
     }
 
     private PipelineConfig config() {
