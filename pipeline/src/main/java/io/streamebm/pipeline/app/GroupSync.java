@@ -161,7 +161,7 @@ final class GroupSync implements SharedModel, AutoCloseable {
         Map<String, INDArray> initial = Models.parameters(Models.build(learner.architecture(), config.longValue("seed")));
         params = ParamsTopic.open(config.string("kafka.bootstrap-servers"), paramsTopic(config), member,
                 config.clientProperties(PipelineConfig.CONSUMER_PREFIX), KafkaParts.adminProperties(config), model,
-                config.string("kafka.group"), ParamsTopic.recordBytes(initial), READ_TIMEOUT);
+                config.string("kafka.group"), ParamsTopic.recordBytes(initial), snapshots.signer(), READ_TIMEOUT);
         group = new GroupModel(initial);
         for (ParamsTopic.Read r : params.readToEnd(READ_TIMEOUT, metrics::onRead)) {
             if (!params.sameGroup(r)) {

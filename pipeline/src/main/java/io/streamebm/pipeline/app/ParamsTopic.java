@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * contribution's records as {@code recordsSeen}, its summed updates as arrays, and in the metadata
  * the member, its newest snapshot version and the model's architecture and seed, which every
  * member must share. A record that does not decode, or comes from another model, is logged and
- * skipped: it cannot stop the group.
+ * skipped: it cannot stop the group. With a signing key ({@code snapshot.signing-key-file}), every
+ * contribution carries its HMAC-SHA256 in the {@value SnapshotSigner#HEADER} header, and one
+ * without a valid signature, written by anyone who lacks the key, is skipped the same way.
  *
  * <p>Only the trainer thread uses it.
  */
@@ -68,18 +70,21 @@ final class ParamsTopic implements AutoCloseable {
     private final String topic;
     private final Map<String, String> model;
     private final String group;
+    private final Optional<SnapshotSigner> signer;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final List<TopicPartition> partitions;
 
     /**
      * @param model the architecture and seed every contribution must carry
-     * @param group the consumer group whose members publish here
+     * @param group  the consumer group whose members publish here
+     * @param signer signs this member's contributions and verifies the others', if present
      */
-    private ParamsTopic(String topic, Map<String, String> model, String group, KafkaConsumer<byte[], byte[]> consumer,
-            List<TopicPartition> partitions) {
+    private ParamsTopic(String topic, Map<String, String> model, String group, Optional<SnapshotSigner> signer,
+            KafkaConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions) {
         this.topic = topic;
         this.model = Map.copyOf(model);
         this.group = group;
+        this.signer = signer;
         this.consumer = consumer;
         this.partitions = partitions;
     }
@@ -92,10 +97,12 @@ final class ParamsTopic implements AutoCloseable {
      * @param model         architecture and seed of this member's model
      * @param group         this member's consumer group, the only one whose contributions it takes in
      * @param recordBytes   the largest contribution of this model ({@link #recordBytes})
+     * @param signer        the group's signing key, if it has one
      * @throws io.streamebm.pipeline.config.ConfigException when an existing topic does not take such records
      */
     static ParamsTopic open(String bootstrap, String topic, String member, Map<String, ?> consumerProps,
-            Map<String, ?> adminProps, Map<String, String> model, String group, int recordBytes, Duration timeout) {
+            Map<String, ?> adminProps, Map<String, String> model, String group, int recordBytes,
+            Optional<SnapshotSigner> signer, Duration timeout) {
         // Not left to the cluster to create on first write: that topic would not be compacted.
         SizedTopic.ensure(bootstrap, adminProps, topic, SizedTopic.Use.CONTRIBUTIONS, recordBytes, timeout);
         Map<String, Object> p = new HashMap<>();
@@ -116,7 +123,7 @@ final class ParamsTopic implements AutoCloseable {
             List<TopicPartition> parts = infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
             consumer.assign(parts);
             consumer.seekToBeginning(parts);
-            return new ParamsTopic(topic, model, group, consumer, parts);
+            return new ParamsTopic(topic, model, group, signer, consumer, parts);
         } catch (RuntimeException e) {
             consumer.close(Duration.ZERO);
             throw e;
@@ -181,6 +188,16 @@ final class ParamsTopic implements AutoCloseable {
     private Optional<Read> decode(ConsumerRecord<byte[], byte[]> r) {
         if (r.value() == null) {
             return Optional.empty(); // a tombstone: an operator removed a member's contribution
+        }
+        if (signer.isPresent()) {
+            org.apache.kafka.common.header.Header signature = r.headers().lastHeader(SnapshotSigner.HEADER);
+            if (!signer.get().verifies(r.value(), signature == null ? null : signature.value())) {
+                LOG.error("contribution at {}-{}@{} is {}; skipped (every member of a group needs the same signing"
+                        + " key, and a group that changes its key needs a new model.name: what was signed with the old"
+                        + " one no longer counts)", topic, r.partition(), r.offset(),
+                        signature == null ? "not signed" : "signed with another key, or altered");
+                return Optional.empty();
+            }
         }
         try {
             return Optional.of(parse(r.value()));
@@ -274,6 +291,7 @@ final class ParamsTopic implements AutoCloseable {
         }
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, c.member().getBytes(StandardCharsets.UTF_8), value);
         record.headers().add("content-type", CONTENT_TYPE.getBytes(StandardCharsets.UTF_8));
+        signer.ifPresent(k -> record.headers().add(SnapshotSigner.HEADER, k.sign(value)));
         return record;
     }
 

@@ -46,6 +46,11 @@ final class SnapshotPublisher {
         return topic;
     }
 
+    /** The key snapshots are signed with, if any: with scale-out it signs the members' contributions too. */
+    Optional<SnapshotSigner> signer() {
+        return signer;
+    }
+
     /**
      * The most bytes a snapshot of a model with {@code params} takes, calibration and signature
      * included ({@link SizedTopic#recordBytes}).

@@ -5,15 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamebm.broker.LocalKafkaBroker;
-import io.streamebm.monitoring.GroupMetrics;
 import io.streamebm.pipeline.TestBroker;
-import io.streamebm.pipeline.config.PipelineConfig;
-import io.streamebm.pipeline.train.EbmLearner;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,7 +23,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Lock-step rounds through a real broker: a member that published round k merges only once the
@@ -47,7 +42,7 @@ class SyncRoundsOverKafkaTest {
         String topic = TestBroker.uniqueTopic("rounds");
         broker.createTopic(topic, 2);
         ExecutorService waiter = Executors.newSingleThreadExecutor();
-        try (Member a = new Member(broker, topic, "a"); Member b = new Member(broker, topic, "b")) {
+        try (GroupMember a = new GroupMember(broker, topic, "a", dir); GroupMember b = new GroupMember(broker, topic, "b", dir)) {
             // Round 1: nobody has published a round before, so nobody is waited for yet.
             a.trainAndPublish(1);
             a.sync.committed(a.learner, () -> true);
@@ -105,13 +100,13 @@ class SyncRoundsOverKafkaTest {
         LocalKafkaBroker broker = TestBroker.get();
         String topic = TestBroker.uniqueTopic("other-group");
         broker.createTopic(topic, 2);
-        try (Member a = new Member(broker, topic, "a", topic + "-group")) {
+        try (GroupMember a = new GroupMember(broker, topic, "a", topic + "-group", Optional.empty(), dir)) {
             a.trainAndPublish(1);
             a.sync.committed(a.learner, () -> true);
             // The same model name, and so the same params topic, under a new consumer group: its
             // offsets start over, so taking in a's records would count them twice.
             IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
-                    () -> new Member(broker, topic, "c", topic + "-other").close());
+                    () -> new GroupMember(broker, topic, "c", topic + "-other", Optional.empty(), dir).close());
             assertTrue(e.getMessage().contains("group " + topic + "-group")
                     && e.getMessage().contains("group " + topic + "-other")
                     && e.getMessage().contains("--group " + topic + "-group"), e.getMessage());
@@ -124,59 +119,6 @@ class SyncRoundsOverKafkaTest {
             if (name.startsWith("model.param.")) {
                 assertTrue(x.get(name).equalsWithEps(y.get(name), 1e-6), name + " differs between the members");
             }
-        }
-    }
-
-    /** One member of a group of two: its learner, outputs and sync, outside any consumer. */
-    private final class Member implements AutoCloseable {
-        final EbmLearner learner;
-        final GroupSync sync;
-        final GroupMetrics metrics = new GroupMetrics("m", "pcd");
-        private final TransactionalOutputs outputs;
-        private long step;
-        private long records;
-
-        Member(LocalKafkaBroker broker, String topic, String name) {
-            this(broker, topic, name, topic + "-group");
-        }
-
-        Member(LocalKafkaBroker broker, String topic, String name, String group) {
-            Map<String, String> s = new HashMap<>(LightModel.trainer(broker, topic, dir.resolve(name)));
-            s.putAll(Map.of("scale-out.enabled", "true", "scale-out.members", "2", "scale-out.round-timeout", "PT5S",
-                    "model.name", topic + "-model", "kafka.group", group, "kafka.member-name", name,
-                    "batch.max-size", "64", "seed", "7", "snapshot.topic", ""));
-            PipelineConfig config = GroupSync.memberShare(PipelineConfig.parse(Map.of(), s));
-            learner = new EbmLearner(config);
-            outputs = TransactionalOutputs.open(broker.bootstrapServers(), group, name + "-outputs",
-                    Map.of(), KafkaParts.adminProperties(config), Duration.ofSeconds(30));
-            sync = new GroupSync(config, name, learner.architecture(),
-                    new SnapshotPublisher(config, learner.architecture(), Optional.empty(), v -> { }), () -> outputs, metrics);
-            try {
-                sync.join(learner, 0);
-            } catch (RuntimeException e) {
-                sync.close();
-                outputs.close();
-                throw e;
-            }
-        }
-
-        /** Two updates on a batch of {@code seed}, then a sync whose transaction commits. */
-        void trainAndPublish(long seed) {
-            Nd4j.getRandom().setSeed(seed);
-            for (int i = 0; i < 2; i++) {
-                learner.update(Nd4j.randn(org.nd4j.linalg.api.buffer.DataType.FLOAT, 32, 2));
-                step++;
-                records += 32;
-                sync.syncWanted(step); // asked after every update, as the trainer does: the member is active
-            }
-            sync.sync(learner, step, records, Optional.empty());
-            outputs.commit(Map.of());
-        }
-
-        @Override
-        public void close() {
-            sync.close();
-            outputs.close();
         }
     }
 }
