@@ -9,19 +9,14 @@ import io.streamebm.pipeline.checkpoint.Checkpoint;
 import io.streamebm.pipeline.checkpoint.CheckpointFormat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,7 +48,7 @@ class ForgedContributionsTest {
         try (GroupMember a = new GroupMember(broker, topic, "a", group, Optional.of(KEY), dir)) {
             a.trainAndPublish(1);
             a.sync.committed(a.learner, () -> true);
-            byte[] genuine = newest(broker, params);
+            byte[] genuine = GroupCount.newestValue(broker.bootstrapServers(), params);
             byte[] forged = inflated(genuine, "mallory");
             try (KafkaProducer<byte[], byte[]> p = plainProducer(broker)) {
                 p.send(record(params, "x", "not a contribution".getBytes(StandardCharsets.UTF_8), null)).get();
@@ -106,22 +101,5 @@ class ForgedContributionsTest {
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024);
         return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-    }
-
-    /** The newest committed record on {@code topic}, read by a plain consumer. */
-    private static byte[] newest(LocalKafkaBroker broker, String topic) {
-        byte[] newest = null;
-        try (KafkaConsumer<byte[], byte[]> c = GroupCount.readCommitted(broker.bootstrapServers())) {
-            TopicPartition tp = new TopicPartition(topic, 0);
-            c.assign(List.of(tp));
-            c.seekToBeginning(List.of(tp));
-            long end = c.endOffsets(List.of(tp)).get(tp);
-            while (c.position(tp) < end) {
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-                    newest = r.value();
-                }
-            }
-        }
-        return newest;
     }
 }

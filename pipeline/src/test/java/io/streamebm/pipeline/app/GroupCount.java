@@ -46,6 +46,23 @@ final class GroupCount implements AutoCloseable {
         return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
+    /** The value of the newest committed record on partition 0 of {@code topic}, or null when it has none. */
+    static byte[] newestValue(String bootstrap, String topic) {
+        byte[] newest = null;
+        try (KafkaConsumer<byte[], byte[]> c = readCommitted(bootstrap)) {
+            TopicPartition tp = new TopicPartition(topic, 0);
+            c.assign(List.of(tp));
+            c.seekToBeginning(List.of(tp));
+            long end = c.endOffsets(List.of(tp)).get(tp);
+            while (c.position(tp) < end) {
+                for (var r : c.poll(java.time.Duration.ofMillis(200))) {
+                    newest = r.value();
+                }
+            }
+        }
+        return newest;
+    }
+
     /** Reads what was committed since the last call and returns the records counted. */
     long read() throws Exception {
         if (!assigned) {

@@ -85,18 +85,7 @@ class LargeSnapshotTest {
             assertEquals(RECORDS, job.run(RECORDS).recordsSeen());
         }
         // An independent reader: the newest committed contribution, as another member would read it.
-        byte[] newest = null;
-        try (var c = GroupCount.readCommitted(broker.bootstrapServers())) {
-            var tp = new org.apache.kafka.common.TopicPartition(params, 0);
-            c.assign(List.of(tp));
-            c.seekToBeginning(List.of(tp));
-            long end = c.endOffsets(List.of(tp)).get(tp);
-            while (c.position(tp) < end) {
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(java.time.Duration.ofMillis(200))) {
-                    newest = r.value();
-                }
-            }
-        }
+        byte[] newest = GroupCount.newestValue(broker.bootstrapServers(), params);
         assertTrue(newest != null && newest.length > 1 << 20, "a contribution over 1 MiB on " + params);
         assertEquals(RECORDS, ParamsTopic.parse(newest).contribution().records());
     }
