@@ -46,17 +46,31 @@ final class GroupCount implements AutoCloseable {
         return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
-    /** The value of the newest committed record on partition 0 of {@code topic}, or null when it has none. */
-    static byte[] newestValue(String bootstrap, String topic) {
+    /**
+     * The value of the newest committed record on partition 0 of {@code topic}, waiting up to 30 s
+     * for one: a transaction's commit returns before its markers make the records readable.
+     *
+     * @throws AssertionError when none became readable
+     */
+    static byte[] newestValue(String bootstrap, String topic) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
         byte[] newest = null;
         try (KafkaConsumer<byte[], byte[]> c = readCommitted(bootstrap)) {
             TopicPartition tp = new TopicPartition(topic, 0);
             c.assign(List.of(tp));
             c.seekToBeginning(List.of(tp));
-            long end = c.endOffsets(List.of(tp)).get(tp);
-            while (c.position(tp) < end) {
-                for (var r : c.poll(java.time.Duration.ofMillis(200))) {
-                    newest = r.value();
+            while (newest == null) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("no committed record on " + topic + " within 30 s");
+                }
+                long end = c.endOffsets(List.of(tp)).get(tp);
+                while (c.position(tp) < end) {
+                    for (var r : c.poll(java.time.Duration.ofMillis(200))) {
+                        newest = r.value();
+                    }
+                }
+                if (newest == null) {
+                    Thread.sleep(100);
                 }
             }
         }
