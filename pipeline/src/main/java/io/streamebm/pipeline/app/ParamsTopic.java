@@ -20,6 +20,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
@@ -190,7 +191,7 @@ final class ParamsTopic implements AutoCloseable {
             return Optional.empty(); // a tombstone: an operator removed a member's contribution
         }
         if (signer.isPresent()) {
-            org.apache.kafka.common.header.Header signature = r.headers().lastHeader(SnapshotSigner.HEADER);
+            Header signature = r.headers().lastHeader(SnapshotSigner.HEADER);
             if (!signer.get().verifies(r.value(), signature == null ? null : signature.value())) {
                 LOG.error("contribution at {}-{}@{} is {}; skipped (every member of a group needs the same signing"
                         + " key, and a group that changes its key needs a new model.name: what was signed with the old"

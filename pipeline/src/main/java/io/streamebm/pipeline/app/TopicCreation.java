@@ -3,6 +3,7 @@ package io.streamebm.pipeline.app;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -37,7 +38,7 @@ enum TopicCreation {
      *                              cluster's error
      */
     static TopicCreation create(Admin admin, NewTopic topic, String role, boolean refusalTolerated, Duration timeout) {
-        return await(admin.createTopics(java.util.List.of(topic)).values().get(topic.name()), topic.name(), role,
+        return await(admin.createTopics(List.of(topic)).values().get(topic.name()), topic.name(), role,
                 refusalTolerated, timeout);
     }
 
